@@ -26,6 +26,9 @@ function handle(i) { const o = new Order(i); if (i % 3 === 0) retained.push(o); 
   }
   const chunks = [];
   session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk));
+  // takeHeapSnapshot while tracking is on; stopTrackingHeapObjects would stream a second copy.
+  await post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  session.removeAllListeners('HeapProfiler.addHeapSnapshotChunk');
   await post('HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
   fs.writeFileSync(path.join(outDir, 'orders.heaptimeline'), chunks.join(''));
   session.disconnect();
