@@ -1,0 +1,271 @@
+"""The Profile model: one immutable call tree (parent array over frames) plus its samples.
+
+Both CPU profiles (``kind="cpu"``, values in milliseconds) and sampling allocation profiles
+(``kind="alloc"``, values in bytes) use it; analyses name their value columns after the unit
+(``self_ms``/``total_ms`` or ``self_size``/``total_size``).
+
+Semantics (DevTools ``front_end/models/cpu_profile/CPUProfileDataModel.ts`` and
+``ProfileTreeModel.ts``, chrome-devtools-frontend 1.0.1705227):
+
+* a CPU node's self time is ``hitCount * (endTime - startTime) / sum(hitCount)`` milliseconds;
+  when the file has no ``hitCount`` (trace profiles), hit counts are counted from ``samples``;
+* total = self + totals of the children; the root's total is the whole profile;
+* an allocation node's self size is its ``selfSize`` (``HeapProfileView.ts``
+  ``SamplingHeapProfileModel``); restricting to an ordinal range recomputes it from ``samples``.
+
+Frames are identified as DevTools' ``callUID`` is (function name, script id, line, column), with the
+url added so that folded stacks (no script ids) work too. ``line``/``column`` are 1-based as DevTools
+and speedscope display them (the files store 0-based numbers); 0 means unknown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from ..errors import FormatError, UsageError
+from . import _kernels as K
+
+FRAME_KEYS = ("function_name", "script_id", "url", "line", "column")
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """A call tree over unique frames, with per-node self values and (optionally) samples.
+
+    Arrays (all numpy, validated by the constructor helpers):
+      ``parent``  int64 index of each node's parent, -1 for node 0 (the root)
+      ``frame``   int64 index into ``frames``
+      ``node_id`` int64 id of the node in the source file
+      ``hit_count`` int64 samples on top of the node (CPU) / samples attributed (alloc)
+      ``self_value`` float64 self time in ms (CPU) or self size in bytes (alloc)
+      ``sample_node`` int64 node index of each sample, in time order
+      ``sample_ts_us`` float64 time of each sample in µs (CPU), or its ordinal (alloc)
+      ``sample_weight`` float64 ms (CPU: the DevTools per-hit interval) or bytes (alloc)
+    """
+
+    kind: str
+    frames: pl.DataFrame
+    parent: np.ndarray
+    frame: np.ndarray
+    node_id: np.ndarray
+    hit_count: np.ndarray
+    self_value: np.ndarray
+    sample_node: np.ndarray
+    sample_ts_us: np.ndarray
+    sample_weight: np.ndarray
+    start_us: float = 0.0
+    end_us: float = 0.0
+    source: str = ""
+    path: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    # ---- units and names -------------------------------------------------------------------
+    @property
+    def unit(self) -> str:
+        return "ms" if self.kind == "cpu" else "bytes"
+
+    @property
+    def self_col(self) -> str:
+        return "self_ms" if self.kind == "cpu" else "self_size"
+
+    @property
+    def total_col(self) -> str:
+        return "total_ms" if self.kind == "cpu" else "total_size"
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.parent.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.sample_node.shape[0])
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_us - self.start_us) / 1000.0
+
+    def __repr__(self) -> str:
+        what = f"{self.duration_ms:.1f} ms" if self.kind == "cpu" else f"{self.total_value:.0f} bytes"
+        return (f"<Profile {self.kind} {self.source} nodes={self.n_nodes} frames={self.frames.height} "
+                f"samples={self.n_samples} {what}>")
+
+    # ---- derived arrays, computed once ---------------------------------------------------
+    @cached_property
+    def depth(self) -> np.ndarray:
+        return K.depths(self.parent)
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """Node indices parents-first (by depth, stable)."""
+        return np.argsort(self.depth, kind="stable").astype(np.int64)
+
+    @cached_property
+    def total_value(self) -> float:
+        return float(self.self_value.sum())
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        return K.subtree_totals(self.order, self.parent, self.self_value)
+
+    @cached_property
+    def children_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ptr, idx): children of node i are idx[ptr[i]:ptr[i+1]], in file order."""
+        n = self.n_nodes
+        kids = np.nonzero(self.parent >= 0)[0]
+        by_parent = kids[np.argsort(self.parent[kids], kind="stable")]
+        counts = np.bincount(self.parent[kids], minlength=n)
+        ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return ptr, by_parent.astype(np.int64)
+
+    @cached_property
+    def recursive(self) -> np.ndarray:
+        """True for nodes whose frame also occurs among their ancestors."""
+        ptr, idx = self.children_csr
+        return K.recursion_marks(self.order, self.parent, self.frame, self.frames.height, ptr, idx)
+
+    # ---- tables ----------------------------------------------------------------------------
+    @cached_property
+    def frame_labels(self) -> pl.DataFrame:
+        """frames plus ``name`` (``(anonymous)`` for empty names, as DevTools shows them)."""
+        return self.frames.with_columns(
+            pl.when(pl.col("function_name") == "").then(pl.lit("(anonymous)"))
+            .otherwise(pl.col("function_name")).alias("name")
+        )
+
+    @property
+    def nodes(self) -> pl.DataFrame:
+        """One row per node of the file's tree: ids, parent, depth, frame columns, self/total."""
+        f = self.frame_labels
+        df = pl.DataFrame({
+            "node_id": self.node_id,
+            "parent_id": np.where(self.parent >= 0, self.node_id[np.maximum(self.parent, 0)], -1),
+            "depth": self.depth,
+            "frame_index": self.frame,
+            "hit_count": self.hit_count,
+            self.self_col: self.self_value,
+            self.total_col: self.total,
+        })
+        return df.join(f.with_row_index("frame_index").with_columns(pl.col("frame_index").cast(pl.Int64)),
+                       on="frame_index", how="left").select(
+            "node_id", "parent_id", "depth", "name", "url", "line", "column", "script_id",
+            "hit_count", self.self_col, self.total_col)
+
+    @property
+    def samples(self) -> pl.DataFrame:
+        """One row per sample: ``ts_ms`` since profile start (CPU) or ``ordinal`` (alloc), node, weight."""
+        if self.kind == "cpu":
+            ts = pl.Series("ts_ms", (self.sample_ts_us - self.start_us) / 1000.0)
+            w = "weight_ms"
+        else:
+            ts = pl.Series("ordinal", self.sample_ts_us.astype(np.int64))
+            w = "size"
+        return pl.DataFrame([ts, pl.Series("node_id", self.node_id[self.sample_node]),
+                             pl.Series(w, self.sample_weight)])
+
+    # ---- analyses (delegating) -------------------------------------------------------------
+    def calltree(self, **kw) -> pl.DataFrame:
+        from .calltree import calltree
+        return calltree(self, **kw)
+
+    def functions(self, **kw) -> pl.DataFrame:
+        from .calltree import functions
+        return functions(self, **kw)
+
+    bottom_up = functions
+
+    def flame(self, **kw) -> pl.DataFrame:
+        from .flame import flame_graph
+        return flame_graph(self, **kw)
+
+    def flame_chart(self, **kw) -> pl.DataFrame:
+        from .flame import flame_chart
+        return flame_chart(self, **kw)
+
+    def window(self, start_ms: float, end_ms: float) -> "Profile":
+        from .calltree import window
+        return window(self, start_ms, end_ms)
+
+    def focus(self, function: str) -> "Profile":
+        from .calltree import focus
+        return focus(self, function)
+
+    def callers(self, function: str) -> "Profile":
+        from .calltree import callers
+        return callers(self, function)
+
+    def to_folded(self, path=None, **kw):
+        from ..io.folded import write_folded
+        return write_folded(self, path, **kw)
+
+    def to_speedscope(self, path=None):
+        from .export import to_speedscope
+        return to_speedscope(self, path)
+
+
+# ---- construction helpers used by every reader ---------------------------------------------
+
+def build_frames(path, section: str, cols: dict) -> tuple[pl.DataFrame, np.ndarray]:
+    """Unique frames from per-node columns; returns (frames, frame index of each node)."""
+    df = pl.DataFrame({
+        "function_name": pl.Series(cols["function_name"], dtype=pl.String),
+        "script_id": pl.Series(cols["script_id"], dtype=pl.String),
+        "url": pl.Series(cols["url"], dtype=pl.String),
+        "line": pl.Series(cols["line"], dtype=pl.Int64),
+        "column": pl.Series(cols["column"], dtype=pl.Int64),
+    }).with_columns(pl.col(c).fill_null("") for c in ("function_name", "script_id", "url")) \
+      .with_columns(pl.col(c).fill_null(0) for c in ("line", "column"))
+    frames = df.unique(maintain_order=True)
+    idx = df.with_row_index("_row").join(
+        frames.with_row_index("_frame"), on=list(FRAME_KEYS), how="left", nulls_equal=True
+    ).sort("_row")["_frame"].to_numpy().astype(np.int64)
+    return frames.with_columns(pl.col("line").cast(pl.Int32), pl.col("column").cast(pl.Int32)), idx
+
+
+def index_of_ids(path, section: str, ids: np.ndarray, refs: np.ndarray, what: str) -> np.ndarray:
+    """Map referenced ids to node indices; unknown ids are a FormatError naming the first one."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    pos = np.searchsorted(sorted_ids, refs)
+    pos = np.minimum(pos, max(len(sorted_ids) - 1, 0))
+    ok = (sorted_ids[pos] == refs) if len(sorted_ids) else np.zeros(len(refs), bool)
+    if not ok.all():
+        bad = int(np.nonzero(~ok)[0][0])
+        raise FormatError(path, f"{section}[{bad}]", None, f"{what} {int(refs[bad])} is not a node id")
+    return order[pos].astype(np.int64)
+
+
+def check_tree(path, section: str, parent: np.ndarray, node_id: np.ndarray) -> np.ndarray:
+    """Validate that ``parent`` is a tree rooted at node 0; return depths."""
+    n = parent.shape[0]
+    if n == 0:
+        raise FormatError(path, section, None, "no nodes")
+    if parent[0] != -1:
+        raise FormatError(path, f"{section}[0]", None, "the first node (the root) has a parent")
+    if np.any(parent >= n) or np.any(parent < -1):
+        raise FormatError(path, section, None, "parent index out of range")
+    d = K.depths(parent)
+    if np.any(d < 0):
+        bad = int(np.nonzero(d < 0)[0][0])
+        raise FormatError(path, f"{section}[{bad}]", None,
+                          f"node {int(node_id[bad])} is not reachable from the root (cycle or second root)")
+    return d
+
+
+def finish(kind, path, source, frames, parent, frame, node_id, hit_count, self_value, sample_node,
+           sample_ts_us, sample_weight, start_us, end_us, meta) -> Profile:
+    p = Profile(kind=kind, frames=frames, parent=parent.astype(np.int64), frame=frame.astype(np.int64),
+                node_id=node_id.astype(np.int64), hit_count=hit_count.astype(np.int64),
+                self_value=self_value.astype(np.float64), sample_node=sample_node.astype(np.int64),
+                sample_ts_us=sample_ts_us.astype(np.float64), sample_weight=sample_weight.astype(np.float64),
+                start_us=float(start_us), end_us=float(end_us), source=source,
+                path=None if path is None else str(path), meta=meta)
+    return p
+
+
+def require_cpu(p: Profile, what: str) -> None:
+    if p.kind != "cpu":
+        raise UsageError(f"{what} needs a CPU profile with timestamps, not an allocation profile", p.path)
