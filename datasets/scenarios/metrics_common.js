@@ -15,6 +15,7 @@ const promClient = require(process.env.WB_PROM_CLIENT ||
   path.join(__dirname, '..', '..', '.peers', 'doctor', 'node_modules', 'prom-client'))
 
 function run ({ name, handler, loadMs = 20000, idleMs = 1500, concurrency = 8, onTick = null }) {
+  if (process.env.WB_LOAD_MS) loadMs = Number(process.env.WB_LOAD_MS)
   const out = process.env.WB_OUT || path.join(process.cwd(), name)
   fs.mkdirSync(path.join(out, 'scrapes'), { recursive: true })
 

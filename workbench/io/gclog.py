@@ -1,0 +1,159 @@
+"""Reader for V8 GC traces: ``node --trace-gc`` (current, Node-guide and very old formats) and
+``node --trace-gc-nvp``, into one row per collection plus rows of the metrics long table.
+
+Formats (V8 src/heap/gc-tracer.cc ``GCTracer::Print``/``PrintNVP``; nodejs.org guide
+"using-gc-traces"; research note A6):
+
+* current:  ``[pid:isolate]  t ms: Type[ (reduce)][ (interleaved)] ub (cb) -> ua (ca) MB[, pooled: p MB],
+  pause / ext ms [ (+ x ms in n steps since start of marking, biggest step y ms, walltime since start of
+  marking w ms)] (average mu = a, current mu = c) gc_reason[; collector_reason]``
+* Node guide (older): the same without ``pooled:`` and without ``; collector_reason``
+* very old (2015): ``[pid] t ms: Type ub (cb) -> ua (ca) MB, [ext / ]pause ms [reason].`` — the
+  reason is bracketed and an external time, when present, is printed *before* the pause.
+* NVP: ``[pid:isolate] t ms: pause=.. mutator=.. gc=s|mms|mc|ms ...`` (key set varies per type and
+  V8 version; parsed into a wide sparse table, ``%`` suffixes stripped).
+
+``t`` is milliseconds since the isolate started; the reader keeps it as ``t_ms`` and places events on
+the wall clock only when told where the isolate started (``start=`` unix ms or datetime); otherwise
+ts is 1970-01-01 + t (``info['relative_time'] = True``) and ``load_metrics`` may align it to another
+source of the same run. Types map to ``kind``: Scavenge/Minor Mark-Sweep/Minor Mark-Compact (nvp
+``s``/``mms``) are ``minor``; Mark-sweep/Mark-Compact (nvp ``ms``/``mc``) are ``major``.
+
+Every line is either a GC event or a problem (reason ``not a GC trace line``), with its line number.
+Parsing is vectorised (polars regex over all lines).
+"""
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from ..errors import FormatError
+from ._metrics_common import (ReadResult, SCHEMA, TS, lines_frame, read_text)
+
+PREFIX = r'^\[(?<pid>\d+)(?::(?<isolate>0x[0-9a-fA-F]+))?\]\s+(?<t_ms>[0-9]+(?:\.[0-9]+)?) ms: '
+TEXT_RE = (PREFIX +
+           r'(?<type>[A-Z][A-Za-z]*(?:[ -][A-Za-z]+)*?)(?<reduce> \(reduce\))?(?<interleaved> \(interleaved\))?'
+           r'\s+(?<used_before_mb>[0-9.]+) \((?<committed_before_mb>[0-9.]+)\) -> '
+           r'(?<used_after_mb>[0-9.]+) \((?<committed_after_mb>[0-9.]+)\) MB,\s*'
+           r'(?:pooled: (?<pooled_mb>[0-9.]+) MB,\s*)?'
+           r'(?<n1>[0-9.]+)(?: / (?<n2>[0-9.]+))? ms'
+           r'(?:\s*\(\+ (?<incremental_ms>[0-9.]+) ms in (?<incremental_steps>\d+) steps? since (?:start of marking|last GC)'
+           r'(?:, biggest step (?<incremental_biggest_ms>[0-9.]+) ms)?'
+           r'(?:, walltime since start of marking (?<marking_walltime_ms>[0-9.]+) ms)?\))?'
+           r'(?:\s*\(average mu = (?<average_mu>[0-9.]+), current mu = (?<current_mu>[0-9.]+)\))?'
+           r'\s*(?<reason>.*?)\s*$')
+NVP_RE = PREFIX + r'(?<nvp>(?:pause|gc)=.*)$'
+MINOR = {"Scavenge", "Minor Mark-Sweep", "Minor Mark-Compact", "Minor MS", "s", "mms", "mmc"}
+MAJOR = {"Mark-sweep", "Mark-Compact", "Mark-Sweep", "ms", "mc"}
+FLOATS = ["used_before_mb", "committed_before_mb", "used_after_mb", "committed_after_mb", "pooled_mb",
+          "incremental_ms", "incremental_biggest_ms", "marking_walltime_ms", "average_mu", "current_mu"]
+EVENT_SCHEMA = {"line": pl.Int64, "pid": pl.Int64, "isolate": pl.Utf8, "t_ms": pl.Float64, "ts": TS,
+                "type": pl.Utf8, "kind": pl.Utf8, "reduce": pl.Boolean, "pause_ms": pl.Float64,
+                "external_ms": pl.Float64}
+
+
+def sniff(head: bytes) -> bool:
+    text = head.decode("utf-8", "replace")
+    return bool(re.search(r"^\[\d+(?::0x[0-9a-fA-F]+)?\]\s+[0-9.]+ ms: ", text, re.M))
+
+
+def _kind(col: str) -> pl.Expr:
+    c = pl.col(col)
+    return (pl.when(c.is_in(list(MINOR))).then(pl.lit("minor"))
+            .when(c.is_in(list(MAJOR))).then(pl.lit("major")).otherwise(pl.lit("other")))
+
+
+def read_gclog(path, start=None) -> ReadResult:
+    src = str(path)
+    text = read_text(path, "gc trace")
+    lines = lines_frame(text)
+    start_ms = _start_ms(start)
+    parsed = lines.with_columns(pl.col("text").str.extract_groups(TEXT_RE).alias("m")).unnest("m")
+    is_text = pl.col("type").is_not_null()
+    nvp = (lines.with_columns(pl.col("text").str.extract_groups(NVP_RE).alias("m")).unnest("m")
+           .filter(pl.col("nvp").is_not_null()))
+    text_ev = parsed.filter(is_text)
+    old_style = pl.col("reason").str.starts_with("[")
+    text_ev = text_ev.with_columns(
+        [pl.col(c).cast(pl.Float64, strict=False) for c in FLOATS],
+        pid=pl.col("pid").cast(pl.Int64), t_ms=pl.col("t_ms").cast(pl.Float64),
+        reduce=pl.col("reduce").is_not_null(), interleaved=pl.col("interleaved").is_not_null(),
+        incremental_steps=pl.col("incremental_steps").cast(pl.Int64),
+        # very old V8 printed "[external / ]pause ms"; newer ones print "pause / external ms"
+        pause_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n2")).otherwise(pl.col("n1")).cast(pl.Float64),
+        external_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n1")).otherwise(pl.col("n2")).cast(pl.Float64),
+        gc_reason=pl.when(old_style).then(pl.col("reason").str.replace(r"^\[(.*)\]\.?$", "$1"))
+                    .otherwise(pl.col("reason").str.split(";").list.get(0, null_on_oob=True)).str.strip_chars(),
+        collector_reason=pl.when(old_style).then(pl.lit(None, pl.Utf8))
+                           .otherwise(pl.col("reason").str.split(";").list.get(1, null_on_oob=True)).str.strip_chars().replace("", None),
+        format=pl.when(old_style).then(pl.lit("trace-gc (2015)"))
+                 .when(pl.col("pooled_mb").is_not_null() | pl.col("reason").str.contains(";")).then(pl.lit("trace-gc"))
+                 .otherwise(pl.lit("trace-gc (node guide)")),
+    ).with_columns(kind=_kind("type")).drop("n1", "n2", "reason")
+
+    if len(nvp):
+        pairs = (nvp.select("line", "pid", "isolate", "t_ms", kv=pl.col("nvp").str.extract_all(r"[^ =]+=[^ ]*"))
+                 .explode("kv")
+                 .with_columns(key=pl.col("kv").str.split_exact("=", 1).struct.field("field_0"),
+                               val=pl.col("kv").str.split_exact("=", 1).struct.field("field_1"))
+                 .drop("kv"))
+        wide = pairs.pivot(on="key", index=["line", "pid", "isolate", "t_ms"], values="val", aggregate_function="first")
+        keys = [c for c in wide.columns if c not in ("line", "pid", "isolate", "t_ms", "gc")]
+        nvp_ev = wide.with_columns(
+            [pl.col(k).str.strip_suffix("%").cast(pl.Float64, strict=False) for k in keys],
+            pid=pl.col("pid").cast(pl.Int64), t_ms=pl.col("t_ms").cast(pl.Float64),
+            type=pl.col("gc") if "gc" in wide.columns else pl.lit(None, pl.Utf8),
+            format=pl.lit("trace-gc-nvp"),
+        ).with_columns(kind=_kind("type"), pause_ms=pl.col("pause"),
+                       reduce=(pl.col("reduce_memory") == 1) if "reduce_memory" in keys else pl.lit(False))
+        if "gc" in nvp_ev.columns:
+            nvp_ev = nvp_ev.drop("gc")
+        events = pl.concat([text_ev.drop("text"), nvp_ev], how="diagonal_relaxed")
+    else:
+        events = text_ev.drop("text")
+    events = events.sort("line")
+    parsed_lines = events["line"]
+    problems = (lines.filter(~pl.col("line").is_in(parsed_lines.implode()))
+                .select(pl.lit(src).alias("source"), "line", pl.lit("not a GC trace line").alias("reason"), "text"))
+    if len(events) == 0:
+        raise FormatError(path, "gc trace", 0, f"no GC trace lines ({len(lines)} lines, none of them '[pid:isolate] t ms: ...')")
+    events = events.with_columns(ts=((pl.col("t_ms") + (start_ms or 0.0)) * 1000.0).round(0).cast(pl.Int64).cast(TS))
+    lead = [c for c in EVENT_SCHEMA if c in events.columns]
+    events = events.select(lead + [c for c in events.columns if c not in lead])
+    table = _long_rows(events, src)
+    fmts = events.group_by("format").len().sort("format")
+    info = {"format": "gc log", "lines": len(lines), "events": len(events), "unparsed_lines": len(problems),
+            "formats": dict(fmts.iter_rows()), "relative_time": start_ms is None,
+            "pause_ms_total": float(events["pause_ms"].sum())}
+    return ReadResult(table=table, problems=problems, info=info, events=events)
+
+
+def _long_rows(ev: pl.DataFrame, src: str) -> pl.DataFrame:
+    labels = pl.format('kind="{}",type="{}"', pl.col("kind"), pl.col("type").fill_null("?"))
+    parts = [ev.select(pl.lit(src).alias("source"), "ts", pl.lit("gc_pause").alias("metric"),
+                       pl.col("pause_ms").alias("value"), pl.lit("ms").alias("unit"), labels.alias("labels"))]
+    if "used_after_mb" in ev.columns:
+        sub = ev.filter(pl.col("used_after_mb").is_not_null())
+        for col, name in (("used_before_mb", "gc_heap_used_before"), ("used_after_mb", "gc_heap_used_after"),
+                          ("committed_after_mb", "gc_heap_committed_after")):
+            parts.append(sub.select(pl.lit(src).alias("source"), "ts", pl.lit(name).alias("metric"),
+                                    (pl.col(col) * 1024 * 1024).alias("value"), pl.lit("B").alias("unit"),
+                                    labels.alias("labels")))
+    if "total_size_after" in ev.columns:
+        sub = ev.filter(pl.col("total_size_after").is_not_null())
+        for col, name in (("total_size_before", "gc_heap_used_before"), ("total_size_after", "gc_heap_used_after")):
+            parts.append(sub.select(pl.lit(src).alias("source"), "ts", pl.lit(name).alias("metric"),
+                                    pl.col(col).alias("value"), pl.lit("B").alias("unit"), labels.alias("labels")))
+    return pl.concat(parts).cast(SCHEMA).sort("ts", maintain_order=True)
+
+
+def _start_ms(start):
+    if start is None:
+        return None
+    import datetime as _dt
+    if isinstance(start, _dt.datetime):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=_dt.timezone.utc)
+        return start.timestamp() * 1000.0
+    return float(start)
