@@ -35,7 +35,7 @@ BLOCKING_OLD = ("V8.GCFinalizeMC", "V8.GCIncrementalMarkingFinalize")
 
 def is_doctor_dir(path) -> bool:
     p = Path(path)
-    return p.is_dir() and any(q.name.endswith("-processstat") for q in p.iterdir())
+    return p.is_dir() and any(q.name.endswith(("-processstat", "-processstat.gz")) for q in p.iterdir())
 
 
 def _find(d: Path, suffix: str) -> Path | None:

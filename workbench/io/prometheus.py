@@ -78,6 +78,7 @@ def _unit_expr(name: pl.Expr) -> pl.Expr:
 def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
     """Read one or more scrape files (a folder expands to its scrape files, sorted by name)."""
     files: list[Path] = []
+    table_source: dict[Path, str] = {}
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -86,6 +87,7 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
             if not found:
                 raise FormatError(p, "folder", None, "no scrape files (*.prom, *.txt, *.metrics) in folder")
             files.extend(found)
+            table_source.update({q: os.fspath(p) for q in found})
         else:
             files.append(p)
     frames, meta = [], []
@@ -96,10 +98,12 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
         fts, origin = _file_ts(f, ts)
         ts_origin[origin] = ts_origin.get(origin, 0) + 1
         is_om = ("# EOF" in text[-200:]) or ("openmetrics" in f.name.lower())
-        meta.append({"file": i, "source": os.fspath(f), "file_ts": fts, "om": is_om})
+        meta.append({"file": i, "source": table_source.get(f, os.fspath(f)), "path": os.fspath(f),
+                     "file_ts": fts, "om": is_om})
         frames.append(lf)
     lines = pl.concat(frames) if frames else pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8, "file": pl.Int32})
-    meta_df = pl.DataFrame(meta, schema={"file": pl.Int32, "source": pl.Utf8, "file_ts": pl.Float64, "om": pl.Boolean})
+    meta_df = pl.DataFrame(meta, schema={"file": pl.Int32, "source": pl.Utf8, "path": pl.Utf8,
+                                         "file_ts": pl.Float64, "om": pl.Boolean})
 
     t = pl.col("text")
     lines = lines.with_columns(
@@ -121,7 +125,7 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
     bad = samples.filter(~ok)
     good = samples.filter(ok)
 
-    good = good.join(meta_df, on="file", how="left")
+    good = good.join(meta_df.drop("path"), on="file", how="left")
     # a sample's scrape-time: its own timestamp (ms in 0.0.4, s in OpenMetrics) or the file's time
     ts_ms = (pl.when(pl.col("tsf").is_null()).then(pl.col("file_ts"))
              .when(pl.col("om")).then(pl.col("tsf") * 1000.0)
@@ -153,7 +157,7 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
         if name not in type_map and family in type_map:
             type_map[name] = type_map[family]
 
-    src = meta_df.select("file", "source")
+    src = meta_df.select("file", pl.col("path").alias("source"))
     probs = []
     if len(bad):
         reason = (pl.when(pl.col("name").is_null()).then(pl.lit("not a sample line"))

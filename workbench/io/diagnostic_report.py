@@ -1,0 +1,82 @@
+"""Reader for Node.js diagnostic reports (``process.report.writeReport()``, ``--report-on-*``; JSON,
+report versions 1-5, https://nodejs.org/api/report.html): one point in time per report.
+
+Rows at ``header.dumpEventTimeStamp`` (a string of unix ms): ``javascriptHeap.*`` (bytes; counts for
+``nativeContextCount``/``detachedContextCount``), ``javascriptHeap.heapSpaces.<space>.*`` as
+``heap_space_<field>`` with label ``space``, ``resourceUsage.*`` (cpu seconds, percents, maxRss in
+KiB — converted to bytes — and since v3 rss/free_memory/... which are strings), and one
+``libuv_handles`` row per handle type (label ``type``, and ``active`` count).
+"""
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from ..errors import FormatError
+from ._metrics_common import ReadResult, SCHEMA, TS, empty_problems, read_bytes
+
+COUNTS = {"nativeContextCount", "detachedContextCount"}
+
+
+def sniff(head: bytes) -> bool:
+    h = head.lstrip()[:2000]
+    return h.startswith(b"{") and b'"header"' in h and b'"reportVersion"' in h
+
+
+def read_report(path) -> ReadResult:
+    src = str(path)
+    try:
+        rep = json.loads(read_bytes(path))
+        header = rep["header"]
+        t = float(header["dumpEventTimeStamp"])
+    except ValueError as e:
+        raise FormatError(path, "report", getattr(e, "pos", 0), f"not JSON ({e})") from None
+    except (KeyError, TypeError):
+        raise FormatError(path, "header", 0, "not a Node.js diagnostic report (no header.dumpEventTimeStamp)") from None
+    rows = []
+
+    def add(metric, value, unit, labels=""):
+        try:
+            rows.append((metric, float(value), unit, labels))
+        except (TypeError, ValueError):
+            pass
+
+    heap = rep.get("javascriptHeap", {}) or {}
+    for k, v in heap.items():
+        if k == "heapSpaces":
+            for space, fields in (v or {}).items():
+                for f, x in fields.items():
+                    add(f"heap_space_{f}", x, "B", f'space="{space}"')
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            add(f"javascriptHeap.{k}", v, "count" if k in COUNTS else "B")
+    ru = rep.get("resourceUsage", {}) or {}
+    for k, v in ru.items():
+        if isinstance(v, dict):
+            for k2, x in v.items():
+                add(f"resourceUsage.{k}.{k2}", x, "count")
+        elif k == "maxRss":
+            add("resourceUsage.maxRss", float(v) * 1024, "B")
+        elif k.endswith("Seconds"):
+            add(f"resourceUsage.{k}", v, "s")
+        elif k.endswith("Percent"):
+            add(f"resourceUsage.{k}", v, "%")
+        else:
+            add(f"resourceUsage.{k}", v, "B")
+    by_type: dict[str, list[int]] = {}
+    for h in rep.get("libuv", []) or []:
+        c = by_type.setdefault(str(h.get("type")), [0, 0])
+        c[0] += 1
+        c[1] += 1 if h.get("is_active") else 0
+    for typ, (n, active) in sorted(by_type.items()):
+        add("libuv_handles", n, "count", f'type="{typ}"')
+        add("libuv_handles_active", active, "count", f'type="{typ}"')
+    if not rows:
+        raise FormatError(path, "javascriptHeap", 0, "report has no numeric heap or resource figures")
+    table = pl.DataFrame(rows, schema={"metric": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8, "labels": pl.Utf8},
+                         orient="row").with_columns(
+        source=pl.lit(src), ts=pl.lit(int(t * 1000)).cast(pl.Int64).cast(TS)).select(list(SCHEMA)).cast(SCHEMA)
+    info = {"format": "diagnostic report", "report_version": header.get("reportVersion"),
+            "node": header.get("nodejsVersion"), "event": header.get("event"), "trigger": header.get("trigger"),
+            "rows": len(table)}
+    return ReadResult(table=table, problems=empty_problems(), info=info)
