@@ -224,43 +224,91 @@ def caller_chains(starts, parent, frame, weight_of_start):
 
 
 @njit(cache=True)
-def time_intervals(sample_node, sample_end, ts, parent, depth, max_depth):
-    """Flame chart rectangles: maximal runs of consecutive samples sharing the node at each depth.
+def fix_missing_samples(samples, parent, program, gc, idle):
+    """DevTools ``CPUProfileDataModel.fixMissingSamples``: a lone ``(program)`` sample between two
+    stacks with the same bottom frame is replaced by the previous sample (in place)."""
+    n = samples.shape[0]
+    if program < 0 or n < 3:
+        return 0
+    changed = 0
+    prev = samples[0]
+    cur = samples[1]
+    for s in range(1, n - 1):
+        nxt = samples[s + 1]
+        if cur == program and prev != program and prev != gc and prev != idle and nxt != program \
+                and nxt != gc and nxt != idle:
+            a = prev
+            while parent[a] >= 0 and parent[parent[a]] >= 0:
+                a = parent[a]
+            b = nxt
+            while parent[b] >= 0 and parent[parent[b]] >= 0:
+                b = parent[b]
+            if a == b:
+                samples[s] = prev
+                changed += 1
+        prev = cur
+        cur = nxt
+    return changed
 
-    Returns (node, start, end) arrays; sample i covers [ts[i], sample_end[i]).
+
+@njit(cache=True)
+def time_intervals(sample_node, t_end, ts, parent, depth, max_depth, gc):
+    """Flame chart rectangles (DevTools ``forEachFrame``): maximal runs of consecutive samples sharing
+    the node at each depth; a ``gc`` sample sits on top of the previous sample's stack.
+
+    Returns (node, start, end, level) arrays; a frame closes at the time of the first sample without it and
+    the frames still open at the end close at ``t_end``.
     """
     ns = sample_node.shape[0]
-    path = np.empty(max_depth + 2, np.int64)
-    open_node = np.full(max_depth + 2, -1, np.int64)
-    open_start = np.zeros(max_depth + 2, np.float64)
+    path = np.empty(max_depth + 3, np.int64)
+    open_node = np.full(max_depth + 3, -1, np.int64)
+    open_start = np.zeros(max_depth + 3, np.float64)
     cap = 1024
     o_node = np.empty(cap, np.int64)
     o_start = np.empty(cap, np.float64)
     o_end = np.empty(cap, np.float64)
+    o_lvl = np.empty(cap, np.int64)
     m = 0
     top = -1  # deepest open level
+    prev_real = 0  # last non-gc sample's node (the root before the first sample)
     for s in range(ns + 1):
         if s < ns:
             v = sample_node[s]
-            d = depth[v]
-            j = v
-            for k in range(d, -1, -1):
+            if v == gc and gc >= 0:
+                base = prev_real
+                d = depth[base] + 1
+                path[d] = v
+            else:
+                base = v
+                d = depth[v]
+                prev_real = v
+            j = base
+            for k in range(depth[base], -1, -1):
                 path[k] = j
                 j = parent[j]
             t = ts[s]
         else:
             d = -1
-            t = sample_end[ns - 1] if ns > 0 else 0.0
-        # first level where the open stack and this sample's path differ
+            t = t_end
         k = 0
         while k <= top and k <= d and open_node[k] == path[k]:
             k += 1
         for lvl in range(top, k - 1, -1):
             if m == cap:
                 cap *= 2
-                a = np.empty(cap, np.int64); a[:m] = o_node[:m]; o_node = a
-                b = np.empty(cap, np.float64); b[:m] = o_start[:m]; o_start = b
-                c = np.empty(cap, np.float64); c[:m] = o_end[:m]; o_end = c
+                a = np.empty(cap, np.int64)
+                a[:m] = o_node[:m]
+                o_node = a
+                b = np.empty(cap, np.float64)
+                b[:m] = o_start[:m]
+                o_start = b
+                c = np.empty(cap, np.float64)
+                c[:m] = o_end[:m]
+                o_end = c
+                e = np.empty(cap, np.int64)
+                e[:m] = o_lvl[:m]
+                o_lvl = e
+            o_lvl[m] = lvl
             o_node[m] = open_node[lvl]
             o_start[m] = open_start[lvl]
             o_end[m] = t
@@ -270,4 +318,4 @@ def time_intervals(sample_node, sample_end, ts, parent, depth, max_depth):
             open_node[lvl] = path[lvl]
             open_start[lvl] = t
         top = d
-    return o_node[:m], o_start[:m], o_end[:m]
+    return o_node[:m], o_start[:m], o_end[:m], o_lvl[:m]

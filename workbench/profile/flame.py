@@ -12,8 +12,9 @@
   rectangle is a maximal run of consecutive samples whose stacks share the same node at that depth,
   closing at the time of the first sample that does not contain it, as DevTools'
   ``CPUProfileDataModel.forEachFrame`` does; the last sample lasts until the profile's end time.
-  DevTools additionally lifts ``(garbage collector)`` samples on top of the previous stack; we keep
-  them where the file has them (a child of the root).
+  As DevTools does, ``(garbage collector)`` samples sit on top of the previous sample's stack, and a
+  lone ``(program)`` sample between two stacks with the same bottom frame is replaced by the previous
+  sample (``fixMissingSamples``: the V8 sampler failed to walk the stack).
 """
 from __future__ import annotations
 
@@ -104,23 +105,30 @@ def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
     if p.n_samples == 0:
         raise UsageError("this profile has no samples to lay out in time", p.path)
     ts = p.sample_ts_us
-    end = np.empty_like(ts)
-    end[:-1] = ts[1:]
     avg = (ts[-1] - ts[0]) / (len(ts) - 1) if len(ts) > 1 else 0.0
-    end[-1] = ts[-1] + avg  # DevTools: one average interval past the last sample
-    node, start, stop = K.time_intervals(p.sample_node, end, ts, p.parent, p.depth, int(p.depth.max()))
+    t_end = ts[-1] + avg  # DevTools: one average interval past the last sample
+    names = p.frame_labels["function_name"].to_numpy()[p.frame]
+    top_level = p.parent == 0
+
+    def special(name):
+        hit = np.nonzero(top_level & (names == name))[0]
+        return int(hit[0]) if len(hit) else -1
+
+    program, gc, idle = special("(program)"), special("(garbage collector)"), special("(idle)")
+    samples = p.sample_node.copy()
+    K.fix_missing_samples(samples, p.parent, program, gc, idle)
+    node, start, stop, lvl = K.time_intervals(samples, t_end, ts, p.parent, p.depth, int(p.depth.max()), gc)
     keep = node != 0
-    node, start, stop = node[keep], start[keep], stop[keep]
+    node, start, stop, d = node[keep], start[keep], stop[keep], lvl[keep]
     dur = (stop - start) / 1000.0
-    # self = duration - sum of direct children's durations
-    d = p.depth[node]
     o = np.lexsort((start, d))
     node, start, stop, dur, d = node[o], start[o], stop[o], dur[o], d[o]
     df = pl.DataFrame({"node_index": node, "depth": d - 1, "start_us": start, "end_us": stop, "duration_ms": dur})
     child = df.filter(pl.col("depth") > 0).with_columns(pl.col("depth") - 1)
     # a child interval lies inside exactly one parent interval at depth-1: find it by start time
     par = df.select("depth", "start_us", "end_us").with_row_index("pi")
-    child = child.sort("start_us").join_asof(par.sort("start_us"), on="start_us", by="depth", strategy="backward")
+    child = child.sort("start_us").join_asof(par.sort("start_us"), on="start_us", by="depth", strategy="backward",
+                                                       check_sortedness=False)
     kids = child.group_by("pi").agg(pl.col("duration_ms").sum().alias("kids_ms"))
     df = df.with_row_index("pi").join(kids, on="pi", how="left").with_columns(
         (pl.col("duration_ms") - pl.col("kids_ms").fill_null(0.0)).alias("self_ms"))
@@ -132,5 +140,6 @@ def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
         ((pl.col("end_us") - p.start_us) / 1000.0).alias("end_ms"),
         pl.Series("node_id", p.node_id[df["node_index"].to_numpy()]),
     )
-    return out.select("name", "url", "line", "depth", "start_ms", "end_ms", "duration_ms", "self_ms", "node_id") \
+    out = out.select("name", "url", "line", "depth", "start_ms", "end_ms", "duration_ms", "self_ms", "node_id") \
         .sort(["start_ms", "depth"])
+    return out
