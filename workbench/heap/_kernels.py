@@ -1,0 +1,562 @@
+"""numba kernels for the heap snapshot passes, ported from Chrome DevTools' HeapSnapshot.ts as
+bundled by heap-snapshot-toolkit@1.1.3 (the reference version). Where DevTools' result depends on
+visiting order (the distance BFS with its stateful WeakMap filter, the Lengauer-Tarjan DFS and
+buckets), the order is reproduced exactly. All inputs are validated by the reader first: every
+ordinal is < node count, every string index < string count.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+NO_DISTANCE = -5
+BASE_SYSTEM_DISTANCE = 100000000
+
+
+@njit(cache=True, nogil=True)
+def build_retainers(first_edge, to_ord, n):
+    """Reverse CSR in DevTools' order: within a node's slice, retainers appear in decreasing
+    edge order (buildRetainers fills each slice from its end)."""
+    e = to_ord.shape[0]
+    first_ret = np.zeros(n + 1, dtype=np.int64)
+    for i in range(e):
+        first_ret[to_ord[i] + 1] += 1
+    for i in range(n):
+        first_ret[i + 1] += first_ret[i]
+    fill = first_ret[1:].copy()  # next free slot counted down from the end
+    ret_node = np.empty(e, dtype=np.uint32)
+    ret_edge = np.empty(e, dtype=np.int64)
+    for src in range(n):
+        for ei in range(first_edge[src], first_edge[src + 1]):
+            t = to_ord[ei]
+            fill[t] -= 1
+            ret_node[fill[t]] = src
+            ret_edge[fill[t]] = ei
+    return first_ret, ret_node, ret_edge
+
+
+@njit(cache=True, nogil=True)
+def propagate_dom_state(first_edge, to_ord, etype, ntype, detached, native_type,
+                        hidden_type, invisible_type, weak_type):
+    """DevTools propagateDOMState: attached spreads over native children, then detached spreads
+    to children not already attached; never through JS (non-native) nodes. Returns the new
+    detachedness array and a mask of nodes to rename 'Detached <name>'."""
+    n = ntype.shape[0]
+    state = detached.copy()
+    visited = np.zeros(n, dtype=np.uint8)
+    rename = np.zeros(n, dtype=np.bool_)
+    attached_stack = np.empty(n, dtype=np.int64)
+    detached_stack = np.empty(n, dtype=np.int64)
+    na = 0
+    nd = 0
+    for i in range(n):
+        s = state[i]
+        if s == 0 or visited[i]:
+            continue
+        if ntype[i] != native_type:
+            visited[i] = 1
+            continue
+        if s == 1:
+            attached_stack[na] = i
+            na += 1
+        elif s == 2:
+            rename[i] = True
+            detached_stack[nd] = i
+            nd += 1
+        visited[i] = 1
+    while na > 0:
+        na -= 1
+        p = attached_stack[na]
+        for ei in range(first_edge[p], first_edge[p + 1]):
+            t = etype[ei]
+            if t == hidden_type or t == invisible_type or t == weak_type:
+                continue
+            c = to_ord[ei]
+            if visited[c]:
+                continue
+            if ntype[c] != native_type:
+                visited[c] = 1
+                continue
+            state[c] = 1
+            attached_stack[na] = c
+            na += 1
+            visited[c] = 1
+    while nd > 0:
+        nd -= 1
+        p = detached_stack[nd]
+        if state[p] == 1:
+            continue
+        for ei in range(first_edge[p], first_edge[p + 1]):
+            t = etype[ei]
+            if t == hidden_type or t == invisible_type or t == weak_type:
+                continue
+            c = to_ord[ei]
+            if visited[c]:
+                continue
+            if ntype[c] != native_type:
+                visited[c] = 1
+                continue
+            state[c] = 2
+            rename[c] = True
+            detached_stack[nd] = c
+            nd += 1
+            visited[c] = 1
+    return state, rename
+
+
+@njit(cache=True, nogil=True)
+def mark_page_owned(first_edge, to_ord, etype, root, is_dom_trees_root, shortcut_type,
+                    element_type, weak_type):
+    """DevTools markPageOwnedNodes: from the root's shortcut children and its element children
+    that are '(Document DOM trees)', everything reachable without weak edges."""
+    n = first_edge.shape[0] - 1
+    flag = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n + (first_edge[root + 1] - first_edge[root]), dtype=np.int64)
+    sp = 0
+    for ei in range(first_edge[root], first_edge[root + 1]):
+        t = etype[ei]
+        c = to_ord[ei]
+        if t == element_type:
+            if not is_dom_trees_root[c]:
+                continue
+        elif t != shortcut_type:
+            continue
+        stack[sp] = c
+        sp += 1
+        flag[c] = True
+    while sp > 0:
+        sp -= 1
+        v = stack[sp]
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            c = to_ord[ei]
+            if flag[c]:
+                continue
+            if etype[ei] == weak_type:
+                continue
+            stack[sp] = c
+            sp += 1
+            flag[c] = True
+    return flag
+
+
+@njit(cache=True, nogil=True)
+def essential_edges(first_edge, to_ord, etype, ename, node_id, root, page_owned,
+                    internal_type, weak_type, shortcut_type, str_weakmap_table):
+    """DevTools computeIsEssentialEdge for every edge (page-owned flags as userObjectsMapAndFlag)."""
+    n = first_edge.shape[0] - 1
+    e = to_ord.shape[0]
+    out = np.zeros(e, dtype=np.bool_)
+    for v in range(n):
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            t = etype[ei]
+            if t == internal_type:
+                tid = str_weakmap_table[ename[ei]]
+                if tid >= 0 and tid == node_id[v]:
+                    continue
+            if t == weak_type:
+                continue
+            c = to_ord[ei]
+            if c == v:
+                continue
+            if v != root:
+                if t == shortcut_type:
+                    continue
+                if page_owned[c] and not page_owned[v]:
+                    continue
+            out[ei] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
+def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocked, weak_type):
+    """DevTools JSHeapSnapshot.calculateShallowSizes: hidden/array nodes (and native
+    'system / ExternalStringData') reachable from exactly one owner give their size to it."""
+    n = self_size.shape[0]
+    UNVISITED = -1
+    MULTIPLE = -2
+    owners = np.empty(n, dtype=np.int64)
+    work = np.empty(2 * n + 1, dtype=np.int64)
+    wp = 0
+    for i in range(n):
+        if unowned[i]:
+            owners[i] = UNVISITED
+        else:
+            owners[i] = i
+            work[wp] = i
+            wp += 1
+    while wp > 0:
+        wp -= 1
+        v = work[wp]
+        owner = owners[v]
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] == weak_type:
+                continue
+            t = to_ord[ei]
+            o = owners[t]
+            if o == UNVISITED:
+                owners[t] = owner
+                work[wp] = t
+                wp += 1
+            elif o == t or o == owner or o == MULTIPLE:
+                pass
+            else:
+                owners[t] = MULTIPLE
+                work[wp] = t
+                wp += 1
+    out = self_size.astype(np.int64)
+    for i in range(n):
+        o = owners[i]
+        if o < 0 or o == i:
+            continue
+        if transfer_blocked[o]:
+            continue
+        out[o] += out[i]
+        out[i] = 0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def distances(first_edge, to_ord, etype, ename, root, user_root_mask, weak_type, element_type,
+              hidden_type_edge, internal_type, is_hidden_node, is_array_node, name_idx,
+              sloppy_str, native_ctx_str, map_desc_name, str_parseint, str_ephemeron, n_ephemeron):
+    """DevTools JSHeapSnapshot.calculateDistances: BFS from user roots (distance 1), then from
+    the root (base system distance) for the rest; weak edges never followed; the filter skips
+    NativeContext's sloppy_function_map, descriptor slots of '(map descriptors)' arrays, and the
+    first edge of each WeakMap ephemeron pair (stateful, so the visiting order is DevTools')."""
+    n = first_edge.shape[0] - 1
+    dist = np.full(n, NO_DISTANCE, dtype=np.int32)
+    nroot_edges = first_edge[root + 1] - first_edge[root]
+    queue = np.empty(n + nroot_edges + 1, dtype=np.int64)
+    pending = np.zeros(n_ephemeron + 1, dtype=np.bool_)
+    ql = 0
+    for ei in range(first_edge[root], first_edge[root + 1]):
+        c = to_ord[ei]
+        if user_root_mask[c]:
+            dist[c] = 1
+            queue[ql] = c
+            ql += 1
+    has_user_roots = ql > 0
+    for phase in range(2):
+        if phase == 1:
+            dist[root] = BASE_SYSTEM_DISTANCE if has_user_roots else 0
+            queue[0] = root
+            ql = 1
+        qi = 0
+        while qi < ql:
+            v = queue[qi]
+            qi += 1
+            d = dist[v] + 1
+            for ei in range(first_edge[v], first_edge[v + 1]):
+                t = etype[ei]
+                if t == weak_type:
+                    continue
+                c = to_ord[ei]
+                if dist[c] != NO_DISTANCE:
+                    continue
+                # --- the filter, in DevTools' order ---
+                string_named = t != element_type and t != hidden_type_edge
+                nm = ename[ei]
+                if is_hidden_node[v] and string_named and sloppy_str[nm] and native_ctx_str[name_idx[v]]:
+                    continue
+                if is_array_node[v] and map_desc_name[name_idx[v]]:
+                    if string_named:
+                        idx = str_parseint[nm]
+                        if idx == -(1 << 62):  # NaN: NaN < 2 false, NaN % 3 !== 1 true
+                            pass
+                        elif not (idx < 2 or (idx % 3) != 1):
+                            continue
+                    else:
+                        idx = nm
+                        if not (idx < 2 or (idx % 3) != 1):
+                            continue
+                elif t == internal_type:
+                    k = str_ephemeron[nm]
+                    if k >= 0:
+                        if pending[k]:
+                            pending[k] = False
+                        else:
+                            pending[k] = True
+                            continue
+                dist[c] = d
+                queue[ql] = c
+                ql += 1
+    return dist
+
+
+@njit(cache=True, nogil=True)
+def dominators(first_edge, to_ord, first_ret, ret_node, ret_edge, essential, root):
+    """Lengauer-Tarjan exactly as DevTools' calculateDominatorsAndRetainedSizes: iterative DFS
+    over essential edges in edge order, then DFS from nodes whose retainers are all
+    non-essential, then remaining nodes attached to the root one by one. Returns the immediate
+    dominator ordinal per node and the vertex order (DFS numbering) for size accumulation."""
+    n = first_edge.shape[0] - 1
+    L = n + 1
+    parent = np.zeros(L, dtype=np.int64)
+    ancestor = np.zeros(L, dtype=np.int64)
+    vertex = np.zeros(L, dtype=np.int64)
+    label = np.zeros(L, dtype=np.int64)
+    semi = np.zeros(L, dtype=np.int64)
+    next_edge = np.zeros(L, dtype=np.int64)
+    # buckets as FIFO linked lists (insertion order, like a JS Set)
+    bhead = np.zeros(L, dtype=np.int64)
+    btail = np.zeros(L, dtype=np.int64)
+    bnext = np.zeros(L, dtype=np.int64)
+    comp = np.zeros(L, dtype=np.int64)
+    cnt = 0
+
+    r = root + 1
+
+    # iterative DFS from the root (DevTools' dfs, edge order, resumable per node)
+    v = r
+    next_edge[r - 1] = first_edge[r - 1]
+    while v != 0:
+        if semi[v] == 0:
+            cnt += 1
+            semi[v] = cnt
+            vertex[cnt] = v
+            label[v] = v
+        vnext = parent[v]
+        vo = v - 1
+        while next_edge[vo] < first_edge[vo + 1]:
+            ei = next_edge[vo]
+            if not essential[ei]:
+                next_edge[vo] += 1
+                continue
+            wo = to_ord[ei]
+            w = wo + 1
+            if semi[w] == 0:
+                parent[w] = v
+                next_edge[wo] = first_edge[wo]
+                vnext = w
+                break
+            next_edge[vo] += 1
+        v = vnext
+    unreachable_weak = 0
+    unreachable_clique = 0
+    if cnt < n:
+        for v0 in range(1, n + 1):
+            if semi[v0] != 0:
+                continue
+            vo = v0 - 1
+            only_weak = True
+            for ri in range(first_ret[vo], first_ret[vo + 1]):
+                if essential[ret_edge[ri]]:
+                    only_weak = False
+                    break
+            if not only_weak:
+                continue
+            unreachable_weak += 1
+            parent[v0] = r
+            next_edge[vo] = first_edge[vo]
+            v = v0
+            while v != 0:
+                if semi[v] == 0:
+                    cnt += 1
+                    semi[v] = cnt
+                    vertex[cnt] = v
+                    label[v] = v
+                vnext = parent[v]
+                vo2 = v - 1
+                while next_edge[vo2] < first_edge[vo2 + 1]:
+                    ei = next_edge[vo2]
+                    if not essential[ei]:
+                        next_edge[vo2] += 1
+                        continue
+                    wo = to_ord[ei]
+                    w = wo + 1
+                    if semi[w] == 0:
+                        parent[w] = v
+                        next_edge[wo] = first_edge[wo]
+                        vnext = w
+                        break
+                    next_edge[vo2] += 1
+                v = vnext
+    if cnt < n:
+        for v0 in range(1, n + 1):
+            if semi[v0] == 0:
+                unreachable_clique += 1
+                parent[v0] = r
+                cnt += 1
+                semi[v0] = cnt
+                vertex[cnt] = v0
+                label[v0] = v0
+    dom = np.zeros(L, dtype=np.int64)
+    for i in range(cnt, 1, -1):
+        w = vertex[i]
+        wo = w - 1
+        orphan = True
+        for ri in range(first_ret[wo], first_ret[wo + 1]):
+            if not essential[ret_edge[ri]]:
+                continue
+            orphan = False
+            vv = ret_node[ri] + 1
+            # evaluate(vv)
+            if ancestor[vv] == 0:
+                u = vv
+            else:
+                # compress(vv)
+                sp = 0
+                x = vv
+                while ancestor[ancestor[x]] != 0:
+                    sp += 1
+                    comp[sp] = x
+                    x = ancestor[x]
+                while sp > 0:
+                    y = comp[sp]
+                    sp -= 1
+                    if semi[label[ancestor[y]]] < semi[label[y]]:
+                        label[y] = label[ancestor[y]]
+                    ancestor[y] = ancestor[ancestor[y]]
+                u = label[vv]
+            if semi[u] < semi[w]:
+                semi[w] = semi[u]
+        if orphan:
+            semi[w] = semi[r]
+        b = vertex[semi[w]]
+        # bucket[b].add(w): w is processed once, so it is never already present
+        bnext[w] = 0
+        if bhead[b] == 0:
+            bhead[b] = w
+        else:
+            bnext[btail[b]] = w
+        btail[b] = w
+        ancestor[w] = parent[w]  # link(parent[w], w)
+        pw = parent[w]
+        x = bhead[pw]
+        while x != 0:
+            vv = x
+            if ancestor[vv] == 0:
+                u = vv
+            else:
+                sp = 0
+                y0 = vv
+                while ancestor[ancestor[y0]] != 0:
+                    sp += 1
+                    comp[sp] = y0
+                    y0 = ancestor[y0]
+                while sp > 0:
+                    y = comp[sp]
+                    sp -= 1
+                    if semi[label[ancestor[y]]] < semi[label[y]]:
+                        label[y] = label[ancestor[y]]
+                    ancestor[y] = ancestor[ancestor[y]]
+                u = label[vv]
+            dom[vv] = u if semi[u] < semi[vv] else pw
+            x = bnext[x]
+        bhead[pw] = 0
+        btail[pw] = 0
+    dom[0] = r
+    dom[r] = r
+    for i in range(2, cnt + 1):
+        w = vertex[i]
+        if dom[w] != vertex[semi[w]]:
+            dom[w] = dom[dom[w]]
+    idom = np.empty(n, dtype=np.int64)
+    for o in range(n):
+        idom[o] = dom[o + 1] - 1
+    order = np.empty(cnt, dtype=np.int64)  # ordinals in DFS-number order
+    for i in range(1, cnt + 1):
+        order[i - 1] = vertex[i] - 1
+    return idom, order, unreachable_weak, unreachable_clique
+
+
+@njit(cache=True, nogil=True)
+def retained_sizes(idom, order, self_size):
+    """Self size plus the retained sizes of dominated nodes, accumulated in reverse DFS order
+    (float64 like DevTools' Float64Array)."""
+    ret = self_size.astype(np.float64)
+    for i in range(order.shape[0] - 1, 0, -1):
+        o = order[i]
+        ret[idom[o]] += ret[o]
+    return ret
+
+
+@njit(cache=True, nogil=True)
+def dominated_csr(idom, root):
+    n = idom.shape[0]
+    first = np.zeros(n + 1, dtype=np.int64)
+    for o in range(n):
+        if o != root:
+            first[idom[o] + 1] += 1
+    for i in range(n):
+        first[i + 1] += first[i]
+    fill = first[1:].copy()
+    children = np.empty(max(n - 1, 0), dtype=np.int64)
+    for o in range(n):
+        if o == root:
+            continue
+        d = idom[o]
+        fill[d] -= 1
+        children[fill[d]] = o
+    return first, children
+
+
+@njit(cache=True, nogil=True)
+def class_retained(first_dom, dom_children, root, class_key, self_size, retained, nkeys, include):
+    """DevTools calculateClassesRetainedSize: per class, the sum of retained sizes of members
+    (self size > 0, passing the filter) with no counted member of the same class above them in
+    the dominator tree. Walks the dominator tree with a scoped 'seen' count per class."""
+    out = np.zeros(nkeys, dtype=np.float64)
+    seen = np.zeros(nkeys, dtype=np.int32)
+    n = self_size.shape[0]
+    # explicit DFS with enter/exit events
+    stack = np.empty(2 * n + 2, dtype=np.int64)
+    sp = 0
+    stack[sp] = root
+    sp += 1
+    while sp > 0:
+        sp -= 1
+        x = stack[sp]
+        if x < 0:
+            k = class_key[-x - 1]
+            seen[k] -= 1
+            continue
+        k = class_key[x]
+        if seen[k] == 0 and include[x] and self_size[x] != 0:
+            out[k] += retained[x]
+            if first_dom[x] != first_dom[x + 1]:
+                seen[k] += 1
+                stack[sp] = -x - 1
+                sp += 1
+        for i in range(first_dom[x], first_dom[x + 1]):
+            stack[sp] = dom_children[i]
+            sp += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def object_signatures(first_edge, etype, ename, objs, property_type, proto_str, str_len16):
+    """For plain objects: the interface name DevTools' inferInterfaceDefinitions would build,
+    as a pair of 64-bit hashes of the included property-name indices plus the count of
+    properties included (stops once the name would pass 120 UTF-16 units)."""
+    m = objs.shape[0]
+    h1 = np.empty(m, dtype=np.uint64)
+    h2 = np.empty(m, dtype=np.uint64)
+    cnt = np.zeros(m, dtype=np.int32)
+    for j in range(m):
+        v = objs[j]
+        a = np.uint64(1469598103934665603)
+        b = np.uint64(7809847782465536322)
+        length = 1  # '{'
+        c = 0
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] != property_type:
+                continue
+            nm = ename[ei]
+            if nm == proto_str:
+                continue
+            fl = str_len16[nm]
+            if length > 1 and length + fl > 120:
+                break
+            if length != 1:
+                length += 2
+            length += fl
+            c += 1
+            x = np.uint64(nm) + np.uint64(0x9E3779B97F4A7C15)
+            a = (a ^ x) * np.uint64(1099511628211)
+            b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
+            b ^= b >> np.uint64(31)
+        h1[j] = a ^ np.uint64(c)
+        h2[j] = b
+        cnt[j] = c
+    return h1, h2, cnt

@@ -1,0 +1,218 @@
+"""Class names as DevTools shows them in the Summary (calculateObjectNames, then
+inferInterfaceDefinitions / applyInterfaceDefinitions of heap-snapshot-toolkit@1.1.3):
+
+- hidden -> '(system)'; code -> '(compiled code)'; closure -> 'Function'; regexp -> 'RegExp';
+- object and native -> the node name, with '<div id="a">' cut to '<div>' (and 'Detached <div ...>'
+  to 'Detached <div>');
+- any other type -> '(' + type + ')': '(string)', '(array)', '(number)', '(object shape)', ...
+- plain objects (type object, name 'Object') are then named by their property set: each object
+  with at least one property (not '__proto__') proposes '{a, b, c}' (property names in edge order,
+  names with , ' " { } written as JSON strings, stopping before the name passes 120 UTF-16 units);
+  proposals made by at least max(2, plain objects / 1000) objects become interfaces, most popular
+  first; each plain object takes the interface with the most properties that are all among its
+  own (ties: the more popular), else stays 'Object'.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+from numba import njit
+
+from . import _kernels as K
+from .strings import utf16_len
+
+MIN_OBJECT_COUNT_PER_INTERFACE = 2
+MIN_OBJECT_PROPORTION_PER_INTERFACE = 1000
+_NEEDS_QUOTES = re.compile(r"[,'\"{}]")
+
+
+def edge_ranges(first_edge: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Indices of all edges of ``nodes``, concatenated in node order."""
+    starts, ends = first_edge[nodes], first_edge[nodes + 1]
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts, lengths) + (np.arange(int(lengths.sum())) - np.repeat(offsets, lengths))
+
+
+def format_property_name(name: str) -> str:
+    """DevTools' JSHeapSnapshotNode.formatPropertyName."""
+    if _NEEDS_QUOTES.search(name):
+        return json.dumps(name, ensure_ascii=False)
+    return name
+
+
+@njit(cache=True, nogil=True)
+def _sorted_property_signatures(first_edge, etype, ename, objs, property_type):
+    m = objs.shape[0]
+    h1 = np.empty(m, dtype=np.uint64)
+    h2 = np.empty(m, dtype=np.uint64)
+    for j in range(m):
+        v = objs[j]
+        k = 0
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] == property_type:
+                k += 1
+        tmp = np.empty(k, dtype=np.int64)
+        k = 0
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] == property_type:
+                tmp[k] = ename[ei]
+                k += 1
+        tmp.sort()
+        a = np.uint64(1469598103934665603)
+        b = np.uint64(7809847782465536322)
+        for i in range(k):
+            x = np.uint64(tmp[i]) + np.uint64(0x9E3779B97F4A7C15)
+            a = (a ^ x) * np.uint64(1099511628211)
+            b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
+            b ^= b >> np.uint64(31)
+        h1[j] = a ^ np.uint64(k)
+        h2[j] = b
+    return h1, h2
+
+
+def _unique_rows(h1, h2):
+    keys = np.stack([h1, h2], axis=1)
+    _, first, inverse, counts = np.unique(keys, axis=0, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    return first, inverse.reshape(-1), counts
+
+
+def base_class_indices(snap) -> np.ndarray:
+    """calculateObjectNames: class-name string index per node, before interfaces."""
+    st = snap.strings
+    ntype = snap._ntype
+    names = snap.node_names
+    out = np.empty(snap.node_count, dtype=np.int64)
+    fixed = {"hidden": "(system)", "code": "(compiled code)", "closure": "Function", "regexp": "RegExp"}
+    for t, tname in enumerate(snap.node_types):
+        sel = np.flatnonzero(ntype == t)
+        if not sel.size:
+            continue
+        if tname in fixed:
+            out[sel] = st.add(fixed[tname], "class")
+        elif tname in ("object", "native"):
+            nm = names[sel]
+            uniq, inv = np.unique(nm, return_inverse=True)
+            mapped = np.empty(len(uniq), dtype=np.int64)
+            for j, i in enumerate(uniq.tolist()):
+                s = st[i]
+                if s.startswith("<"):
+                    sp = s.find(" ")
+                    mapped[j] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
+                elif s.startswith("Detached <"):
+                    sp = s.find(" ", 10)
+                    mapped[j] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
+                else:
+                    mapped[j] = i
+            out[sel] = mapped[inv.reshape(-1)]
+        else:
+            out[sel] = st.add("(" + tname + ")", "class")
+    return out
+
+
+def _plain_objects(snap) -> np.ndarray:
+    obj = snap._ntype == snap._ntype_index("object")
+    obj_name = np.zeros(len(snap.strings), dtype=np.bool_)
+    obj_name[snap.strings.find("Object")] = True
+    return np.flatnonzero(obj & obj_name[snap.node_names])
+
+
+def _property_names(snap, v: int) -> list[int]:
+    a, b = snap.first_edge[v], snap.first_edge[v + 1]
+    prop = snap._etype_index("property")
+    et, en = snap._etype[a:b], snap._ename[a:b]
+    return en[et == prop].tolist()
+
+
+def infer_interfaces(snap) -> list[dict]:
+    """inferInterfaceDefinitions: [{'name', 'properties' (raw names, edge order), 'count'}]."""
+    objs = _plain_objects(snap)
+    if not objs.size:
+        return []
+    st = snap.strings
+    prop = snap._etype_index("property")
+    # formatted UTF-16 lengths of every property name used by plain objects
+    eidx = edge_ranges(snap.first_edge, objs)
+    used = np.unique(snap._ename[eidx[snap._etype[eidx] == prop]])
+    len16 = np.zeros(st.n_original, dtype=np.int64)
+    proto = -1
+    for i in used.tolist():
+        s = st[i]
+        if s == "__proto__":
+            proto = i
+        len16[i] = utf16_len(format_property_name(s))
+    h1, h2, cnt = K.object_signatures(snap.first_edge, snap._etype, snap._ename.astype(np.int64), objs, prop,
+                                      proto, len16)
+    has_props = cnt > 0
+    cand = np.flatnonzero(has_props)
+    if not cand.size:
+        return []
+    first, _, counts = _unique_rows(h1[cand], h2[cand])
+    # Most popular first; JS's stable sort keeps first-seen order among equal counts.
+    order = np.lexsort((first, -counts))
+    min_count = max(MIN_OBJECT_COUNT_PER_INTERFACE, len(objs) / MIN_OBJECT_PROPORTION_PER_INTERFACE)
+    result = []
+    for k in order.tolist():
+        if counts[k] < min_count:
+            break
+        j = cand[first[k]]
+        v = int(objs[j])
+        props = []
+        for i in _property_names(snap, v):
+            if i == proto:
+                continue
+            props.append(i)
+            if len(props) == cnt[j]:
+                break
+        names = [st[i] for i in props]
+        result.append({"name": "{" + ", ".join(format_property_name(s) for s in names) + "}",
+                       "properties": names, "count": int(counts[k])})
+    return result
+
+
+def apply_interfaces(snap, definitions: list[dict], base: np.ndarray) -> np.ndarray:
+    """applyInterfaceDefinitions: the class index per node with plain objects renamed."""
+    out = base.copy()
+    objs = _plain_objects(snap)
+    if not objs.size or not definitions:
+        return out
+    st = snap.strings
+    prop = snap._etype_index("property")
+    h1, h2 = _sorted_property_signatures(snap.first_edge, snap._etype, snap._ename.astype(np.int64), objs, prop)
+    first, inverse, _ = _unique_rows(h1, h2)
+    # Priority: more properties first, then the earlier definition; identical property lists
+    # keep only the first definition (DevTools sets matchInfo once per tree node).
+    defs = []
+    seen_lists = set()
+    for idx, d in enumerate(definitions):
+        key = tuple(sorted(d["properties"]))
+        if key in seen_lists:
+            continue
+        seen_lists.add(key)
+        defs.append((len(d["properties"]), idx, Counter(d["properties"]), d["name"]))
+    defs.sort(key=lambda t: (-t[0], t[1]))
+    name_cache: dict[int, str] = {}
+    shape_class = np.empty(len(first), dtype=np.int64)
+    for u, j in enumerate(first.tolist()):
+        v = int(objs[j])
+        have = Counter(name_cache.setdefault(i, st[i]) for i in _property_names(snap, v))
+        chosen = -1
+        for _, _, need, name in defs:
+            if all(have[p] >= c for p, c in need.items()):
+                chosen = st.add(name, "interface")
+                break
+        shape_class[u] = chosen
+    cls = shape_class[inverse]
+    keep = cls >= 0
+    out[objs[keep]] = cls[keep]
+    return out
+
+
+def class_indices(snap) -> np.ndarray:
+    base = base_class_indices(snap)
+    snap.interface_definitions = infer_interfaces(snap)
+    return apply_interfaces(snap, snap.interface_definitions, base)

@@ -1,0 +1,358 @@
+"""The HeapSnapshot model: a V8 heap graph as compact numpy arrays (CSR by node ordinal), with
+DevTools' derived arrays (shallow sizes, distances, dominators, retained sizes, class names)
+computed once, lazily, and cached.
+
+The passes follow Chrome DevTools' HeapSnapshot.ts / JSHeapSnapshot as bundled by
+heap-snapshot-toolkit@1.1.3, in its order (HeapSnapshot.initialize):
+propagateDOMState -> markPageOwnedNodes -> essential edges -> calculateShallowSizes ->
+Lengauer-Tarjan dominators and retained sizes (on the re-attributed sizes) -> calculateDistances ->
+calculateObjectNames -> inferInterfaceDefinitions/applyInterfaceDefinitions -> statistics.
+The kernels are in ``_kernels.py``; naming rules are in ``names.py``.
+"""
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from . import _kernels as K
+from .strings import StringTable
+
+# DevTools' tryParseWeakMapEdgeName, as a Python full match (JS `$` without /m is end of input).
+EPHEMERON_RE = re.compile(
+    r"\d+(?P<dup> / part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?P<table>\d+)\))")
+NAN_INT = -(1 << 62)
+
+
+def js_parse_int(s: str) -> int:
+    """parseInt(s, 10) for the cases that matter (sentinel NAN_INT for NaN)."""
+    m = re.match(r"\s*([+-]?\d+)", s)
+    if not m:
+        return NAN_INT
+    v = int(m.group(1))
+    if abs(v) >= (1 << 61):  # only <2 and %3 are ever asked of it
+        v = (v % 3) + 3 if v > 0 else -1
+    return v
+
+
+class HeapSnapshot:
+    """A loaded V8 heap snapshot. Build with ``workbench.load_snapshot(path)``.
+
+    Frames: ``nodes`` (one row per object), ``edges``, ``summary()``, ``statistics()``.
+    Arrays (numpy, by node ordinal): ``ids``, ``self_sizes`` (DevTools' Shallow Size),
+    ``retained_sizes``, ``distances``, ``dominator_ordinals``.
+    """
+
+    def __init__(self, raw):
+        self.path = raw.path
+        self.header = raw.header
+        self.meta = raw.header["meta"]
+        self.warnings = list(raw.warnings)
+        self.unknown_sections = list(raw.unknown_sections)
+        self.file_size = raw.file_size
+        nfields = self.meta["node_fields"]
+        efields = self.meta["edge_fields"]
+        self.node_types: list[str] = list(self.meta["node_types"][nfields.index("type")])
+        self.edge_types: list[str] = list(self.meta["edge_types"][efields.index("type")])
+        nodes = raw.nodes
+        self.node_count = int(nodes.shape[1])
+        self.edge_count = int(raw.edges.shape[1])
+        tdt = np.uint8 if len(self.node_types) < 255 else np.uint32
+        self._ntype = nodes[nfields.index("type")].astype(tdt)
+        self._name = nodes[nfields.index("name")]
+        self.ids = nodes[nfields.index("id")]
+        self._raw_self = nodes[nfields.index("self_size")]
+        self._edge_counts = nodes[nfields.index("edge_count")]
+        self._trace = nodes[nfields.index("trace_node_id")] if "trace_node_id" in nfields else None
+        self._detached_raw = nodes[nfields.index("detachedness")] if "detachedness" in nfields else None
+        edt = np.uint8 if len(self.edge_types) < 254 else np.uint32
+        self._etype = raw.edges[efields.index("type")].astype(edt)
+        self._ename = raw.edges[efields.index("name_or_index")]
+        self._to = raw.edges[efields.index("to_node")]  # ordinals (the reader divided)
+        self.first_edge = np.zeros(self.node_count + 1, dtype=np.int64)
+        np.cumsum(self._edge_counts, out=self.first_edge[1:])
+        self.strings = StringTable(raw.strings_raw, raw.string_starts, raw.string_lens, raw.string_esc)
+        self.sections = raw.sections
+        self.trace_tree = raw.trace_tree
+        self.root = int(raw.header.get("root_index", 0)) // len(nfields)
+        self.extra_native_bytes = int(raw.header.get("extra_native_bytes", 0) or 0)
+
+    # ------------------------------------------------------------------ type helpers
+    def _ntype_index(self, name: str) -> int:
+        """Index of a node type; an absent type gets a value no node has (the reader checked
+        every type is < len(node_types))."""
+        try:
+            return self.node_types.index(name)
+        except ValueError:
+            return len(self.node_types)
+
+    def _etype_index(self, name: str) -> int:
+        """Index of an edge type; DevTools' synthetic 'invisible' and absent types get values no
+        edge has."""
+        try:
+            return self.edge_types.index(name)
+        except ValueError:
+            return len(self.edge_types) + (0 if name == "invisible" else 1)
+
+    def _string_mask(self, *values: str) -> np.ndarray:
+        """Boolean per original string index: equal to one of ``values``."""
+        self._dom_state  # 'Detached' renames add strings first; size the mask after them
+        mask = np.zeros(len(self.strings), dtype=np.bool_)
+        for v in values:
+            mask[self.strings.find(v)] = True
+        return mask
+
+    def __repr__(self) -> str:
+        return (f"<HeapSnapshot {self.path!s}: {self.node_count:,} nodes, {self.edge_count:,} edges, "
+                f"{len(self.strings):,} strings>")
+
+    # ------------------------------------------------------------------ graph basics
+    @cached_property
+    def _retainers(self):
+        return K.build_retainers(self.first_edge, self._to, self.node_count)
+
+    @property
+    def first_retainer(self) -> np.ndarray:
+        return self._retainers[0]
+
+    @property
+    def retaining_nodes(self) -> np.ndarray:
+        return self._retainers[1]
+
+    @property
+    def retaining_edges(self) -> np.ndarray:
+        return self._retainers[2]
+
+    @cached_property
+    def _dom_state(self):
+        """propagateDOMState: detachedness and node names after 'Detached ' renaming."""
+        if self._detached_raw is None:
+            return None, self._name
+        state, rename = K.propagate_dom_state(
+            self.first_edge, self._to, self._etype, self._ntype, self._detached_raw.astype(np.uint8),
+            self._ntype_index("native"), self._etype_index("hidden"), self._etype_index("invisible"),
+            self._etype_index("weak"))
+        names = self._name
+        if rename.any():
+            names = names.copy()
+            idx = np.flatnonzero(rename)
+            for old in np.unique(names[idx]).tolist():
+                new = self.strings.add("Detached " + self.strings[old], "detached")
+                sel = idx[names[idx] == old]
+                names[sel] = new
+        return state, names
+
+    @property
+    def node_names(self) -> np.ndarray:
+        """Name string index per node (after DevTools' 'Detached ' renaming)."""
+        return self._dom_state[1]
+
+    @cached_property
+    def _is_synthetic(self) -> np.ndarray:
+        return self._ntype == self._ntype_index("synthetic")
+
+    @cached_property
+    def _is_dom_trees_root(self) -> np.ndarray:
+        mask = self._is_synthetic.copy()
+        if mask.any():
+            mask &= self._string_mask("(Document DOM trees)")[self.node_names]
+        return mask
+
+    @cached_property
+    def _user_root_mask(self) -> np.ndarray:
+        return (~self._is_synthetic) | self._is_dom_trees_root
+
+    @cached_property
+    def has_user_roots(self) -> bool:
+        r = self.root
+        children = self._to[self.first_edge[r]:self.first_edge[r + 1]]
+        return bool(self._user_root_mask[children].any())
+
+    # ------------------------------------------------------------------ per-string helpers
+    @cached_property
+    def _ephemeron_tables(self):
+        """For internal-edge names that are WeakMap ephemeron names: the table id, and an id of
+        the duplicated part (the pair key used by the distance filter)."""
+        nstr = self.strings.n_original
+        table = np.full(nstr, -1, dtype=np.int64)
+        dup_id = np.full(nstr, -1, dtype=np.int64)
+        internal = self._etype == self._etype_index("internal")
+        names = np.unique(self._ename[internal]).astype(np.int64)
+        names = names[self.strings.starts_with_digit(names)]
+        dups: dict[str, int] = {}
+        for i in names.tolist():
+            m = EPHEMERON_RE.fullmatch(self.strings[i])
+            if m:
+                table[i] = int(m.group("table"))
+                dup_id[i] = dups.setdefault(m.group("dup"), len(dups))
+        return table, dup_id, len(dups)
+
+    # ------------------------------------------------------------------ DevTools passes
+    @cached_property
+    def _page_owned(self) -> np.ndarray:
+        return K.mark_page_owned(self.first_edge, self._to, self._etype, self.root, self._is_dom_trees_root,
+                                 self._etype_index("shortcut"), self._etype_index("element"),
+                                 self._etype_index("weak"))
+
+    @cached_property
+    def essential_edges(self) -> np.ndarray:
+        """Per edge: does it count for dominators (DevTools computeIsEssentialEdge)?"""
+        table, _, _ = self._ephemeron_tables
+        return K.essential_edges(self.first_edge, self._to, self._etype, self._ename.astype(np.int64),
+                                 self.ids.astype(np.int64), self.root, self._page_owned,
+                                 self._etype_index("internal"), self._etype_index("weak"),
+                                 self._etype_index("shortcut"), table)
+
+    @cached_property
+    def self_sizes(self) -> np.ndarray:
+        """DevTools' Shallow Size: hidden/array backing stores re-attributed to a single owner
+        (skipped when the snapshot has no user roots, i.e. was taken exposing internals)."""
+        if not self.has_user_roots:
+            return self._raw_self.astype(np.int64)
+        ntype = self._ntype
+        unowned = (ntype == self._ntype_index("hidden")) | (ntype == self._ntype_index("array"))
+        native = ntype == self._ntype_index("native")
+        if native.any():
+            unowned |= native & self._string_mask("system / ExternalStringData")[self.node_names]
+        blocked = self._is_synthetic.copy()
+        blocked[self.root] = True
+        return K.shallow_sizes(self.first_edge, self._to, self._etype, self._raw_self, unowned, blocked,
+                               self._etype_index("weak"))
+
+    @cached_property
+    def _dominators(self):
+        first_ret, ret_node, ret_edge = self._retainers
+        idom, order, weak_only, clique = K.dominators(self.first_edge, self._to, first_ret, ret_node, ret_edge,
+                                                      self.essential_edges, self.root)
+        if weak_only or clique:
+            self.warnings.append(
+                f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
+                "unreachable from the root; like DevTools, they are attached to the root")
+        return idom, order
+
+    @property
+    def dominator_ordinals(self) -> np.ndarray:
+        """Immediate dominator (node ordinal) per node; the root dominates itself."""
+        return self._dominators[0]
+
+    @cached_property
+    def retained_sizes(self) -> np.ndarray:
+        idom, order = self._dominators
+        return K.retained_sizes(idom, order, self.self_sizes)
+
+    @cached_property
+    def _dominated(self):
+        return K.dominated_csr(self.dominator_ordinals, self.root)
+
+    @cached_property
+    def distances(self) -> np.ndarray:
+        """DevTools' Distance: hops from the user roots (1); system-only objects from 100000000;
+        unreachable -5."""
+        nstr = self.strings.n_original
+        _, dup_id, ndup = self._ephemeron_tables
+        ntype = self._ntype
+        names = self.node_names
+        is_hidden = ntype == self._ntype_index("hidden")
+        is_array = ntype == self._ntype_index("array")
+        map_desc = self._string_mask("(map descriptors)")
+        native_ctx = self._string_mask("system / NativeContext")
+        sloppy = self._string_mask("sloppy_function_map")
+        parse = np.full(nstr, NAN_INT, dtype=np.int64)
+        elem, hid = self._etype_index("element"), self._etype_index("hidden")
+        md_nodes = np.flatnonzero(is_array & map_desc[names])
+        if md_nodes.size:
+            starts, ends = self.first_edge[md_nodes], self.first_edge[md_nodes + 1]
+            eidx = np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())]) \
+                if md_nodes.size else np.empty(0, np.int64)
+            et = self._etype[eidx]
+            named = (et != elem) & (et != hid)
+            for i in np.unique(self._ename[eidx[named]]).tolist():
+                parse[i] = js_parse_int(self.strings[i])
+        return K.distances(self.first_edge, self._to, self._etype, self._ename.astype(np.int64), self.root,
+                           self._user_root_mask, self._etype_index("weak"), elem, hid,
+                           self._etype_index("internal"), is_hidden, is_array, names.astype(np.int64),
+                           sloppy, native_ctx, map_desc, parse, dup_id, ndup)
+
+    # ------------------------------------------------------------------ names and classes
+    @cached_property
+    def class_index(self) -> np.ndarray:
+        """String index (in ``self.strings``, added strings included) of each node's class name."""
+        from .names import class_indices
+        return class_indices(self)
+
+    @cached_property
+    def locations(self) -> dict:
+        """node ordinal -> (script_id, line, column), DevTools' buildLocationMap (last wins)."""
+        loc = self.sections.get("locations")
+        if loc is None or not loc.size:
+            return {}
+        lf = self.meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
+        w = len(loc) // len(lf)
+        cols = loc.reshape(w, len(lf))
+        nf = len(self.meta["node_fields"])
+        obj = cols[:, lf.index("object_index")] // nf
+        return dict(zip(obj.tolist(), zip(cols[:, lf.index("script_id")].tolist(),
+                                          cols[:, lf.index("line")].tolist(),
+                                          cols[:, lf.index("column")].tolist())))
+
+    def class_names(self, ordinals=None) -> list[str]:
+        ci = self.class_index if ordinals is None else self.class_index[ordinals]
+        uniq, inv = np.unique(ci, return_inverse=True)
+        names = self.strings.get_many(uniq)
+        return [names[i] for i in inv.tolist()]
+
+    # ------------------------------------------------------------------ frames
+    def _type_enum(self):
+        return pl.Enum(list(dict.fromkeys(self.node_types)))
+
+    @cached_property
+    def nodes(self) -> pl.DataFrame:
+        """One row per object: id, type, name, class, self_size (DevTools' Shallow Size),
+        retained_size, distance, dominator_id, edge_count, trace_node_id, detachedness."""
+        from .frames import nodes_frame
+        return nodes_frame(self)
+
+    @cached_property
+    def edges(self) -> pl.DataFrame:
+        """One row per edge: from_id, to_id, type, name (property/variable name, or the element
+        index as text)."""
+        from .frames import edges_frame
+        return edges_frame(self)
+
+    def summary(self, **kw) -> pl.DataFrame:
+        """DevTools' Summary: class, count, distance, self_size, retained_size (the class's
+        retained size without double-counting nested members of the same class)."""
+        from .summary import summary
+        return summary(self, **kw)
+
+    def statistics(self) -> dict:
+        """DevTools' Statistics: total, v8heap{total, code, strings, js_arrays, system},
+        native{total, typed_arrays}."""
+        from .summary import statistics
+        return statistics(self)
+
+    @property
+    def total_size(self) -> int:
+        return int(self.retained_sizes[self.root]) + self.extra_native_bytes
+
+    @cached_property
+    def max_js_object_id(self) -> int:
+        """The largest odd (JS object) id: DevTools' maxJSObjectId, the bound of the
+        'allocated between snapshots' filter."""
+        odd = self.ids[(self.ids & 1) == 1]
+        return int(odd.max()) if odd.size else 0
+
+    def ordinals_of(self, node_ids) -> np.ndarray:
+        """Node ordinals for the given ids (-1 where the id is absent)."""
+        order = self._id_order
+        ids = np.asarray(node_ids, dtype=np.int64)
+        pos = np.searchsorted(self.ids[order], ids)
+        pos = np.clip(pos, 0, len(order) - 1)
+        found = self.ids[order][pos] == ids
+        return np.where(found, order[pos], -1)
+
+    @cached_property
+    def _id_order(self) -> np.ndarray:
+        return np.argsort(self.ids, kind="stable")

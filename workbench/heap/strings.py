@@ -1,0 +1,130 @@
+"""The snapshot's string table: raw JSON bytes with offsets, decoded lazily, plus the strings
+DevTools appends at load time (class names such as '(system)' or '{a, b}')."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from ..io._json_kernels import unescape_table
+
+
+@njit(cache=True, nogil=True)
+def _find_equal(raw, starts, lens, needle):
+    m = needle.shape[0]
+    out = []
+    for s in range(starts.shape[0]):
+        if lens[s] != m:
+            continue
+        b = starts[s]
+        ok = True
+        for k in range(m):
+            if raw[b + k] != needle[k]:
+                ok = False
+                break
+        if ok:
+            out.append(s)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _first_byte_is_digit(raw, starts, lens, idx):
+    out = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        s = idx[j]
+        if lens[s] > 0:
+            c = raw[starts[s]]
+            out[j] = 48 <= c <= 57
+    return out
+
+
+def utf16_len(s: str) -> int:
+    """JavaScript's String.length: UTF-16 code units."""
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+
+
+class StringTable:
+    """``table[i]`` decodes string i on first use; ``table.add(s)`` appends like DevTools."""
+
+    def __init__(self, raw: np.ndarray, starts: np.ndarray, lens: np.ndarray, esc: np.ndarray):
+        self.raw = raw
+        self.starts = starts
+        self.lens = lens
+        self.esc = esc
+        self.n_original = int(starts.shape[0])
+        self._cache: dict[int, str] = {}
+        self._added: list[str] = []
+        self._added_index: dict[tuple[str, str], int] = {}
+        self._arrow = None
+
+    def __len__(self) -> int:
+        return self.n_original + len(self._added)
+
+    def _decode_one(self, i: int) -> str:
+        b, n = int(self.starts[i]), int(self.lens[i])
+        chunk = self.raw[b:b + n]
+        if not self.esc[i]:
+            return chunk.tobytes().decode("utf-8", "replace")
+        out = np.empty(n * 3 + 8, dtype=np.uint8)
+        offs = np.empty(2, dtype=np.int64)
+        unescape_table(chunk, np.zeros(1, np.int64), np.array([n], np.int64), np.ones(1, np.bool_), out, offs)
+        return out[: offs[1]].tobytes().decode("utf-8", "replace")
+
+    def __getitem__(self, i) -> str:
+        i = int(i)
+        if i >= self.n_original:
+            return self._added[i - self.n_original]
+        s = self._cache.get(i)
+        if s is None:
+            s = self._decode_one(i)
+            self._cache[i] = s
+        return s
+
+    def get_many(self, idx) -> list[str]:
+        return [self[i] for i in np.asarray(idx).tolist()]
+
+    def add(self, s: str, family: str = "") -> int:
+        """Append a derived string. DevTools de-duplicates its added strings per purpose (one map
+        for class names, one for 'Detached' renames, one for interface names), never against the
+        original table; ``family`` reproduces that."""
+        key = (family, s)
+        idx = self._added_index.get(key)
+        if idx is None:
+            idx = len(self)
+            self._added.append(s)
+            self._added_index[key] = idx
+            self._arrow = None
+        return idx
+
+    def find(self, value: str) -> np.ndarray:
+        """Indices of the original strings equal to ``value``."""
+        forms = {value.encode("utf-8"), json.dumps(value, ensure_ascii=True)[1:-1].encode("ascii")}
+        hits: set[int] = set()
+        for form in forms:
+            needle = np.frombuffer(form, dtype=np.uint8)
+            for s in _find_equal(self.raw, self.starts, self.lens, needle):
+                if self[s] == value:
+                    hits.add(int(s))
+        return np.array(sorted(hits), dtype=np.int64)
+
+    def starts_with_digit(self, idx: np.ndarray) -> np.ndarray:
+        return _first_byte_is_digit(self.raw, self.starts, self.lens, np.asarray(idx, dtype=np.int64))
+
+    def arrow(self) -> pa.LargeStringArray:
+        """Every string (original then added) as one Arrow array, decoded in a single pass."""
+        if self._arrow is None:
+            cap = int(self.raw.shape[0] + 2 * np.count_nonzero(self.raw == 92) + 16)
+            out = np.empty(cap, dtype=np.uint8)
+            offs = np.empty(self.n_original + 1, dtype=np.int64)
+            used = unescape_table(self.raw, self.starts, self.lens, self.esc, out, offs)
+            data = out[:used]
+            if self._added:
+                extra = [s.encode("utf-8", "replace") for s in self._added]
+                lens = np.fromiter((len(b) for b in extra), dtype=np.int64, count=len(extra))
+                data = np.concatenate([data, np.frombuffer(b"".join(extra), dtype=np.uint8)])
+                offs = np.concatenate([offs, used + np.cumsum(lens)])
+            self._arrow = pa.LargeStringArray.from_buffers(
+                len(self), pa.py_buffer(offs), pa.py_buffer(data))
+        return self._arrow

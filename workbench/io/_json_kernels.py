@@ -1,0 +1,358 @@
+"""numba kernels that scan JSON text in chunks: unsigned-integer arrays, string arrays, balanced
+values, and JSON string unescaping. They only read the buffer window they are given and write
+into arrays whose capacity they check, so a hostile file can make them stop, never overrun.
+
+Each scanner is resumable: its state lives in a small int64 array, so a value split across two
+chunks is continued on the next call. Status codes: 0 = needs more input, 1 = value closed,
+2 = output full (caller grows or reports), negative = syntax error at the returned position.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# parse_uints states
+_EXPECT_FIRST = 0   # right after '[': a value or ']'
+_IN_NUMBER = 1
+_EXPECT_SEP = 2     # after a value: ',' or ']'
+_EXPECT_VALUE = 3   # after ',': a value
+_PENDING = 4        # a value is complete but the output was full
+
+ERR_CHAR = -1
+ERR_NEGATIVE = -2
+ERR_OVERFLOW = -3
+ERR_FRACTION = -4
+
+U32_MAX = 0xFFFFFFFF
+
+
+@njit(cache=True, nogil=True)
+def _is_ws(c):
+    return c == 32 or c == 10 or c == 13 or c == 9
+
+
+@njit(cache=True, nogil=True)
+def parse_uints(buf, pos, end, out, nrec, nf, st):
+    """Parse comma-separated unsigned integers until ']' into ``out`` laid out field-major:
+    value k goes to out[(k % nf) * nrec + k // nf]. ``st`` = [value, state, count, start_pos].
+    Returns (status, pos)."""
+    value = st[0]
+    state = st[1]
+    count = st[2]
+    cap = out.shape[0]
+    if state == _PENDING:
+        if count >= cap:
+            return 2, pos
+        f = count % nf
+        out[f * nrec + count // nf] = value
+        count += 1
+        state = _EXPECT_SEP
+    while pos < end:
+        c = buf[pos]
+        if state == _IN_NUMBER:
+            if 48 <= c <= 57:
+                value = value * 10 + (c - 48)
+                if value > U32_MAX:
+                    st[0] = value; st[1] = state; st[2] = count
+                    return ERR_OVERFLOW, st[3]
+                pos += 1
+                continue
+            if c == 46 or c == 101 or c == 69:  # '.', 'e', 'E'
+                st[0] = value; st[1] = state; st[2] = count
+                return ERR_FRACTION, pos
+            # the number ended: store it
+            if count >= cap:
+                st[0] = value; st[1] = _PENDING; st[2] = count
+                return 2, pos
+            out[(count % nf) * nrec + count // nf] = value
+            count += 1
+            state = _EXPECT_SEP
+            continue  # re-examine c as a separator
+        if _is_ws(c):
+            pos += 1
+            continue
+        if 48 <= c <= 57:
+            if state == _EXPECT_SEP:
+                st[0] = value; st[1] = state; st[2] = count
+                return ERR_CHAR, pos
+            value = c - 48
+            st[3] = pos
+            state = _IN_NUMBER
+            pos += 1
+            continue
+        if c == 44:  # ','
+            if state != _EXPECT_SEP:
+                st[0] = value; st[1] = state; st[2] = count
+                return ERR_CHAR, pos
+            state = _EXPECT_VALUE
+            pos += 1
+            continue
+        if c == 93:  # ']'
+            if state == _EXPECT_VALUE:
+                st[0] = value; st[1] = state; st[2] = count
+                return ERR_CHAR, pos
+            st[0] = 0; st[1] = _EXPECT_SEP; st[2] = count
+            return 1, pos + 1
+        st[0] = value; st[1] = state; st[2] = count
+        if c == 45:  # '-'
+            return ERR_NEGATIVE, pos
+        return ERR_CHAR, pos
+    st[0] = value
+    st[1] = state
+    st[2] = count
+    return 0, pos
+
+
+# scan_strings states
+_S_FIRST = 0
+_S_IN = 1
+_S_ESC = 2
+_S_SEP = 3
+_S_VALUE = 4
+
+
+@njit(cache=True, nogil=True)
+def scan_strings(buf, pos, end, st, out, starts, lens, esc):
+    """Copy the raw contents of each JSON string of an array into ``out`` (escapes kept) and
+    record start, length and whether it holds escapes. ``st`` = [state, outpos, nstr, start].
+    Returns (status, pos): 2 = byte buffer full, 3 = string slots full."""
+    state = st[0]
+    outpos = st[1]
+    nstr = st[2]
+    cur_start = st[3]
+    cap = out.shape[0]
+    slots = starts.shape[0]
+    while pos < end:
+        c = buf[pos]
+        if state == _S_IN:
+            if c == 34:  # closing quote
+                lens[nstr] = outpos - cur_start
+                nstr += 1
+                state = _S_SEP
+                pos += 1
+                continue
+            if outpos >= cap:
+                st[0] = state; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+                return 2, pos
+            out[outpos] = c
+            outpos += 1
+            if c == 92:  # backslash
+                esc[nstr] = True
+                state = _S_ESC
+            pos += 1
+            continue
+        if state == _S_ESC:
+            if outpos >= cap:
+                st[0] = state; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+                return 2, pos
+            out[outpos] = c
+            outpos += 1
+            state = _S_IN
+            pos += 1
+            continue
+        if _is_ws(c):
+            pos += 1
+            continue
+        if c == 34:
+            if state == _S_SEP:
+                st[0] = state; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+                return ERR_CHAR, pos
+            if nstr >= slots:
+                st[0] = state; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+                return 3, pos
+            cur_start = outpos
+            starts[nstr] = outpos
+            esc[nstr] = False
+            state = _S_IN
+            pos += 1
+            continue
+        if c == 44 and state == _S_SEP:
+            state = _S_VALUE
+            pos += 1
+            continue
+        if c == 93 and (state == _S_SEP or state == _S_FIRST):
+            st[0] = _S_SEP; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+            return 1, pos + 1
+        st[0] = state; st[1] = outpos; st[2] = nstr; st[3] = cur_start
+        return ERR_CHAR, pos
+    st[0] = state
+    st[1] = outpos
+    st[2] = nstr
+    st[3] = cur_start
+    return 0, pos
+
+
+@njit(cache=True, nogil=True)
+def scan_value(buf, pos, end, st):
+    """Find the end of one JSON value (object, array, string or scalar) starting at or after
+    ``pos``. ``st`` = [depth, mode, escape] with mode 0 = not started, 1 = container,
+    2 = top-level string, 3 = scalar. Returns (status, pos) with pos just past the value
+    (a scalar ends before its delimiter)."""
+    depth = st[0]
+    mode = st[1]
+    escape = st[2]
+    in_str = st[3]
+    while pos < end:
+        c = buf[pos]
+        if mode == 0:
+            if _is_ws(c):
+                pos += 1
+                continue
+            if c == 123 or c == 91:
+                mode = 1
+                depth = 1
+                pos += 1
+                continue
+            if c == 34:
+                mode = 2
+                pos += 1
+                continue
+            if c == 44 or c == 125 or c == 93 or c == 58:
+                st[0] = depth; st[1] = mode; st[2] = escape; st[3] = in_str
+                return ERR_CHAR, pos
+            mode = 3
+            pos += 1
+            continue
+        if mode == 3:
+            if c == 44 or c == 125 or c == 93 or _is_ws(c):
+                st[0] = 0; st[1] = 0; st[2] = 0; st[3] = 0
+                return 1, pos
+            pos += 1
+            continue
+        if mode == 2 or in_str == 1:
+            if escape == 1:
+                escape = 0
+            elif c == 92:
+                escape = 1
+            elif c == 34:
+                if mode == 2:
+                    st[0] = 0; st[1] = 0; st[2] = 0; st[3] = 0
+                    return 1, pos + 1
+                in_str = 0
+            pos += 1
+            continue
+        # inside a container, outside strings
+        if c == 34:
+            in_str = 1
+        elif c == 123 or c == 91:
+            depth += 1
+        elif c == 125 or c == 93:
+            depth -= 1
+            if depth == 0:
+                st[0] = 0; st[1] = 0; st[2] = 0; st[3] = 0
+                return 1, pos + 1
+        pos += 1
+    st[0] = depth
+    st[1] = mode
+    st[2] = escape
+    st[3] = in_str
+    return 0, pos
+
+
+@njit(cache=True, nogil=True)
+def _hexval(c):
+    if 48 <= c <= 57:
+        return c - 48
+    if 97 <= c <= 102:
+        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _put_utf8(out, o, cp):
+    if cp < 0x80:
+        out[o] = cp
+        return o + 1
+    if cp < 0x800:
+        out[o] = 0xC0 | (cp >> 6)
+        out[o + 1] = 0x80 | (cp & 0x3F)
+        return o + 2
+    if cp < 0x10000:
+        out[o] = 0xE0 | (cp >> 12)
+        out[o + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        out[o + 2] = 0x80 | (cp & 0x3F)
+        return o + 3
+    out[o] = 0xF0 | (cp >> 18)
+    out[o + 1] = 0x80 | ((cp >> 12) & 0x3F)
+    out[o + 2] = 0x80 | ((cp >> 6) & 0x3F)
+    out[o + 3] = 0x80 | (cp & 0x3F)
+    return o + 4
+
+
+@njit(cache=True, nogil=True)
+def _read_u4(raw, i, e):
+    if i + 4 > e:
+        return -1
+    v = 0
+    for k in range(4):
+        h = _hexval(raw[i + k])
+        if h < 0:
+            return -1
+        v = v * 16 + h
+    return v
+
+
+@njit(cache=True, nogil=True)
+def unescape_table(raw, starts, lens, esc, out, out_offsets):
+    """Decode every JSON string of the table into UTF-8 (out must be >= raw in size: decoding
+    never grows a string). Lone surrogates and malformed escapes become U+FFFD, as a display
+    would show them. out_offsets has len(starts)+1 entries."""
+    o = 0
+    n = starts.shape[0]
+    for s in range(n):
+        out_offsets[s] = o
+        i = starts[s]
+        e = i + lens[s]
+        if not esc[s]:
+            for k in range(i, e):
+                out[o] = raw[k]
+                o += 1
+            continue
+        while i < e:
+            c = raw[i]
+            if c != 92:
+                out[o] = c
+                o += 1
+                i += 1
+                continue
+            if i + 1 >= e:
+                o = _put_utf8(out, o, 0xFFFD)
+                i += 1
+                continue
+            d = raw[i + 1]
+            i += 2
+            if d == 110:
+                out[o] = 10; o += 1
+            elif d == 116:
+                out[o] = 9; o += 1
+            elif d == 114:
+                out[o] = 13; o += 1
+            elif d == 98:
+                out[o] = 8; o += 1
+            elif d == 102:
+                out[o] = 12; o += 1
+            elif d == 117:  # \uXXXX
+                cp = _read_u4(raw, i, e)
+                if cp < 0:
+                    o = _put_utf8(out, o, 0xFFFD)
+                    continue
+                i += 4
+                if 0xD800 <= cp <= 0xDBFF:
+                    lo = -1
+                    if i + 1 < e and raw[i] == 92 and raw[i + 1] == 117:
+                        lo = _read_u4(raw, i + 2, e)
+                    if 0xDC00 <= lo <= 0xDFFF:
+                        i += 6
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                    else:
+                        cp = 0xFFFD
+                elif 0xDC00 <= cp <= 0xDFFF:
+                    cp = 0xFFFD
+                o = _put_utf8(out, o, cp)
+            else:  # \" \\ \/ and anything else: the character itself
+                out[o] = d
+                o += 1
+    out_offsets[n] = o
+    return o

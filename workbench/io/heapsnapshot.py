@@ -1,0 +1,527 @@
+"""Reader for V8 heap snapshots: ``.heapsnapshot``, ``.heaptimeline`` and the ``.gz`` of either.
+
+The format (V8 ``HeapSnapshotJSONSerializer``; see shared/research/heap-snapshots.md section 1) is
+one JSON object: ``snapshot`` (meta and counts), ``nodes`` and ``edges`` (flat unsigned-integer
+arrays), optional ``trace_function_infos``, ``trace_tree``, ``samples``, ``locations``, and
+``strings``. This reader:
+
+- streams the file in chunks (never ``json.load`` of the document): integer sections go through a
+  numba scanner straight into preallocated field-major uint32 arrays, strings are kept as raw
+  JSON bytes with offsets and decoded lazily, other sections are cut out with a balanced scanner;
+- is meta-driven: field positions come from ``meta.node_fields``/``edge_fields``; 6- and 7-field
+  nodes, any ``node_types``/``edge_types`` list, and absent optional sections are all accepted;
+- validates every index (node types, string indices, ``to_node`` alignment and range, edge-count
+  sum, root index, location offsets) before any analysis kernel can see the arrays, and raises
+  ``FormatError`` naming the file, the section and the byte offset (of the decompressed stream).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._progress import progress
+from ..errors import FormatError
+from . import _json_kernels as K
+
+CHUNK = 8 * 1024 * 1024
+NUMERIC_SECTIONS = ("nodes", "edges", "trace_function_infos", "samples", "locations")
+REQUIRED_NODE_FIELDS = ("type", "name", "id", "self_size", "edge_count")
+REQUIRED_EDGE_FIELDS = ("type", "name_or_index", "to_node")
+# Each value takes at least two bytes ("0,"); deflate cannot expand more than ~1032:1.
+MAX_DEFLATE_RATIO = 1100
+
+
+@dataclass
+class RawSnapshot:
+    """What the reader hands to the model: validated arrays, nothing derived."""
+
+    path: str
+    header: dict
+    nodes: np.ndarray            # uint32 (node_field_count, node_count), field-major
+    edges: np.ndarray            # uint32 (edge_field_count, edge_count); to_node already an ordinal
+    strings_raw: np.ndarray      # uint8 raw JSON string contents (escapes kept)
+    string_starts: np.ndarray    # int64
+    string_lens: np.ndarray      # int64
+    string_esc: np.ndarray       # bool: has escapes
+    sections: dict = field(default_factory=dict)   # other numeric sections, uint32 1-D
+    trace_tree: object = None
+    warnings: list = field(default_factory=list)
+    unknown_sections: list = field(default_factory=list)
+    file_size: int = 0
+
+
+class _Stream:
+    """A refillable byte window over a (possibly gzip) file, tracking absolute offsets."""
+
+    def __init__(self, path: str, bar):
+        self.path = path
+        self.raw = open(path, "rb")
+        magic = self.raw.read(2)
+        self.raw.seek(0)
+        self.gz = magic == b"\x1f\x8b"
+        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.gz else self.raw
+        self.buf = np.empty(CHUNK * 2, dtype=np.uint8)
+        self.mv = memoryview(self.buf)
+        self.pos = 0
+        self.end = 0
+        self.base = 0      # absolute offset of buf[0]
+        self.eof = False
+        self.bar = bar
+        self._last_raw = 0
+
+    def close(self):
+        try:
+            if self.gz:
+                self.f.close()
+        finally:
+            self.raw.close()
+
+    def offset(self, pos=None) -> int:
+        return self.base + (self.pos if pos is None else pos)
+
+    def fill(self) -> bool:
+        """Keep buf[pos:end], read more after it. False at end of file."""
+        if self.eof:
+            return False
+        keep = self.end - self.pos
+        if self.pos > 0:
+            self.buf[:keep] = self.buf[self.pos:self.end]
+            self.base += self.pos
+            self.pos = 0
+            self.end = keep
+        if self.end >= len(self.buf):  # a single token larger than the window: grow
+            bigger = np.empty(len(self.buf) * 2, dtype=np.uint8)
+            bigger[: self.end] = self.buf[: self.end]
+            self.buf = bigger
+            self.mv = memoryview(self.buf)
+        try:
+            n = self.f.readinto(self.mv[self.end:])
+        except (OSError, EOFError, zlib.error) as e:
+            raise FormatError(self.path, "gzip", self.offset(self.end),
+                              f"corrupt or truncated gzip stream ({e})") from None
+        if self.bar is not None:
+            now = self.raw.tell()
+            self.bar.update(now - self._last_raw)
+            self._last_raw = now
+        if not n:
+            self.eof = True
+            return False
+        self.end += n
+        return True
+
+    def peek(self) -> int:
+        """Next non-whitespace byte (not consumed), or -1 at EOF."""
+        while True:
+            while self.pos < self.end:
+                c = self.buf[self.pos]
+                if c in (32, 10, 13, 9):
+                    self.pos += 1
+                    continue
+                return int(c)
+            if not self.fill():
+                return -1
+
+    def expect(self, ch: bytes, section: str, what: str):
+        c = self.peek()
+        if c != ch[0]:
+            found = "end of file" if c < 0 else repr(chr(c))
+            raise FormatError(self.path, section, self.offset(), f"expected {what}, found {found}")
+        self.pos += 1
+
+    def read_key(self, section: str) -> str:
+        self.expect(b'"', section, "a key")
+        start = self.offset()
+        out = bytearray()
+        while True:
+            while self.pos < self.end:
+                c = self.buf[self.pos]
+                self.pos += 1
+                if c == 34:
+                    try:
+                        return json.loads(b'"' + bytes(out) + b'"')
+                    except ValueError:
+                        raise FormatError(self.path, section, start, "malformed key") from None
+                out.append(c)
+                if len(out) > 4096:
+                    raise FormatError(self.path, section, start, "key longer than 4096 bytes")
+            if not self.fill():
+                raise FormatError(self.path, section, self.offset(), "file ends inside a key")
+
+
+def _err_msg_for(status: int) -> str:
+    return {
+        K.ERR_CHAR: "unexpected character",
+        K.ERR_NEGATIVE: "negative number (only unsigned integers are valid here)",
+        K.ERR_OVERFLOW: "number larger than 2^32-1",
+        K.ERR_FRACTION: "non-integer number",
+    }.get(status, f"syntax error ({status})")
+
+
+def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1,
+                  nrec: int | None = None) -> np.ndarray:
+    """Parse an integer array whose '[' was just consumed. With ``expected`` the output has that
+    exact capacity (an excess is an error); otherwise it grows."""
+    if expected is not None:
+        out = np.empty(expected, dtype=np.uint32)
+        nrec = expected // nf if nf else 0
+    else:
+        out = np.empty(1 << 16, dtype=np.uint32)
+        nf, nrec = 1, 0
+    st = np.zeros(4, dtype=np.int64)
+    while True:
+        if expected is None:
+            nrec = out.shape[0]
+        status, pos = K.parse_uints(s.buf, s.pos, s.end, out, nrec, nf, st)
+        s.pos = pos
+        if status == 1:
+            break
+        if status == 0:
+            if not s.fill():
+                raise FormatError(s.path, section, s.offset(), "file ends inside the array (truncated)")
+            continue
+        if status == 2:
+            if expected is not None:
+                raise FormatError(s.path, section, s.offset(),
+                                  f"more values than the header declares ({expected})")
+            bigger = np.empty(out.shape[0] * 2, dtype=np.uint32)
+            bigger[: out.shape[0]] = out
+            out = bigger
+            continue
+        raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
+    count = int(st[2])
+    if expected is not None:
+        if count != expected:
+            raise FormatError(s.path, section, s.offset(),
+                              f"{count} values where the header declares {expected}")
+        return out
+    return out[:count].copy()
+
+
+def _scan_strings(s: _Stream, section: str):
+    cap = 1 << 20
+    slots = 1 << 14
+    out = np.empty(cap, dtype=np.uint8)
+    starts = np.empty(slots, dtype=np.int64)
+    lens = np.empty(slots, dtype=np.int64)
+    esc = np.zeros(slots, dtype=np.bool_)
+    st = np.zeros(4, dtype=np.int64)
+    while True:
+        status, pos = K.scan_strings(s.buf, s.pos, s.end, st, out, starts, lens, esc)
+        s.pos = pos
+        if status == 1:
+            break
+        if status == 0:
+            if not s.fill():
+                raise FormatError(s.path, section, s.offset(), "file ends inside the string table (truncated)")
+        elif status == 2:
+            out = np.concatenate([out, np.empty(out.shape[0], dtype=np.uint8)])
+        elif status == 3:
+            n = starts.shape[0]
+            starts = np.concatenate([starts, np.empty(n, dtype=np.int64)])
+            lens = np.concatenate([lens, np.empty(n, dtype=np.int64)])
+            esc = np.concatenate([esc, np.zeros(n, dtype=np.bool_)])
+        else:
+            raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
+    n = int(st[2])
+    used = int(st[1])
+    return out[:used].copy(), starts[:n].copy(), lens[:n].copy(), esc[:n].copy()
+
+
+def _scan_value_bytes(s: _Stream, section: str, limit: int | None = None) -> bytes:
+    st = np.zeros(4, dtype=np.int64)
+    parts = []
+    total = 0
+    while True:
+        start = s.pos
+        status, pos = K.scan_value(s.buf, s.pos, s.end, st)
+        parts.append(bytes(s.buf[start:pos]))
+        total += pos - start
+        s.pos = pos
+        if limit is not None and total > limit:
+            raise FormatError(s.path, section, s.offset(), f"section larger than {limit} bytes")
+        if status == 1:
+            return b"".join(parts)
+        if status < 0:
+            raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
+        if not s.fill():
+            raise FormatError(s.path, section, s.offset(), "file ends inside this section (truncated)")
+
+
+def _field_index(fields: list, name: str) -> int:
+    try:
+        return fields.index(name)
+    except ValueError:
+        return -1
+
+
+def _validate_header(path: str, header, offset: int) -> dict:
+    def bad(msg):
+        raise FormatError(path, "snapshot", offset, msg)
+
+    if not isinstance(header, dict):
+        bad("'snapshot' is not an object")
+    meta = header.get("meta")
+    if not isinstance(meta, dict):
+        bad("missing 'meta'")
+    for key in ("node_fields", "node_types", "edge_fields", "edge_types"):
+        if not isinstance(meta.get(key), list) or not meta[key]:
+            bad(f"missing or empty meta.{key}")
+    nfields, efields = meta["node_fields"], meta["edge_fields"]
+    for f in REQUIRED_NODE_FIELDS:
+        if f not in nfields:
+            bad(f"meta.node_fields lacks '{f}'")
+    for f in REQUIRED_EDGE_FIELDS:
+        if f not in efields:
+            bad(f"meta.edge_fields lacks '{f}'")
+    ntypes = meta["node_types"][nfields.index("type")] if len(meta["node_types"]) > nfields.index("type") else None
+    etypes = meta["edge_types"][efields.index("type")] if len(meta["edge_types"]) > efields.index("type") else None
+    if not isinstance(ntypes, list) or not all(isinstance(t, str) for t in ntypes):
+        bad("meta.node_types has no list of type names at the 'type' position")
+    if not isinstance(etypes, list) or not all(isinstance(t, str) for t in etypes):
+        bad("meta.edge_types has no list of type names at the 'type' position")
+    for key in ("node_count", "edge_count"):
+        v = header.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            bad(f"'{key}' must be a non-negative integer")
+    if header["node_count"] < 1:
+        bad("a snapshot needs at least the root node")
+    return header
+
+
+def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
+    """Parse and validate a snapshot file into a RawSnapshot (see module docstring)."""
+    path = os.fspath(path)
+    size = os.path.getsize(path)
+    if size == 0:
+        raise FormatError(path, "header", 0, "empty file")
+    bar = progress(size, f"reading {os.path.basename(path)}", quiet=quiet)
+    s = _Stream(path, bar)
+    try:
+        return _read(s, size)
+    finally:
+        s.close()
+        bar.close()
+
+
+def _read(s: _Stream, size: int) -> RawSnapshot:
+    path = s.path
+    bound = size * (MAX_DEFLATE_RATIO if s.gz else 1)
+    if s.peek() != ord("{"):
+        c = s.peek()
+        raise FormatError(path, "header", s.offset(),
+                          "empty file" if c < 0 else "not a heap snapshot (does not start with a JSON object)")
+    s.pos += 1
+    header = None
+    arrays: dict[str, np.ndarray] = {}
+    offsets: dict[str, int] = {}
+    strings = None
+    trace_tree = None
+    unknown = []
+    warnings = []
+    nf = ef = 0
+    while True:
+        key = s.read_key("header" if header is None else "document")
+        s.expect(b":", key, "':'")
+        if header is None and key != "snapshot":
+            raise FormatError(path, key, s.offset(), "the 'snapshot' header must come first; this is not a V8 heap snapshot")
+        if key == "snapshot":
+            off = s.offset()
+            raw = _scan_value_bytes(s, "snapshot", limit=64 * 1024 * 1024)
+            try:
+                header = json.loads(raw)
+            except ValueError as e:
+                raise FormatError(path, "snapshot", off, f"header is not valid JSON ({e})") from None
+            header = _validate_header(path, header, off)
+            meta = header["meta"]
+            nf = len(meta["node_fields"])
+            ef = len(meta["edge_fields"])
+            for name, count, width in (("nodes", header["node_count"], nf), ("edges", header["edge_count"], ef)):
+                if count * width * 2 > bound + 2:
+                    raise FormatError(path, "snapshot", off,
+                                      f"{name} count {count} cannot fit in a file of {size} bytes")
+        elif key in NUMERIC_SECTIONS:
+            s.expect(b"[", key, "'['")
+            offsets[key] = s.offset()
+            if key == "nodes":
+                arrays[key] = _scan_numbers(s, key, header["node_count"] * nf, nf).reshape(nf, -1)
+            elif key == "edges":
+                arrays[key] = _scan_numbers(s, key, header["edge_count"] * ef, ef).reshape(ef, -1)
+            else:
+                arrays[key] = _scan_numbers(s, key, None)
+        elif key == "strings":
+            s.expect(b"[", key, "'['")
+            offsets[key] = s.offset()
+            strings = _scan_strings(s, key)
+        elif key == "trace_tree":
+            off = s.offset()
+            raw = _scan_value_bytes(s, key)
+            try:
+                trace_tree = json.loads(raw)
+            except ValueError as e:
+                raise FormatError(path, key, off, f"not valid JSON ({e})") from None
+        else:
+            _scan_value_bytes(s, key)
+            unknown.append(key)
+        c = s.peek()
+        if c == ord(","):
+            s.pos += 1
+            continue
+        if c == ord("}"):
+            s.pos += 1
+            break
+        raise FormatError(path, key, s.offset(),
+                          "file ends after this section (truncated)" if c < 0 else
+                          f"expected ',' or '}}' after this section, found {chr(c)!r}")
+    if s.peek() != -1:
+        raise FormatError(path, "document", s.offset(), "trailing data after the snapshot object")
+    for key in ("nodes", "edges"):
+        if key not in arrays:
+            raise FormatError(path, key, s.offset(), f"missing '{key}' section")
+    if strings is None:
+        raise FormatError(path, "strings", s.offset(), "missing 'strings' section")
+    raw = RawSnapshot(
+        path=path, header=header, nodes=arrays.pop("nodes"), edges=arrays.pop("edges"),
+        strings_raw=strings[0], string_starts=strings[1], string_lens=strings[2], string_esc=strings[3],
+        sections=arrays, trace_tree=trace_tree, warnings=warnings, unknown_sections=unknown, file_size=size,
+    )
+    _validate(raw, offsets)
+    return raw
+
+
+class _Locator:
+    """Finds the byte offset of the k-th value of a numeric section, for error messages only."""
+
+    def __init__(self, path, offsets):
+        self.path = path
+        self.offsets = offsets
+
+    def __call__(self, section: str, k: int) -> int | None:
+        start = self.offsets.get(section)
+        if start is None:
+            return None
+        s = _Stream(self.path, None)
+        try:
+            while s.base + s.end < start:
+                s.pos = s.end
+                if not s.fill():
+                    return start
+            s.pos = start - s.base
+            out = np.empty(max(k, 0), dtype=np.uint32)
+            st = np.zeros(4, dtype=np.int64)
+            while True:
+                status, pos = K.parse_uints(s.buf, s.pos, s.end, out, max(k, 0), 1, st)
+                s.pos = pos
+                if status == 2:
+                    return s.offset(int(st[3]))
+                if status != 0 or not s.fill():
+                    return start
+        finally:
+            s.close()
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _validate(raw: RawSnapshot, offsets: dict) -> None:
+    """Check every index the analyses will follow. Converts to_node offsets to ordinals."""
+    path = raw.path
+    header = raw.header
+    meta = header["meta"]
+    locate = _Locator(path, offsets)
+    nfields, efields = meta["node_fields"], meta["edge_fields"]
+    nf, ef = len(nfields), len(efields)
+    n = raw.nodes.shape[1]
+    e = raw.edges.shape[1]
+    nstr = raw.string_starts.shape[0]
+    ntypes = meta["node_types"][nfields.index("type")]
+    etypes = meta["edge_types"][efields.index("type")]
+
+    def fail(section, field_pos, width, rec, msg):
+        off = locate(section, rec * width + field_pos)
+        raise FormatError(path, section, off, msg)
+
+    t = raw.nodes[nfields.index("type")]
+    bad = t >= len(ntypes)
+    if bad.any():
+        i = _first_bad(bad)
+        fail("nodes", nfields.index("type"), nf, i, f"node {i} has type {int(t[i])}, but meta.node_types lists {len(ntypes)} types")
+    nm = raw.nodes[nfields.index("name")]
+    bad = nm >= nstr
+    if bad.any():
+        i = _first_bad(bad)
+        fail("nodes", nfields.index("name"), nf, i, f"node {i} names string {int(nm[i])}, but the string table has {nstr} entries")
+    ec = raw.nodes[nfields.index("edge_count")]
+    total = int(ec.sum(dtype=np.uint64))
+    if total != e:
+        raise FormatError(path, "nodes", offsets.get("nodes"),
+                          f"node edge counts sum to {total}, but the snapshot has {e} edges")
+    if "detachedness" in nfields:
+        d = raw.nodes[nfields.index("detachedness")]
+        bad = d > 3
+        if bad.any():
+            i = _first_bad(bad)
+            fail("nodes", nfields.index("detachedness"), nf, i, f"node {i} has detachedness {int(d[i])} (valid: 0-2)")
+    et = raw.edges[efields.index("type")]
+    bad = et >= len(etypes)
+    if bad.any():
+        i = _first_bad(bad)
+        fail("edges", efields.index("type"), ef, i, f"edge {i} has type {int(et[i])}, but meta.edge_types lists {len(etypes)} types")
+    to = raw.edges[efields.index("to_node")]
+    bad = (to % nf) != 0
+    if bad.any():
+        i = _first_bad(bad)
+        fail("edges", efields.index("to_node"), ef, i, f"edge {i} to_node {int(to[i])} is not a multiple of the node field count {nf}")
+    to //= nf  # in place: from here on to_node holds node ordinals
+    bad = to >= n
+    if bad.any():
+        i = _first_bad(bad)
+        fail("edges", efields.index("to_node"), ef, i, f"edge {i} points to node {int(to[i])}, but there are {n} nodes")
+    string_named = np.array([name not in ("element", "hidden") for name in etypes], dtype=bool)
+    named = string_named[et]
+    nmi = raw.edges[efields.index("name_or_index")]
+    bad = named & (nmi >= nstr)
+    if bad.any():
+        i = _first_bad(bad)
+        fail("edges", efields.index("name_or_index"), ef, i,
+             f"edge {i} names string {int(nmi[i])}, but the string table has {nstr} entries")
+    root = header.get("root_index", 0)
+    if not isinstance(root, int) or root < 0 or root % nf or root // nf >= n or root // nf not in (0, n - 1):
+        raise FormatError(path, "snapshot", 0, f"root_index {root!r} is not the first or last node")
+    loc = raw.sections.get("locations")
+    if loc is not None and loc.size:
+        lf = meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
+        if loc.size % len(lf):
+            raise FormatError(path, "locations", offsets.get("locations"),
+                              f"{loc.size} values is not a multiple of {len(lf)} location fields")
+        if "object_index" in lf:
+            oi = loc[lf.index("object_index")::len(lf)]
+            bad = (oi % nf != 0) | (oi // nf >= n)
+            if bad.any():
+                i = _first_bad(bad)
+                raise FormatError(path, "locations", locate("locations", i * len(lf) + lf.index("object_index")),
+                                  f"location {i} refers to node offset {int(oi[i])}, which is not a node")
+    for key, fields_key in (("samples", "sample_fields"), ("trace_function_infos", "trace_function_info_fields")):
+        arr = raw.sections.get(key)
+        width = len(meta.get(fields_key) or []) or 1
+        if arr is not None and arr.size % width:
+            raise FormatError(path, key, offsets.get(key), f"{arr.size} values is not a multiple of {width} fields")
+    tfi = raw.sections.get("trace_function_infos")
+    declared = header.get("trace_function_count", 0)
+    if tfi is not None and meta.get("trace_function_info_fields"):
+        actual = tfi.size // len(meta["trace_function_info_fields"])
+        if actual != declared:
+            raw.warnings.append(
+                f"header declares trace_function_count {declared} but trace_function_infos holds {actual} "
+                "functions (V8 counts before serialising); the section's own length is used")
+
+
+def read_heapsnapshot(path, *, quiet: bool = False):
+    """Load a snapshot file as a :class:`workbench.heap.snapshot.HeapSnapshot`."""
+    from ..heap.snapshot import HeapSnapshot
+    return HeapSnapshot(read_raw(path, quiet=quiet))
