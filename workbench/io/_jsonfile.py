@@ -71,7 +71,13 @@ def load_json(path, section: str = "document"):
             return _loads_deep(text)
     except json.JSONDecodeError as e:
         offset = len(text[: e.pos].encode("utf-8"))
-        what = "truncated JSON" if e.pos >= len(text.rstrip()) else f"invalid JSON ({e.msg})"
+        if e.msg.startswith("Unterminated string"):  # the string runs to the end of the data
+            what = f"truncated JSON (string opened at byte {offset} never closes)"
+            offset = len(raw)
+        elif e.pos >= len(text.rstrip()):
+            what = "truncated JSON"
+        else:
+            what = f"invalid JSON ({e.msg})"
         raise FormatError(path, section, offset, what) from None
     except RecursionError:
         raise FormatError(path, section, None, "JSON nested too deeply") from None
