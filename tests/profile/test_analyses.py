@@ -158,3 +158,17 @@ def test_load_sniffs_profiles():
     assert wb.load(DS / "cpu_slow.cpuprofile").kind == "cpu"
     assert wb.load(DS / "alloc.heapprofile").kind == "alloc"
     assert wb.load(DS / "trace.json.gz").source == "trace"
+
+
+def test_flame_widget_refocuses():
+    from workbench.widgets.flame import FlameGraph
+
+    p = wb.load_profile(DS / "cpu_slow.cpuprofile")
+    w = FlameGraph(p, min_frac=0.0)
+    whole = int(w.status.value.split()[0])
+    assert whole == p.flame(min_frac=0.0).height
+    w.function.value = "priceOrder"
+    w.mode.value = "focus"
+    assert int(w.status.value.split()[0]) == p.focus("priceOrder").flame(min_frac=0.0).height < whole
+    w.function.value = "noSuchFunction"
+    assert "noSuchFunction" in w.status.value  # an error shows in the widget, not as a traceback

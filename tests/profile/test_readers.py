@@ -218,3 +218,36 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("workbench: error: ") and "bad.cpuprofile" in err[0]
     assert main(["functions", str(DS / "cpu_slow.cpuprofile"), "--focus", "noSuchFunction"]) == 2
     assert "noSuchFunction" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["cpu_slow.cpuprofile", "alloc.heapprofile", "trace.json.gz"])
+def test_mutated_files_only_raise_workbench_errors(tmp_path, name):
+    """Truncations and byte flips of real files: either a valid profile or a WorkbenchError, never another
+    exception (the kernels only ever see validated arrays)."""
+    import random
+
+    from workbench.errors import WorkbenchError
+
+    rng = random.Random(7)
+    data = (DS / name).read_bytes()
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+    raised = 0
+    for k in range(30):
+        d = bytearray(data)
+        if k % 3 == 0:
+            d = d[: rng.randrange(len(d))]
+        else:
+            for _ in range(rng.randint(1, 5)):
+                d[rng.randrange(len(d))] = rng.choice(b'0123456789{}[],:"-aZ ')
+        f = tmp_path / f"m{k}{Path(name.removesuffix('.gz')).suffix}"
+        f.write_bytes(bytes(d))
+        try:
+            p = wb.load_profile(f, format="trace" if name.startswith("trace") else None)
+            p.functions(), p.calltree(), p.flame()
+            if p.kind == "cpu" and p.n_samples:
+                p.flame_chart()
+        except WorkbenchError as e:
+            raised += 1
+            assert str(f) in e.one_line()
+    assert raised >= 10  # every truncation at least is refused
