@@ -91,7 +91,9 @@ def build(name: str, node: str) -> dict:
             nvp.mkdir()
             env = dict(os.environ, WB_OUT=str(nvp / "out"), WB_LOAD_MS="3000",
                        WB_PROM_CLIENT=str(DOCTOR / "node_modules" / "prom-client"))
-            with open(dest / "gc-nvp.log", "wb") as log:
+            nvp_dest = OUT / "healthy_nvp"
+            nvp_dest.mkdir(parents=True, exist_ok=True)
+            with open(nvp_dest / "gc-nvp.log", "wb") as log:
                 subprocess.run([node, "--trace-gc-nvp", str(SCEN / "metrics_healthy.js")], cwd=nvp,
                                stdout=log, env=env, check=True)
             extra["gc-nvp.log"] = {"command": f"WB_LOAD_MS=3000 node --trace-gc-nvp datasets/scenarios/metrics_healthy.js"}
@@ -103,12 +105,13 @@ def build(name: str, node: str) -> dict:
     redact_report(dest / "report.json")
     gc_counts = raw_gc_counts((dest / "gc.log").read_text())
     nvp_lines = None
-    if (dest / "gc-nvp.log").exists():
-        t = (dest / "gc-nvp.log").read_text().splitlines()
+    nvp_file = OUT / "healthy_nvp" / "gc-nvp.log"
+    if name == "healthy" and nvp_file.exists():
+        t = nvp_file.read_text().splitlines()
         nvp_lines = {"lines": len(t), "nvp_lines": sum(1 for x in t if x.startswith("pause=")),
                      "pause_ms_total": round(sum(float(x.split()[0].split("=")[1]) for x in t if x.startswith("pause=")), 6)}
-    for p in list(dest.rglob("*")):
-        if p.is_file() and p.stat().st_size > GZIP_OVER:
+    for p in list(dest.rglob("*")) + ([nvp_file] if name == "healthy" and nvp_file.exists() else []):
+        if p.is_file() and p.stat().st_size > GZIP_OVER or p == nvp_file:
             gz(p)
     mem = (dest / "memory.jsonl").read_text().splitlines()
     files = {str(p.relative_to(dest)): {"sha256": sha256(p), "bytes": p.stat().st_size}
@@ -119,8 +122,7 @@ def build(name: str, node: str) -> dict:
         "memory_samples": len(mem),
         "scrapes": len(list((dest / "scrapes").glob("*.prom"))),
         "gc_log": gc_counts,
-        "gc_nvp_log": nvp_lines,
-        "extra": extra,
+        "gc_nvp_log (datasets/metrics/healthy_nvp)": nvp_lines,
         "files": files,
     }
 
