@@ -55,9 +55,22 @@ def _loads_deep(text: str):
     return box["v"]
 
 
-def load_json(path, section: str = "document"):
-    """Parse ``path`` as JSON; syntax errors become FormatError with the byte offset."""
-    raw = read_bytes(path)
+def load_json(path, section: str = "document", *, quiet: bool = False):
+    """Parse ``path`` as JSON; syntax errors become FormatError with the byte offset.
+
+    Files of 32 MiB and more show a progress bar (read, then parse) unless ``quiet``."""
+    from .._progress import progress
+
+    size = os.path.getsize(path)
+    with progress(2 * size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:
+        raw = read_bytes(path)
+        bar.update(size)
+        out = _parse(path, section, raw)
+        bar.update(size)
+    return out
+
+
+def _parse(path, section: str, raw: bytes):
     if not raw.strip():
         raise FormatError(path, section, 0, "empty file")
     try:

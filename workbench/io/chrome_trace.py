@@ -47,7 +47,7 @@ def list_trace_profiles(path, events) -> dict:
 def read_trace(path, *, profile: str | None = None, quiet: bool = False):
     from .cpuprofile import profile_from_cdp
 
-    d = load_json(path, "traceEvents")
+    d = load_json(path, "traceEvents", quiet=quiet)
     events = d.get("traceEvents") if isinstance(d, dict) else d
     if not isinstance(events, list):
         raise FormatError(path, "traceEvents", None, "no trace event array")

@@ -158,7 +158,7 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
 
 def read_cpuprofile(path, *, quiet: bool = False):
     """Read a ``.cpuprofile`` (optionally gzipped) into a CPU Profile."""
-    d = load_json(path, "document")
+    d = load_json(path, "document", quiet=quiet)
     if isinstance(d, dict) and "head" in d and "nodes" not in d:
         raise FormatError(path, "head", None, "legacy V8 CPU profile format (head/timestamps) is not supported")
     return profile_from_cdp(path, d)

@@ -23,7 +23,7 @@ from ._jsonfile import load_json
 def read_heapprofile(path, *, quiet: bool = False):
     from ..profile.model import build_frames, check_tree, finish, index_of_ids
 
-    d = load_json(path, "document")
+    d = load_json(path, "document", quiet=quiet)
     if not isinstance(d, dict) or not isinstance(d.get("head"), dict):
         raise FormatError(path, "head", None, "missing 'head' object: not a sampling heap profile")
     ids, parent, self_size = [], [], []
