@@ -72,6 +72,20 @@ def cmd_calltree(args):
     emit_frame(df, args.format)
 
 
+MAX_RECTS = 5000  # altair's default row limit: more would not render in a notebook either
+
+
+def _fit(df, col: str, what: str, path):
+    """Keep the MAX_RECTS widest rectangles, saying so on stderr (a lossy step, reported)."""
+    if df.height <= MAX_RECTS:
+        return df
+    cut = float(df[col].sort(descending=True)[MAX_RECTS - 1])
+    kept = df.filter(df[col] > cut) if (df[col] > cut).sum() else df.head(0)
+    print(f"workbench: note: {path}: {df.height} {what}; drew the {kept.height} wider than {cut:.3g} "
+          f"(raise --min-frac/--min-ms or use --window to choose)", file=sys.stderr)
+    return kept
+
+
 def _save_chart(chart, out: str) -> None:
     chart.save(out)
 
@@ -90,6 +104,7 @@ def cmd_flame(args):
         if low.endswith((".csv", ".parquet")):
             fc.write_csv(out) if low.endswith(".csv") else fc.write_parquet(out)
         else:
+            fc = _fit(fc, "duration_ms", "flame-chart frames", args.profile)
             _save_chart(flame_chart_chart(fc, title=f"flame chart: {args.profile}", width=args.width), out)
     else:
         fg = p.flame(min_frac=args.min_frac, max_depth=args.max_depth)
@@ -99,6 +114,7 @@ def cmd_flame(args):
             fg.write_parquet(out)
         elif low.endswith(CHART_EXT):
             from ..widgets.flame import flame_graph_chart
+            fg = _fit(fg, "total_pct", "flame-graph frames", args.profile)
             _save_chart(flame_graph_chart(fg, title=f"flame graph: {args.profile}", width=args.width), out)
         else:
             raise UsageError(f"unknown output type for {out!r}: use .png .svg .html .json (chart), .csv .parquet "

@@ -93,10 +93,9 @@ def union_tree(a: Profile, b: Profile, *, match_lines: bool = False):
     ma, mb = merged(a), merged(b)
     fa, fb = key_of_frames(ka)[ma.frame], key_of_frames(kb)[mb.frame]
     # one raw forest: root 0, then a's non-root nodes, then b's non-root nodes
-    na, nb = ma.n, mb.n
+    na = ma.n
     parent = np.concatenate([[-1], np.where(ma.parent[1:] == 0, 0, ma.parent[1:]),
                              np.where(mb.parent[1:] == 0, 0, mb.parent[1:] + na - 1)])
-    parent[1:na] = np.where(ma.parent[1:] == 0, 0, ma.parent[1:])
     frame = np.concatenate([[fa[0]], fa[1:], fb[1:]])
     depth = np.concatenate([[0], ma.depth[1:], mb.depth[1:]])
     order = np.argsort(depth, kind="stable").astype(np.int64)
