@@ -108,8 +108,9 @@ def build(name: str, node: str) -> dict:
     nvp_file = OUT / "healthy_nvp" / "gc-nvp.log"
     if name == "healthy" and nvp_file.exists():
         t = nvp_file.read_text().splitlines()
-        nvp_lines = {"lines": len(t), "nvp_lines": sum(1 for x in t if x.startswith("pause=")),
-                     "pause_ms_total": round(sum(float(x.split()[0].split("=")[1]) for x in t if x.startswith("pause=")), 6)}
+        nvp = [x.split(" ms: ", 1)[1] for x in t if " ms: pause=" in x]
+        nvp_lines = {"lines": len(t), "nvp_lines": len(nvp),
+                     "pause_ms_total": round(sum(float(x.split()[0].split("=")[1]) for x in nvp), 6)}
     for p in list(dest.rglob("*")) + ([nvp_file] if name == "healthy" and nvp_file.exists() else []):
         if p.is_file() and p.stat().st_size > GZIP_OVER or p == nvp_file:
             gz(p)

@@ -24,9 +24,7 @@ from .model import Metrics
 __all__ = ["load_metrics", "sniff_metrics", "Metrics", "diagnose"]
 
 
-def diagnose(m, **kw):
-    from .diagnose import diagnose as _d
-    return _d(m, **kw)
+from .diagnose import diagnose  # noqa: E402  (the function shadows the submodule name on purpose)
 
 
 def _head(path: Path) -> bytes:
