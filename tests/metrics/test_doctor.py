@@ -101,3 +101,11 @@ def test_truncated_and_corrupt_processstat(tmp_path):
     with pytest.raises(FormatError) as e:
         read_doctor(ps.parent)
     assert e.value.section == "processstat" and e.value.offset is not None
+
+
+@pytest.mark.parametrize("name,expected", [("blocked", "event-loop"), ("io", "io"), ("gc", "gc")])
+def test_approximate_diagnosis_without_doctor(name, expected):
+    # the same rules on prom scrapes + event-loop CSV + gc.log of the same run (no Doctor folder)
+    files = [p for p in (DATA / name).iterdir() if "doctor" not in p.name]
+    d = wb.diagnose(wb.load_metrics(*files, quiet=True))
+    assert d["basis"].startswith("approximation") and d["category"] == expected

@@ -27,7 +27,8 @@ Port of @clinic/doctor 11.0.0 analysis/*.js (read from .peers/doctor/node_module
 
 Quantiles are summary@2's ``quartile`` (not interpolated), variance is n-1, as in Doctor.
 Without a Doctor recording the same rules run on the closest signals the run has (documented in the
-``basis`` field): event-loop delay (p50/max of monitorEventLoopDelay windows), CPU from
+``basis`` field): event-loop delay (median rule on per-window p50, max rule on per-window max, both
+minus the histogram resolution, estimated as the smallest window minimum), per-window ELU, CPU from
 process_cpu_seconds_total, GC pauses from a --trace-gc log (Scavenge = new space, Mark-Compact =
 old space) and nodejs_active_handles_total — an approximation, flagged as such.
 """
@@ -283,11 +284,17 @@ def _signals_from_other(m, run):
     cpu_tot = q("cpu_seconds_total")
     cpu = (cpu_tot.group_by("ts").agg(pl.col("value").first()).sort("ts")
            .with_columns(value=pl.col("value").diff() / (pl.col("ts").diff().dt.total_microseconds() / 1000.0)))
+    # monitorEventLoopDelay records whole timer intervals, so an idle loop reads ~resolution; Doctor's
+    # delay is elapsed - interval. The smallest window minimum estimates the resolution.
+    mins = q("event_loop_delay_min")["value"].drop_nans().drop_nulls()
+    res = float(mins.min()) if len(mins) and mins.min() < 50 else 0.0
     ps = base
-    for frame, col in ((handles, "handles"), (delay_p50, "delay"), (cpu, "cpu"),
-                       (q("event_loop_utilization"), "loopUtilization")):
+    for frame, col in ((handles, "handles"), (delay_p50, "delay"), (q("event_loop_delay_max"), "delay_max"),
+                       (cpu, "cpu"), (q("event_loop_utilization"), "loopUtilization")):
         ps = ps.join(on_base(frame, col), on="ts")
     ps = ps.with_columns(timestamp=pl.col("ts").dt.epoch("us") / 1000.0,
+                         delay=(pl.col("delay") - res).clip(lower_bound=0),
+                         delay_max=(pl.col("delay_max") - res).clip(lower_bound=0),
                          loopUtilization=pl.col("loopUtilization") * 100)
     gc = m.gc_events.filter((pl.col("run") == run) & pl.col("pause_ms").is_not_null() & ~pl.col("type").str.starts_with("V8."))
     t0 = gc["ts"].dt.epoch("us").cast(pl.Float64) / 1000.0 if len(gc) else pl.Series([], dtype=pl.Float64)
@@ -329,6 +336,12 @@ def diagnose(m, run: str | None = None) -> dict:
     ev_sub = te.filter((pl.col("start_ms") >= interval[0]) & (pl.col("end_ms") <= interval[1]))
     blocking = ev_sub.filter(pl.col("name").is_in(BLOCK_NEW + tuple(old_names)))
     delay_issue, delay_ev = analyse_delay(sub["delay"].drop_nulls().to_numpy())
+    if "delay_max" in sub.columns:   # windowed exports: median rule on p50s, max rule on window maxima
+        mx = sub["delay_max"].drop_nulls().to_numpy()
+        if len(mx):
+            delay_ev["max_ms"] = float(mx.max())
+            if mx.max() >= 100:
+                delay_issue = "performance"
     cpu_issue, cpu_ev = analyse_cpu(sub["cpu"].drop_nulls().to_numpy())
     mem_issue, mem_ev = analyse_memory(blocking["start_ms"].to_numpy(), blocking["end_ms"].to_numpy(),
                                        blocking["name"].is_in(BLOCK_NEW).to_numpy())
