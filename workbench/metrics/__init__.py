@@ -91,19 +91,30 @@ def _expand(paths) -> tuple[list[tuple[str, Path, str]], list]:
         if p.is_file():
             raise FormatError(p, "header", 0, "not a metric export workbench can read "
                               "(Prometheus/OpenMetrics, memoryUsage CSV/JSONL, GC log, Doctor folder, diagnostic report)")
-        found = 0
-        for q in sorted(p.iterdir()):
-            if q.name.startswith("."):
-                continue
-            kq = _kind(q)
-            if kq is None:
-                skipped.append(q)
-                continue
-            out.append((kq, q, p.name))
-            found += 1
+        found = _walk(p, out, skipped, depth=2)
         if not found:
             raise FormatError(p, "folder", None, "no metric exports in this folder")
     return out, skipped
+
+
+def _walk(p: Path, out: list, skipped: list, depth: int) -> int:
+    """Recognised exports in folder p (run = the folder's name); sub-folders up to ``depth`` levels."""
+    found = 0
+    for q in sorted(p.iterdir()):
+        if q.name.startswith("."):
+            continue
+        kq = _kind(q)
+        if kq is None and q.is_dir() and depth > 1:
+            n = _walk(q, out, skipped, depth - 1)
+            found += n
+            if n:
+                continue
+        if kq is None:
+            skipped.append(q)
+            continue
+        out.append((kq, q, p.name))
+        found += 1
+    return found
 
 
 def load_metrics(*paths, quiet: bool = False, run: str | None = None, start=None, ts=None) -> Metrics:

@@ -312,7 +312,7 @@ def diagnose(m, run: str | None = None) -> dict:
         if len(with_doctor) == 1 or (len(runs) == 1):
             run = with_doctor[0] if with_doctor else runs[0]
         else:
-            raise UsageError(f"several runs loaded ({', '.join(runs)}): pass run=")
+            raise UsageError(f"several runs loaded ({', '.join(runs)}): choose one with run= (CLI: --run)")
     if run in m.doctor:
         ps, te, old_names, basis = _signals_from_doctor(m.doctor[run])
     else:
