@@ -14,9 +14,10 @@ BASE_SYSTEM_DISTANCE = 100000000
 
 
 @njit(cache=True, nogil=True)
-def build_retainers(first_edge, to_ord, n):
+def build_retainers(first_edge, to_ord, n, ret_node, ret_edge):
     """Reverse CSR in DevTools' order: within a node's slice, retainers appear in decreasing
-    edge order (buildRetainers fills each slice from its end)."""
+    edge order (buildRetainers fills each slice from its end). Fills ret_node/ret_edge (sized
+    to the edge count, in the caller's compact dtype) and returns first_ret."""
     e = to_ord.shape[0]
     first_ret = np.zeros(n + 1, dtype=np.int64)
     for i in range(e):
@@ -24,15 +25,44 @@ def build_retainers(first_edge, to_ord, n):
     for i in range(n):
         first_ret[i + 1] += first_ret[i]
     fill = first_ret[1:].copy()  # next free slot counted down from the end
-    ret_node = np.empty(e, dtype=np.uint32)
-    ret_edge = np.empty(e, dtype=np.int64)
     for src in range(n):
         for ei in range(first_edge[src], first_edge[src + 1]):
             t = to_ord[ei]
             fill[t] -= 1
             ret_node[fill[t]] = src
             ret_edge[fill[t]] = ei
-    return first_ret, ret_node, ret_edge
+    return first_ret
+
+
+@njit(cache=True, nogil=True)
+def essential_retainers(first_edge, to_ord, essential, n):
+    """Reverse CSR of the essential edges only, in DevTools' retainer order (decreasing edge
+    index within each node's slice): all the dominator pass ever reads of the retainers."""
+    first_ret = np.zeros(n + 1, dtype=np.int64)
+    e = to_ord.shape[0]
+    for i in range(e):
+        if essential[i]:
+            first_ret[to_ord[i] + 1] += 1
+    for i in range(n):
+        first_ret[i + 1] += first_ret[i]
+    fill = first_ret[1:].copy()
+    ret_node = np.empty(first_ret[n], dtype=np.uint32)
+    for src in range(n):
+        for ei in range(first_edge[src], first_edge[src + 1]):
+            if essential[ei]:
+                t = to_ord[ei]
+                fill[t] -= 1
+                ret_node[fill[t]] = src
+    return first_ret, ret_node
+
+
+@njit(cache=True, nogil=True)
+def retainer_counts(to_ord, n):
+    """Number of retainers (all edge types) per node."""
+    out = np.zeros(n, dtype=np.int32)
+    for i in range(to_ord.shape[0]):
+        out[to_ord[i]] += 1
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -174,8 +204,8 @@ def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocke
     n = self_size.shape[0]
     UNVISITED = -1
     MULTIPLE = -2
-    owners = np.empty(n, dtype=np.int64)
-    work = np.empty(2 * n + 1, dtype=np.int64)
+    owners = np.empty(n, dtype=np.int32)
+    work = np.empty(2 * n + 1, dtype=np.int32)
     wp = 0
     for i in range(n):
         if unowned[i]:
@@ -284,24 +314,27 @@ def distances(first_edge, to_ord, etype, ename, root, user_root_mask, weak_type,
 
 
 @njit(cache=True, nogil=True)
-def dominators(first_edge, to_ord, first_ret, ret_node, ret_edge, essential, root):
+def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_size):
     """Lengauer-Tarjan exactly as DevTools' calculateDominatorsAndRetainedSizes: iterative DFS
     over essential edges in edge order, then DFS from nodes whose retainers are all
-    non-essential, then remaining nodes attached to the root one by one. Returns the immediate
-    dominator ordinal per node and the vertex order (DFS numbering) for size accumulation."""
+    non-essential, then remaining nodes attached to the root one by one. ``first_ret/ret_node``
+    hold only the essential retainers (essential_retainers). Returns the immediate dominator
+    ordinal per node and the retained sizes (self sizes accumulated in reverse DFS order, float64
+    like DevTools' Float64Array), and the counts of weak-only and clique nodes."""
     n = first_edge.shape[0] - 1
     L = n + 1
-    parent = np.zeros(L, dtype=np.int64)
-    ancestor = np.zeros(L, dtype=np.int64)
-    vertex = np.zeros(L, dtype=np.int64)
-    label = np.zeros(L, dtype=np.int64)
-    semi = np.zeros(L, dtype=np.int64)
+    # int32 vertex numbers (the caller guarantees n < 2**31): half the memory of int64
+    parent = np.zeros(L, dtype=np.int32)
+    ancestor = np.zeros(L, dtype=np.int32)
+    vertex = np.zeros(L, dtype=np.int32)
+    label = np.zeros(L, dtype=np.int32)
+    semi = np.zeros(L, dtype=np.int32)
     next_edge = np.zeros(L, dtype=np.int64)
     # buckets as FIFO linked lists (insertion order, like a JS Set)
-    bhead = np.zeros(L, dtype=np.int64)
-    btail = np.zeros(L, dtype=np.int64)
-    bnext = np.zeros(L, dtype=np.int64)
-    comp = np.zeros(L, dtype=np.int64)
+    bhead = np.zeros(L, dtype=np.int32)
+    btail = np.zeros(L, dtype=np.int32)
+    bnext = np.zeros(L, dtype=np.int32)
+    comp = np.zeros(L, dtype=np.int32)
     cnt = 0
 
     r = root + 1
@@ -338,12 +371,7 @@ def dominators(first_edge, to_ord, first_ret, ret_node, ret_edge, essential, roo
             if semi[v0] != 0:
                 continue
             vo = v0 - 1
-            only_weak = True
-            for ri in range(first_ret[vo], first_ret[vo + 1]):
-                if essential[ret_edge[ri]]:
-                    only_weak = False
-                    break
-            if not only_weak:
+            if first_ret[vo + 1] != first_ret[vo]:  # has an essential retainer
                 continue
             unreachable_weak += 1
             parent[v0] = r
@@ -380,14 +408,12 @@ def dominators(first_edge, to_ord, first_ret, ret_node, ret_edge, essential, roo
                 semi[v0] = cnt
                 vertex[cnt] = v0
                 label[v0] = v0
-    dom = np.zeros(L, dtype=np.int64)
+    dom = np.zeros(L, dtype=np.int32)
     for i in range(cnt, 1, -1):
         w = vertex[i]
         wo = w - 1
         orphan = True
         for ri in range(first_ret[wo], first_ret[wo + 1]):
-            if not essential[ret_edge[ri]]:
-                continue
             orphan = False
             vv = ret_node[ri] + 1
             # evaluate(vv)
@@ -451,24 +477,14 @@ def dominators(first_edge, to_ord, first_ret, ret_node, ret_edge, essential, roo
         w = vertex[i]
         if dom[w] != vertex[semi[w]]:
             dom[w] = dom[dom[w]]
-    idom = np.empty(n, dtype=np.int64)
+    idom = np.empty(n, dtype=np.int32)
     for o in range(n):
         idom[o] = dom[o + 1] - 1
-    order = np.empty(cnt, dtype=np.int64)  # ordinals in DFS-number order
-    for i in range(1, cnt + 1):
-        order[i - 1] = vertex[i] - 1
-    return idom, order, unreachable_weak, unreachable_clique
-
-
-@njit(cache=True, nogil=True)
-def retained_sizes(idom, order, self_size):
-    """Self size plus the retained sizes of dominated nodes, accumulated in reverse DFS order
-    (float64 like DevTools' Float64Array)."""
     ret = self_size.astype(np.float64)
-    for i in range(order.shape[0] - 1, 0, -1):
-        o = order[i]
+    for i in range(cnt, 1, -1):
+        o = vertex[i] - 1
         ret[idom[o]] += ret[o]
-    return ret
+    return idom, ret, unreachable_weak, unreachable_clique
 
 
 @njit(cache=True, nogil=True)
@@ -560,3 +576,65 @@ def object_signatures(first_edge, etype, ename, objs, property_type, proto_str, 
         h2[j] = b
         cnt[j] = c
     return h1, h2, cnt
+
+
+@njit(cache=True, nogil=True)
+def js_array_sizes(arrays, first_edge, etype, ename, to_ord, ret_count, self_size, internal_type, elements_str):
+    """DevTools calculateArraySize for each 'Array' node: its size plus its first internal
+    'elements' edge target's size when that target has exactly one retainer."""
+    total = 0
+    for j in range(arrays.shape[0]):
+        a = arrays[j]
+        total += self_size[a]
+        for ei in range(first_edge[a], first_edge[a + 1]):
+            if etype[ei] != internal_type:
+                continue
+            if not elements_str[ename[ei]]:
+                continue
+            t = to_ord[ei]
+            if ret_count[t] == 1:
+                total += self_size[t]
+            break
+    return total
+
+
+@njit(cache=True, nogil=True)
+def group_stats(key, member, self_size, dist, nk):
+    """Per class key over member nodes: count, sum of self sizes, min distance, first ordinal."""
+    count = np.zeros(nk, dtype=np.int64)
+    ssum = np.zeros(nk, dtype=np.int64)
+    dmin = np.full(nk, 2147483647, dtype=np.int64)
+    first = np.full(nk, -1, dtype=np.int64)
+    for i in range(key.shape[0]):
+        if not member[i]:
+            continue
+        k = key[i]
+        count[k] += 1
+        ssum[k] += self_size[i]
+        d = dist[i]
+        if d < dmin[k]:
+            dmin[k] = d
+        if first[k] < 0:
+            first[k] = i
+    return count, ssum, dmin, first
+
+
+@njit(cache=True, nogil=True)
+def strings_containing(raw, starts, lens, idx, needle):
+    """For each string index in idx: does its raw text contain the byte string ``needle``?"""
+    m = needle.shape[0]
+    out = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        s = idx[j]
+        b = starts[s]
+        e = b + lens[s] - m
+        for p in range(b, e + 1):
+            ok = True
+            for k in range(m):
+                if raw[p + k] != needle[k]:
+                    ok = False
+                    break
+            if ok:
+                out[j] = True
+                break
+    return out

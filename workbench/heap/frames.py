@@ -25,14 +25,14 @@ def nodes_frame(snap) -> pl.DataFrame:
         "retained_size": snap.retained_sizes.astype(np.int64),
         "distance": snap.distances,
         "dominator_id": snap.ids[snap.dominator_ordinals],
-        "edge_count": snap._edge_counts,
+        "edge_count": snap.edge_counts.astype(np.uint32),
         "trace_node_id": snap._trace if snap._trace is not None else zeros32,
         "detachedness": (state if state is not None else np.zeros(n, np.uint8)).astype(np.uint8),
     })
 
 
 def edges_frame(snap) -> pl.DataFrame:
-    src = np.repeat(np.arange(snap.node_count, dtype=np.int64), snap._edge_counts.astype(np.int64))
+    src = np.repeat(np.arange(snap.node_count, dtype=np.int64), snap.edge_counts)
     etypes = snap.edge_types
     numeric = np.array([t in ("element", "hidden") for t in etypes], dtype=bool)[snap._etype]
     names = _string_column(snap, np.where(numeric, 0, snap._ename).astype(np.int64))

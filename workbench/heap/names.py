@@ -96,7 +96,8 @@ def base_class_indices(snap) -> np.ndarray:
             out[sel] = st.add(fixed[tname], "class")
         elif tname in ("object", "native"):
             nm = names[sel]
-            uniq, inv = np.unique(nm, return_inverse=True)
+            uniq = np.flatnonzero(np.bincount(nm, minlength=len(st)))
+            lookup = np.empty(len(st), dtype=np.int64)
             mapped = np.empty(len(uniq), dtype=np.int64)
             for j, i in enumerate(uniq.tolist()):
                 s = st[i]
@@ -108,7 +109,8 @@ def base_class_indices(snap) -> np.ndarray:
                     mapped[j] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
                 else:
                     mapped[j] = i
-            out[sel] = mapped[inv.reshape(-1)]
+            lookup[uniq] = mapped
+            out[sel] = lookup[nm]
         else:
             out[sel] = st.add("(" + tname + ")", "class")
     return out

@@ -59,20 +59,24 @@ class HeapSnapshot:
         nodes = raw.nodes
         self.node_count = int(nodes.shape[1])
         self.edge_count = int(raw.edges.shape[1])
+        # Compact copies of the fields we use; the reader's field-major block is then dropped.
         tdt = np.uint8 if len(self.node_types) < 255 else np.uint32
         self._ntype = nodes[nfields.index("type")].astype(tdt)
-        self._name = nodes[nfields.index("name")]
-        self.ids = nodes[nfields.index("id")]
-        self._raw_self = nodes[nfields.index("self_size")]
-        self._edge_counts = nodes[nfields.index("edge_count")]
-        self._trace = nodes[nfields.index("trace_node_id")] if "trace_node_id" in nfields else None
-        self._detached_raw = nodes[nfields.index("detachedness")] if "detachedness" in nfields else None
+        self._name = nodes[nfields.index("name")].copy()
+        self.ids = nodes[nfields.index("id")].copy()
+        self._raw_self = nodes[nfields.index("self_size")].copy()
+        edge_counts = nodes[nfields.index("edge_count")]
+        trace = nodes[nfields.index("trace_node_id")] if "trace_node_id" in nfields else None
+        self._trace = trace.copy() if trace is not None and trace.any() else None
+        det = nodes[nfields.index("detachedness")] if "detachedness" in nfields else None
+        self._detached_raw = det.astype(np.uint8) if det is not None else None
         edt = np.uint8 if len(self.edge_types) < 254 else np.uint32
         self._etype = raw.edges[efields.index("type")].astype(edt)
-        self._ename = raw.edges[efields.index("name_or_index")]
-        self._to = raw.edges[efields.index("to_node")]  # ordinals (the reader divided)
+        self._ename = raw.edges[efields.index("name_or_index")].copy()
+        self._to = raw.edges[efields.index("to_node")].copy()  # ordinals (the reader divided)
         self.first_edge = np.zeros(self.node_count + 1, dtype=np.int64)
-        np.cumsum(self._edge_counts, out=self.first_edge[1:])
+        np.cumsum(edge_counts, out=self.first_edge[1:])
+        raw.nodes = raw.edges = None
         self.strings = StringTable(raw.strings_raw, raw.string_starts, raw.string_lens, raw.string_esc)
         self.sections = raw.sections
         self.trace_tree = raw.trace_tree
@@ -111,7 +115,11 @@ class HeapSnapshot:
     # ------------------------------------------------------------------ graph basics
     @cached_property
     def _retainers(self):
-        return K.build_retainers(self.first_edge, self._to, self.node_count)
+        e = self.edge_count
+        ret_node = np.empty(e, dtype=np.uint32)
+        ret_edge = np.empty(e, dtype=np.uint32 if e < 2**32 else np.int64)
+        first_ret = K.build_retainers(self.first_edge, self._to, self.node_count, ret_node, ret_edge)
+        return first_ret, ret_node, ret_edge
 
     @property
     def first_retainer(self) -> np.ndarray:
@@ -179,8 +187,10 @@ class HeapSnapshot:
         table = np.full(nstr, -1, dtype=np.int64)
         dup_id = np.full(nstr, -1, dtype=np.int64)
         internal = self._etype == self._etype_index("internal")
-        names = np.unique(self._ename[internal]).astype(np.int64)
-        names = names[self.strings.starts_with_digit(names)]
+        names = np.flatnonzero(np.bincount(self._ename[internal], minlength=nstr))
+        st = self.strings
+        names = names[K.strings_containing(st.raw, st.starts, st.lens, names,
+                                           np.frombuffer(b" / part of key (", dtype=np.uint8))]
         dups: dict[str, int] = {}
         for i in names.tolist():
             m = EPHEMERON_RE.fullmatch(self.strings[i])
@@ -200,8 +210,8 @@ class HeapSnapshot:
     def essential_edges(self) -> np.ndarray:
         """Per edge: does it count for dominators (DevTools computeIsEssentialEdge)?"""
         table, _, _ = self._ephemeron_tables
-        return K.essential_edges(self.first_edge, self._to, self._etype, self._ename.astype(np.int64),
-                                 self.ids.astype(np.int64), self.root, self._page_owned,
+        return K.essential_edges(self.first_edge, self._to, self._etype, self._ename,
+                                 self.ids, self.root, self._page_owned,
                                  self._etype_index("internal"), self._etype_index("weak"),
                                  self._etype_index("shortcut"), table)
 
@@ -221,26 +231,36 @@ class HeapSnapshot:
         return K.shallow_sizes(self.first_edge, self._to, self._etype, self._raw_self, unowned, blocked,
                                self._etype_index("weak"))
 
+    @property
+    def edge_counts(self) -> np.ndarray:
+        return np.diff(self.first_edge)
+
+    @cached_property
+    def retainer_counts(self) -> np.ndarray:
+        """Number of retainers of each node, over all edge types."""
+        return K.retainer_counts(self._to, self.node_count)
+
     @cached_property
     def _dominators(self):
-        first_ret, ret_node, ret_edge = self._retainers
-        idom, order, weak_only, clique = K.dominators(self.first_edge, self._to, first_ret, ret_node, ret_edge,
-                                                      self.essential_edges, self.root)
+        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, self.essential_edges, self.node_count)
+        idom, retained, weak_only, clique = K.dominators(self.first_edge, self._to, first_ret, ret_node,
+                                                         self.essential_edges, self.root, self.self_sizes)
+        del first_ret, ret_node
         if weak_only or clique:
             self.warnings.append(
                 f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
                 "unreachable from the root; like DevTools, they are attached to the root")
-        return idom, order
+        return idom, retained
 
     @property
     def dominator_ordinals(self) -> np.ndarray:
         """Immediate dominator (node ordinal) per node; the root dominates itself."""
         return self._dominators[0]
 
-    @cached_property
+    @property
     def retained_sizes(self) -> np.ndarray:
-        idom, order = self._dominators
-        return K.retained_sizes(idom, order, self.self_sizes)
+        """DevTools' Retained Size (float64 like DevTools; integral values)."""
+        return self._dominators[1]
 
     @cached_property
     def _dominated(self):
@@ -270,9 +290,9 @@ class HeapSnapshot:
             named = (et != elem) & (et != hid)
             for i in np.unique(self._ename[eidx[named]]).tolist():
                 parse[i] = js_parse_int(self.strings[i])
-        return K.distances(self.first_edge, self._to, self._etype, self._ename.astype(np.int64), self.root,
+        return K.distances(self.first_edge, self._to, self._etype, self._ename, self.root,
                            self._user_root_mask, self._etype_index("weak"), elem, hid,
-                           self._etype_index("internal"), is_hidden, is_array, names.astype(np.int64),
+                           self._etype_index("internal"), is_hidden, is_array, names,
                            sloppy, native_ctx, map_desc, parse, dup_id, ndup)
 
     # ------------------------------------------------------------------ names and classes
@@ -283,19 +303,27 @@ class HeapSnapshot:
         return class_indices(self)
 
     @cached_property
-    def locations(self) -> dict:
-        """node ordinal -> (script_id, line, column), DevTools' buildLocationMap (last wins)."""
+    def location_arrays(self):
+        """(ordinal, script_id, line, column) arrays, one entry per located node, as DevTools'
+        buildLocationMap keeps them (a later entry for the same node wins)."""
         loc = self.sections.get("locations")
-        if loc is None or not loc.size:
-            return {}
         lf = self.meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
-        w = len(loc) // len(lf)
-        cols = loc.reshape(w, len(lf))
-        nf = len(self.meta["node_fields"])
-        obj = cols[:, lf.index("object_index")] // nf
-        return dict(zip(obj.tolist(), zip(cols[:, lf.index("script_id")].tolist(),
-                                          cols[:, lf.index("line")].tolist(),
-                                          cols[:, lf.index("column")].tolist())))
+        if loc is None or not loc.size or any(f not in lf for f in ("object_index", "script_id", "line", "column")):
+            z = np.empty(0, dtype=np.int64)
+            return z, z, z, z
+        cols = loc.reshape(-1, len(lf)).astype(np.int64)
+        obj = cols[:, lf.index("object_index")] // len(self.meta["node_fields"])
+        # keep the last entry per node
+        rev_first = np.unique(obj[::-1], return_index=True)[1]
+        keep = np.sort(len(obj) - 1 - rev_first)
+        return (obj[keep], cols[keep, lf.index("script_id")], cols[keep, lf.index("line")],
+                cols[keep, lf.index("column")])
+
+    @property
+    def locations(self) -> dict:
+        """node ordinal -> (script_id, line, column)."""
+        o, s, l, c = self.location_arrays
+        return dict(zip(o.tolist(), zip(s.tolist(), l.tolist(), c.tolist())))
 
     def class_names(self, ordinals=None) -> list[str]:
         ci = self.class_index if ordinals is None else self.class_index[ordinals]

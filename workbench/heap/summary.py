@@ -22,42 +22,56 @@ import polars as pl
 from . import _kernels as K
 
 
+def _unique_rows(rows: np.ndarray):
+    """np.unique(rows, axis=0) with inverse; packs the columns into one int64 when they fit
+    (the common case, and several times faster than sorting rows)."""
+    rows = rows.astype(np.int64)
+    if rows.size and rows.min() >= 0:
+        bits = [max(int(col.max()).bit_length(), 1) for col in rows.T]
+        if sum(bits) <= 62:
+            packed = np.zeros(len(rows), dtype=np.int64)
+            for col, b in zip(rows.T, bits):
+                packed = (packed << b) | col
+            u, first, inv = np.unique(packed, return_index=True, return_inverse=True)
+            return rows[first], inv.reshape(-1)
+    u, inv = np.unique(rows, axis=0, return_inverse=True)
+    return u, inv.reshape(-1)
+
+
 def class_keys(snap, class_index: np.ndarray | None = None):
     """Internal class key id per node, and the public key and display name of each key id.
 
-    Returns (key_of_node int64[n], public_keys list[str], names list[str])."""
+    Non-located nodes are keyed by class string index; 'object' nodes with a location by
+    (script_id, line, column, class name). Returns (key_of_node int64[n], public_keys, names)."""
     ci = snap.class_index if class_index is None else class_index
     st = snap.strings
-    n = snap.node_count
-    key = ci.astype(np.int64).copy()
-    uniq_ci, inv_ci = np.unique(ci, return_inverse=True)
-    ci_names = st.get_many(uniq_ci)
-    # public key and name per internal id: first the plain class-index keys
-    pub = {int(c): "," + nm for c, nm in zip(uniq_ci.tolist(), ci_names)}
-    disp = {int(c): nm for c, nm in zip(uniq_ci.tolist(), ci_names)}
-    locs = snap.locations
-    if locs:
-        obj_t = snap._ntype_index("object")
-        located = np.fromiter(locs.keys(), dtype=np.int64, count=len(locs))
-        located = located[snap._ntype[located] == obj_t]
-        if located.size:
-            base = len(st) + 1
-            loc_ids: dict[tuple, int] = {}
-            inv_ci = inv_ci.reshape(-1)
-            for o in located.tolist():
-                nm = ci_names[inv_ci[o]]
-                s, l, c = locs[o]
-                k = (s, l, c, nm)
-                kid = loc_ids.get(k)
-                if kid is None:
-                    kid = base + len(loc_ids)
-                    loc_ids[k] = kid
-                    pub[kid] = f"{s},{l},{c},{nm}"
-                    disp[kid] = nm
-                key[o] = kid
-    ids = np.array(sorted(pub), dtype=np.int64)
-    dense = np.searchsorted(ids, key)
-    return dense, [pub[i] for i in ids.tolist()], [disp[i] for i in ids.tolist()]
+    # class indices are bounded by the string count: a presence table beats sorting n values
+    present = np.flatnonzero(np.bincount(ci, minlength=len(st)))
+    ci_names = st.get_many(present)
+    dense_of = np.full(len(st), -1, dtype=np.int64)
+    dense_of[present] = np.arange(len(present))
+    key = dense_of[ci]
+    public = ["," + nm for nm in ci_names]
+    names = list(ci_names)
+    o, s, l, c = snap.location_arrays
+    if o.size:
+        is_obj = snap._ntype[o] == snap._ntype_index("object")
+        o, s, l, c = o[is_obj], s[is_obj], l[is_obj], c[is_obj]
+    if o.size:
+        # the key uses the class *name*: canonicalise indices that spell the same name
+        canon_of_name: dict[str, int] = {}
+        canon = np.array([canon_of_name.setdefault(nm, len(canon_of_name)) for nm in ci_names], dtype=np.int64)
+        cls = canon[key[o]]
+        uniq, inv = _unique_rows(np.stack([s, l, c, cls], axis=1))
+        base = len(public)
+        canon_names = list(canon_of_name)
+        for (sv, lv, cv, kv) in uniq.tolist():
+            nm = canon_names[kv]
+            public.append(f"{sv},{lv},{cv},{nm}")
+            names.append(nm)
+        key = key.copy()
+        key[o] = base + inv.reshape(-1)
+    return key, public, names
 
 
 def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray | None = None) -> pl.DataFrame:
@@ -69,15 +83,7 @@ def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray |
     first_dom, dom_children = snap._dominated
     max_ret = K.class_retained(first_dom, dom_children, snap.root, key, self_sizes, snap.retained_sizes,
                                len(public), inc)
-    idx = np.flatnonzero(member)
-    k = key[idx]
-    nk = len(public)
-    count = np.bincount(k, minlength=nk)
-    self_sum = np.bincount(k, weights=self_sizes[idx], minlength=nk)
-    dist = np.full(nk, np.iinfo(np.int32).max, dtype=np.int64)
-    np.minimum.at(dist, k, snap.distances[idx].astype(np.int64))
-    first_seen = np.full(nk, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_seen, k, idx)
+    count, self_sum, dist, first_seen = K.group_stats(key, member, self_sizes, snap.distances, len(public))
     present = np.flatnonzero(count > 0)
     df = pl.DataFrame({
         "class": [names[i] for i in present.tolist()],
@@ -113,19 +119,10 @@ def statistics(snap) -> dict:
     array_name = np.zeros(len(st), dtype=np.bool_)
     array_name[st.find("Array")] = True
     arrays = np.flatnonzero(rest & array_name[names])
-    js_arrays = int(size[arrays].sum())
-    if arrays.size:
-        elements = st.find("elements")
-        internal = snap._etype_index("internal")
-        first_ret = snap.first_retainer
-        for a in arrays.tolist():
-            lo, hi = snap.first_edge[a], snap.first_edge[a + 1]
-            et, en, to = snap._etype[lo:hi], snap._ename[lo:hi], snap._to[lo:hi]
-            hit = np.flatnonzero((et == internal) & np.isin(en, elements))
-            if hit.size:
-                target = int(to[hit[0]])
-                if first_ret[target + 1] - first_ret[target] == 1:
-                    js_arrays += int(size[target])
+    elements = np.zeros(st.n_original, dtype=np.bool_)
+    elements[st.find("elements")] = True
+    js_arrays = int(K.js_array_sizes(arrays, snap.first_edge, snap._etype, snap._ename, snap._to,
+                                     snap.retainer_counts, size, snap._etype_index("internal"), elements))
     typed = np.zeros(len(st), dtype=np.bool_)
     typed[st.find("system / JSArrayBufferData")] = True
     native_total = int(size[native].sum()) + snap.extra_native_bytes

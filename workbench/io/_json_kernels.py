@@ -34,18 +34,24 @@ def _is_ws(c):
 @njit(cache=True, nogil=True)
 def parse_uints(buf, pos, end, out, nrec, nf, st):
     """Parse comma-separated unsigned integers until ']' into ``out`` laid out field-major:
-    value k goes to out[(k % nf) * nrec + k // nf]. ``st`` = [value, state, count, start_pos].
+    value k goes to out[(k % nf) * nrec + k // nf]. ``st`` = [value, state, count, start_pos,
+    field, record] (field/record advance incrementally: no division per value).
     Returns (status, pos)."""
     value = st[0]
     state = st[1]
     count = st[2]
+    f = st[4]
+    r = st[5]
     cap = out.shape[0]
     if state == _PENDING:
         if count >= cap:
             return 2, pos
-        f = count % nf
-        out[f * nrec + count // nf] = value
+        out[f * nrec + r] = value
         count += 1
+        f += 1
+        if f == nf:
+            f = 0
+            r += 1
         state = _EXPECT_SEP
     while pos < end:
         c = buf[pos]
@@ -53,27 +59,28 @@ def parse_uints(buf, pos, end, out, nrec, nf, st):
             if 48 <= c <= 57:
                 value = value * 10 + (c - 48)
                 if value > U32_MAX:
-                    st[0] = value; st[1] = state; st[2] = count
+                    st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                     return ERR_OVERFLOW, st[3]
                 pos += 1
                 continue
             if c == 46 or c == 101 or c == 69:  # '.', 'e', 'E'
-                st[0] = value; st[1] = state; st[2] = count
+                st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                 return ERR_FRACTION, pos
             # the number ended: store it
             if count >= cap:
-                st[0] = value; st[1] = _PENDING; st[2] = count
+                st[0] = value; st[1] = _PENDING; st[2] = count; st[4] = f; st[5] = r
                 return 2, pos
-            out[(count % nf) * nrec + count // nf] = value
+            out[f * nrec + r] = value
             count += 1
+            f += 1
+            if f == nf:
+                f = 0
+                r += 1
             state = _EXPECT_SEP
             continue  # re-examine c as a separator
-        if _is_ws(c):
-            pos += 1
-            continue
         if 48 <= c <= 57:
             if state == _EXPECT_SEP:
-                st[0] = value; st[1] = state; st[2] = count
+                st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                 return ERR_CHAR, pos
             value = c - 48
             st[3] = pos
@@ -82,24 +89,29 @@ def parse_uints(buf, pos, end, out, nrec, nf, st):
             continue
         if c == 44:  # ','
             if state != _EXPECT_SEP:
-                st[0] = value; st[1] = state; st[2] = count
+                st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                 return ERR_CHAR, pos
             state = _EXPECT_VALUE
             pos += 1
             continue
+        if _is_ws(c):
+            pos += 1
+            continue
         if c == 93:  # ']'
             if state == _EXPECT_VALUE:
-                st[0] = value; st[1] = state; st[2] = count
+                st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                 return ERR_CHAR, pos
-            st[0] = 0; st[1] = _EXPECT_SEP; st[2] = count
+            st[0] = 0; st[1] = _EXPECT_SEP; st[2] = count; st[4] = f; st[5] = r
             return 1, pos + 1
-        st[0] = value; st[1] = state; st[2] = count
+        st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
         if c == 45:  # '-'
             return ERR_NEGATIVE, pos
         return ERR_CHAR, pos
     st[0] = value
     st[1] = state
     st[2] = count
+    st[4] = f
+    st[5] = r
     return 0, pos
 
 

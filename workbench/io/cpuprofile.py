@@ -96,7 +96,7 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
 
     cf = df["callFrame"].struct.unnest()
     frames, frame = build_frames(path, section, {
-        "function_name": cf["functionName"], "script_id": cf["scriptId"], "url": cf["url"],
+        "function": cf["functionName"], "script_id": cf["scriptId"], "url": cf["url"],
         # files store 0-based positions (-1 unknown); we show 1-based, 0 unknown
         "line": (cf["lineNumber"].fill_null(-1) + 1).clip(lower_bound=0),
         "column": (cf["columnNumber"].fill_null(-1) + 1).clip(lower_bound=0),

@@ -49,7 +49,7 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
     has_loc = loc["url"].is_not_null()
     fn = pl.select(pl.when(has_loc).then(loc["fn"]).otherwise(frames_long["f"])).to_series()
     cols = {
-        "function_name": pl.concat([pl.Series(["(root)"]), fn]),
+        "function": pl.concat([pl.Series(["(root)"]), fn]),
         "script_id": pl.Series([""] * (len(fn) + 1)),
         "url": pl.concat([pl.Series([""]), loc["url"].fill_null("")]),
         "line": pl.concat([pl.Series([0], dtype=pl.Int64), loc["line"].cast(pl.Int64).fill_null(0)]),

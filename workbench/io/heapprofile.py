@@ -63,7 +63,7 @@ def read_heapprofile(path, *, quiet: bool = False):
     check_tree(path, "head", parent_a, ids_a)
     if not all(isinstance(v, str) for v in fn) or not all(isinstance(v, str) or v is None for v in url):
         raise FormatError(path, "head", None, "callFrame.functionName/url must be strings")
-    frames, frame = build_frames(path, "head", {"function_name": fn, "script_id": sid, "url": url,
+    frames, frame = build_frames(path, "head", {"function": fn, "script_id": sid, "url": url,
                                                "line": line, "column": col})
 
     samples = d.get("samples", [])

@@ -172,7 +172,7 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1,
     else:
         out = np.empty(1 << 16, dtype=np.uint32)
         nf, nrec = 1, 0
-    st = np.zeros(4, dtype=np.int64)
+    st = np.zeros(6, dtype=np.int64)
     while True:
         if expected is None:
             nrec = out.shape[0]
@@ -412,7 +412,7 @@ class _Locator:
                     return start
             s.pos = start - s.base
             out = np.empty(max(k, 0), dtype=np.uint32)
-            st = np.zeros(4, dtype=np.int64)
+            st = np.zeros(6, dtype=np.int64)
             while True:
                 status, pos = K.parse_uints(s.buf, s.pos, s.end, out, max(k, 0), 1, st)
                 s.pos = pos

@@ -319,3 +319,15 @@ def time_intervals(sample_node, t_end, ts, parent, depth, max_depth, gc):
             open_start[lvl] = t
         top = d
     return o_node[:m], o_start[:m], o_end[:m], o_lvl[:m]
+
+
+@njit(cache=True)
+def nearest_kept(order, parent, keep):
+    """Each node itself if ``keep``, else its nearest kept ancestor (the root must be kept)."""
+    n = parent.shape[0]
+    up = np.arange(n)
+    for k in range(order.shape[0]):
+        i = order[k]
+        if not keep[i]:
+            up[i] = up[parent[i]]
+    return up

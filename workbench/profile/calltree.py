@@ -34,6 +34,7 @@ class Merged:
         self.frame = m_frame
         self.self_value = np.bincount(m_of, weights=p.self_value, minlength=n)
         self.hit_count = np.bincount(m_of, weights=p.hit_count, minlength=n).astype(np.int64)
+        self.samples = np.bincount(m_of, weights=p.node_samples, minlength=n).astype(np.int64)
         order = np.arange(n, dtype=np.int64)  # merged ids are assigned parents-first
         self.total = K.subtree_totals(order, m_parent, self.self_value)
         self.depth = K.depths(m_parent)
@@ -49,7 +50,7 @@ def merged(p: Profile) -> Merged:
 
 
 def _frame_cols(p: Profile, frame_idx: np.ndarray) -> pl.DataFrame:
-    f = p.frame_labels.select("name", "url", "line", "column")
+    f = p.frame_labels.select(pl.col("name").alias("function"), "url", "line", "column", "category")
     return f[frame_idx]
 
 
@@ -60,8 +61,8 @@ def _pct(values: np.ndarray, whole: float) -> np.ndarray:
 def calltree(p: Profile, *, max_depth: int | None = None, min_pct: float = 0.0) -> pl.DataFrame:
     """The top-down call tree in depth-first order, heaviest child first.
 
-    Columns: id, parent_id (-1 for the root), depth (root = 0), name, url, line, column,
-    self_ms/self_size, total_ms/total_size, self_pct, total_pct, hit_count.
+    Columns: id, parent_id (-1 for the root), depth (root = 0), function, url, line, column, category,
+    self_ms/self_size, total_ms/total_size, self_pct, total_pct, self_samples, total_samples.
     ``max_depth`` and ``min_pct`` (of the whole profile) prune rows; pruned rows are dropped whole
     (their time stays in their parent's total).
     """
@@ -85,42 +86,55 @@ def calltree(p: Profile, *, max_depth: int | None = None, min_pct: float = 0.0) 
     return df.with_columns(
         pl.Series(p.self_col, m.self_value[pre]), pl.Series(p.total_col, m.total[pre]),
         pl.Series("self_pct", _pct(m.self_value[pre], whole)), pl.Series("total_pct", _pct(m.total[pre], whole)),
-        pl.Series("hit_count", m.hit_count[pre]),
+        pl.Series("self_samples", m.samples[pre]),
+        pl.Series("total_samples", K.subtree_totals(np.arange(m.n, dtype=np.int64), m.parent,
+                                                    m.samples.astype(np.float64))[pre].astype(np.int64)),
     )
 
 
-def functions(p: Profile, *, top: int | None = None, sort: str = "self") -> pl.DataFrame:
-    """One row per function (frame): self and total (recursion counted once), as a Sandwich table.
+def hotspots(p: Profile, *, top: int | None = None, sort: str = "self") -> pl.DataFrame:
+    """Bottom-up: one row per function (frame), root excluded, heaviest first.
 
-    Columns: name, url, line, column, self_ms/self_size, total_ms/total_size, self_pct, total_pct,
-    hit_count. Sorted by ``sort`` ("self" or "total"), descending; ``top`` keeps the first rows.
+    Columns: function, url, line, column, category, self_samples, total_samples, self_ms, total_ms
+    (``self_size``/``total_size`` in bytes for allocation profiles), self_pct, total_pct.
+    ``self_samples`` counts the samples whose top frame is the function (``samples`` of the file; the
+    file's ``hitCount`` when it has no sample list); ``total_samples`` the samples with the function
+    anywhere on the stack, counted once per sample under recursion (the outermost call's subtree).
+    ``self_ms`` is DevTools' (hitCount × (endTime − startTime) / Σ hitCount). Sorted by ``sort``
+    ("self" or "total"), descending; ``top`` keeps the first rows.
     """
     nf = p.frames.height
     total = p.total
     outer = ~p.recursive
     fself = np.bincount(p.frame, weights=p.self_value, minlength=nf)
     ftotal = np.bincount(p.frame[outer], weights=total[outer], minlength=nf)
-    fhits = np.bincount(p.frame, weights=p.hit_count, minlength=nf).astype(np.int64)
+    fs = np.bincount(p.frame, weights=p.node_samples, minlength=nf).astype(np.int64)
+    ft = np.bincount(p.frame[outer], weights=p.total_samples[outer], minlength=nf).astype(np.int64)
     present = np.bincount(p.frame, minlength=nf) > 0
     present[p.frame[0]] = np.count_nonzero(p.frame == p.frame[0]) > 1  # the root is no function
     idx = np.nonzero(present)[0]
     whole = p.total_value
     df = pl.concat([_frame_cols(p, idx), pl.DataFrame({
+        "self_samples": fs[idx], "total_samples": ft[idx],
         p.self_col: fself[idx], p.total_col: ftotal[idx],
-        "self_pct": _pct(fself[idx], whole), "total_pct": _pct(ftotal[idx], whole), "hit_count": fhits[idx],
+        "self_pct": _pct(fself[idx], whole), "total_pct": _pct(ftotal[idx], whole),
     })], how="horizontal")
     col = {"self": p.self_col, "total": p.total_col}.get(sort)
     if col is None:
         raise UsageError(f"sort must be 'self' or 'total', not {sort!r}")
-    df = df.sort([col, "name"], descending=[True, False])
+    df = df.sort([col, "self_samples", "function", "url", "line"], descending=[True, True, False, False, False])
     return df.head(top) if top else df
+
+
+functions = hotspots  # the name the first version used
 
 
 def match_frames(p: Profile, function: str) -> np.ndarray:
     """Frame indices named ``function`` (or whose ``name url:line`` label equals it)."""
     f = p.frame_labels
     label = pl.concat_str([pl.col("name"), pl.lit(" "), pl.col("url"), pl.lit(":"), pl.col("line").cast(pl.String)])
-    hit = f.select((pl.col("name") == function) | (label == function)).to_series().to_numpy()
+    hit = f.select((pl.col("name") == function) | (pl.col("function") == function) | (label == function)
+                   ).to_series().to_numpy()
     if not hit.any():
         raise UsageError(f"no function named {function!r} in this profile", p.path)
     return hit
@@ -192,3 +206,122 @@ def callers(p: Profile, function: str) -> Profile:
     return finish(p.kind, p.path, p.source, p.frames, r_parent, r_frame, np.arange(len(r_parent)),
                   np.zeros(len(r_parent), np.int64), r_self, empty, np.zeros(0), np.zeros(0), p.start_us, p.end_us,
                   {**p.meta, "callers_of": function})
+
+
+class Sandwich:
+    """speedscope's Sandwich view of one function: its own row, its direct callers and direct callees
+    (tables), and the two trees behind them (``caller_tree``: the inverted callers graph, each outermost
+    call contributing its total along its stack; ``callee_tree``: everything it calls, every outermost
+    call hung under one root)."""
+
+    def __init__(self, p: Profile, function: str):
+        self.profile = p
+        self.function = function
+        self.caller_tree = callers(p, function)
+        self.callee_tree = focus(p, function)
+        hs = hotspots(p)
+        match = match_frames(p, function)
+        keys = p.frame_labels.with_row_index("_f").filter(pl.Series(match))
+        self.row = hs.join(keys.select(pl.col("name").alias("function"), "url", "line", "column"),
+                           on=["function", "url", "line", "column"], how="semi")
+        self.callers = _level_one(self.caller_tree, p, "caller")
+        self.callees = _level_one(self.callee_tree, p, "callee")
+
+    def __repr__(self) -> str:
+        return (f"<Sandwich {self.function!r}: {self.callers.height} callers, {self.callees.height} callees>\n"
+                f"{self.row}\ncallers:\n{self.callers}\ncallees:\n{self.callees}")
+
+    def flame(self, **kw):
+        """Two altair flame graphs: callers (inverted, above) and callees (below)."""
+        from .flame import chart
+        import altair as alt
+        return alt.vconcat(chart(self.caller_tree, title=f"callers of {self.function}", **kw),
+                           chart(self.callee_tree, title=f"callees of {self.function}", **kw))
+
+
+def _level_one(tree: Profile, p: Profile, what: str) -> pl.DataFrame:
+    """The direct children of the root of a caller/callee tree: one row per caller or callee frame,
+    with the time (or bytes) spent in ``function`` via that caller / in that callee under ``function``."""
+    m = merged(tree)
+    kids = np.nonzero(m.parent == 0)[0]
+    whole = p.total_value
+    df = pl.concat([_frame_cols(tree, m.frame[kids]), pl.DataFrame({
+        p.total_col: m.total[kids], "total_pct": _pct(m.total[kids], whole)})], how="horizontal")
+    return df.rename({"function": what}).sort(p.total_col, descending=True)
+
+
+def sandwich(p: Profile, function: str) -> Sandwich:
+    """Callers and callees of ``function`` (a name, or ``name url:line``)."""
+    return Sandwich(p, function)
+
+
+def keep_categories(p: Profile, categories) -> Profile:
+    """Only frames whose ``category`` is in ``categories`` ("my code only": ``["app"]``); a hidden
+    frame's time goes to its nearest shown caller (0x's tier filters and DevTools' "hide function"
+    do the same), so totals and the profile's whole stay exact. The root always stays."""
+    cats = [categories] if isinstance(categories, str) else list(categories)
+    from .model import CATEGORIES
+    bad = [c for c in cats if c not in CATEGORIES]
+    if bad:
+        raise UsageError(f"unknown categor{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)}; "
+                         f"choose from {', '.join(CATEGORIES)}", p.path)
+    shown_frame = p.frames["category"].is_in(cats).to_numpy()
+    keep = shown_frame[p.frame]
+    keep[0] = True
+    up = K.nearest_kept(p.order, p.parent, keep)  # every node -> itself if kept, else nearest kept ancestor
+    idx = np.nonzero(keep)[0]
+    new_of = np.full(p.n_nodes, -1, np.int64)
+    new_of[idx] = np.arange(len(idx))
+    parent = np.full(len(idx), -1, np.int64)
+    parent[1:] = new_of[up[np.maximum(p.parent[idx[1:]], 0)]]
+    to = new_of[up]
+    hits = np.bincount(to, weights=p.hit_count, minlength=len(idx)).astype(np.int64)
+    self_value = np.bincount(to, weights=p.self_value, minlength=len(idx))
+    keep_s = np.ones(p.n_samples, bool)
+    return _with_tree(p, parent, p.frame[idx], p.node_id[idx], hits, self_value, to[p.sample_node], keep_s,
+                      {"categories": cats, "hidden_nodes": int(p.n_nodes - len(idx))})
+
+
+def merge(*profiles: Profile) -> Profile:
+    """One profile from several of the same kind (several runs, workers or processes): the trees are
+    joined under one root (identical stacks merge in ``calltree``/``hotspots``/flame graphs), samples are
+    concatenated, each profile's samples shifted to start where the previous one ended."""
+    from .model import Profile as _P, finish
+    ps = [q for q in profiles]
+    if len(ps) == 1 and not isinstance(ps[0], _P):
+        ps = list(ps[0])
+    if not ps:
+        raise UsageError("merge needs at least one profile")
+    kinds = {q.kind for q in ps}
+    if len(kinds) > 1:
+        raise UsageError(f"cannot merge {' and '.join(sorted(kinds))} profiles")
+    frames = pl.concat([q.frames for q in ps]).unique(maintain_order=True)
+    fidx = frames.with_row_index("_f")
+    parents, fr, nid, hits, selfv, sn, ts, w = [], [], [], [], [], [], [], []
+    base, t_shift, node_base = 1, 0.0, 0
+    root_frame = None
+    for q in ps:
+        f_of = q.frames.join(fidx, on=list(q.frames.columns), how="left", nulls_equal=True)["_f"].to_numpy()
+        if root_frame is None:
+            root_frame = f_of[q.frame[0]]
+        # q's root maps to the merged root 0; its other nodes follow
+        new = np.concatenate([[0], base + np.arange(q.n_nodes - 1)])
+        parents.append(np.where(q.parent[1:] == 0, 0, new[np.maximum(q.parent[1:], 0)]))
+        fr.append(f_of[q.frame[1:]])
+        nid.append(node_base + q.node_id[1:])
+        hits.append(q.hit_count[1:])
+        selfv.append(q.self_value[1:])
+        sn.append(new[q.sample_node])
+        ts.append(q.sample_ts_us - q.start_us + t_shift)
+        w.append(q.sample_weight)
+        base += q.n_nodes - 1
+        node_base += int(q.node_id.max()) + 1
+        t_shift += (q.end_us - q.start_us) if q.kind == "cpu" else 0.0
+    parent = np.concatenate([[-1]] + parents)
+    frame = np.concatenate([[root_frame]] + fr)
+    root_hits = sum(int(q.hit_count[0]) for q in ps)
+    root_self = sum(float(q.self_value[0]) for q in ps)
+    return finish(ps[0].kind, None, "merged", frames, parent, frame, np.concatenate([[0]] + nid),
+                  np.concatenate([[root_hits]] + hits), np.concatenate([[root_self]] + selfv),
+                  np.concatenate(sn), np.concatenate(ts), np.concatenate(w), 0.0, t_shift,
+                  {"merged": [q.path or q.source for q in ps]})

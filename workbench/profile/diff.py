@@ -125,9 +125,9 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
     tb = K.subtree_totals(order, parent, before)
     ta = K.subtree_totals(order, parent, after)
     w = {"after": after, "before": before, "max": np.maximum(before, after)}[width]
-    frames = keys.rename({"name": "function_name"}).with_columns(
+    frames = keys.rename({"name": "function"}).with_columns(
         pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
-    ).select("function_name", "script_id", "url", "line", "column")
+    ).select("function", "script_id", "url", "line", "column")
     u = finish(a.kind, None, "diff", frames, parent, kframe, np.arange(n), np.zeros(n, np.int64), w,
                np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0, 0.0, {})
     fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth)

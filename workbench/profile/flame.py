@@ -30,41 +30,59 @@ OTHER = "(other)"
 
 
 def flame_graph(p: Profile, *, min_frac: float = 0.001, max_depth: int | None = None,
-                sort: str = "heavy") -> pl.DataFrame:
+                sort: str = "heavy", root: int = 0, max_rects: int | None = None) -> pl.DataFrame:
     """Rectangles of the flame graph.
 
-    Columns: id (merged node, -1 for ``(other)``), parent_id, depth (root = 0), name, url, line,
-    column, x0, x1 (in the profile's unit: ms or bytes, root spans [0, total]), self_*, total_*,
-    self_pct, total_pct, pruned (frames folded into an ``(other)`` row, else 0).
+    Columns: id (merged node, -1 for ``(other)``), parent_id, depth (``root`` = 0), name, url, line,
+    column, category, x0, x1 (in the profile's unit: ms or bytes, ``root`` spans [0, its total]),
+    self_*, total_*, self_pct, total_pct (of ``root``), pruned (frames folded into an ``(other)`` row).
+    ``root`` re-roots the graph on a merged node (a zoom: only its subtree is laid out). ``max_rects``
+    raises ``min_frac`` (doubling) until at most that many rectangles remain.
     """
     if sort not in ("heavy", "name"):
         raise UsageError(f"sort must be 'heavy' or 'name', not {sort!r}")
     m = merged(p)
-    whole = m.total[0]
+    if not 0 <= root < m.n:
+        raise UsageError(f"no call-tree node {root} (the tree has {m.n})", p.path)
+    while True:
+        fg = _layout(p, m, min_frac, max_depth, sort, root)
+        if max_rects is None or fg.height <= max_rects or min_frac >= 1.0:
+            return fg
+        min_frac = max(min_frac * 2, 1e-6)
+
+
+def _layout(p, m, min_frac, max_depth, sort, root):
+    whole = m.total[root]
     ids = np.arange(m.n)
-    keep = m.total >= min_frac * whole if whole > 0 else np.ones(m.n, bool)
-    keep[0] = True
+    if root:
+        match = np.zeros(m.n, np.bool_)
+        match[root] = True
+        inside = K.inside_subtree(ids, m.parent, match, False)  # merged ids are parents-first
+    else:
+        inside = np.ones(m.n, bool)
+    rel_depth = m.depth - m.depth[root]
+    keep = inside & ((m.total >= min_frac * whole) if whole > 0 else True)
+    keep[root] = True
     if max_depth is not None:
-        keep &= m.depth <= max_depth
-    # a kept node needs a kept parent (totals shrink going down, but max_depth/float ties are cheap to check)
-    keep[1:] &= keep[np.maximum(m.parent[1:], 0)]
-    pruned_nodes = ~keep & keep[np.maximum(m.parent, 0)]
-    pruned_nodes[0] = False
+        keep &= rel_depth <= max_depth
+    mp = np.where(ids == root, -1, m.parent)
+    # a kept node needs a kept parent (totals shrink going down, but float ties are cheap to check)
+    keep &= (mp < 0) | keep[np.maximum(mp, 0)]
+    pruned_nodes = inside & ~keep & keep[np.maximum(mp, 0)] & (mp >= 0)
     if max_depth is not None:
-        pruned_nodes &= m.depth <= max_depth
-    other_w = np.bincount(m.parent[pruned_nodes], weights=m.total[pruned_nodes], minlength=m.n)
-    other_k = np.bincount(m.parent[pruned_nodes], minlength=m.n)
+        pruned_nodes &= rel_depth <= max_depth
+    other_w = np.bincount(mp[pruned_nodes], weights=m.total[pruned_nodes], minlength=m.n)
+    other_k = np.bincount(mp[pruned_nodes], minlength=m.n)
     other_parents = np.nonzero(other_w > 0)[0]
 
     kid = ids[keep]
     n_k, n_o = len(kid), len(other_parents)
     pos = np.full(m.n, -1, np.int64)
     pos[kid] = np.arange(n_k)
-    parent = np.concatenate([np.where(m.parent[kid] >= 0, pos[np.maximum(m.parent[kid], 0)], -1),
-                             pos[other_parents]])
+    parent = np.concatenate([np.where(mp[kid] >= 0, pos[np.maximum(mp[kid], 0)], -1), pos[other_parents]])
     total = np.concatenate([m.total[kid], other_w[other_parents]])
     selfv = np.concatenate([m.self_value[kid], np.zeros(n_o)])
-    depth = np.concatenate([m.depth[kid], m.depth[other_parents] + 1])
+    depth = np.concatenate([rel_depth[kid], rel_depth[other_parents] + 1])
     is_other = np.concatenate([np.zeros(n_k, bool), np.ones(n_o, bool)])
     labels = p.frame_labels
     names = np.concatenate([labels["name"].to_numpy()[m.frame[kid]], np.full(n_o, OTHER, dtype=object)])
@@ -76,15 +94,17 @@ def flame_graph(p: Profile, *, min_frac: float = 0.001, max_depth: int | None = 
     x0 = K.layout_x(order, parent, total)
 
     fr = np.concatenate([m.frame[kid], np.zeros(n_o, np.int64)])
-    cols = labels.select("url", "line", "column")[fr]
+    cols = labels.select("url", "line", "column", "category")[fr]
+    oth = pl.Series(is_other)
     cols = cols.with_columns(
-        pl.when(pl.Series(is_other)).then(pl.lit("")).otherwise(pl.col("url")).alias("url"),
-        pl.when(pl.Series(is_other)).then(pl.lit(0)).otherwise(pl.col("line")).alias("line"),
-        pl.when(pl.Series(is_other)).then(pl.lit(0)).otherwise(pl.col("column")).alias("column"),
+        pl.when(oth).then(pl.lit("")).otherwise(pl.col("url")).alias("url"),
+        pl.when(oth).then(pl.lit(0)).otherwise(pl.col("line")).alias("line"),
+        pl.when(oth).then(pl.lit(0)).otherwise(pl.col("column")).alias("column"),
+        pl.when(oth).then(pl.lit(OTHER)).otherwise(pl.col("category")).alias("category"),
     )
     df = pl.DataFrame({
         "id": np.concatenate([kid, np.full(n_o, -1)]),
-        "parent_id": np.concatenate([m.parent[kid], other_parents]),
+        "parent_id": np.concatenate([mp[kid], other_parents]),
         "depth": depth,
         "name": pl.Series(names, dtype=pl.String),
     })
@@ -98,8 +118,37 @@ def flame_graph(p: Profile, *, min_frac: float = 0.001, max_depth: int | None = 
     return df.sort(["depth", "x0"])
 
 
+def ancestors(p: Profile, node: int) -> list[int]:
+    """Merged node ids from the root down to ``node`` (breadcrumbs of a zoom)."""
+    m = merged(p)
+    out = []
+    while node >= 0:
+        out.append(int(node))
+        node = int(m.parent[node])
+    return out[::-1]
+
+
+def search(p: Profile, text: str, root: int = 0) -> tuple[np.ndarray, float]:
+    """Merged nodes under ``root`` whose function name or url contains ``text`` (case-insensitive),
+    and their share of ``root``'s total, each sample counted once (outermost matches only)."""
+    m = merged(p)
+    lab = p.frame_labels
+    hay = (lab["name"] + " " + lab["url"]).str.to_lowercase()
+    fmatch = hay.str.contains(text.lower(), literal=True).to_numpy()
+    match = fmatch[m.frame]
+    ids = np.arange(m.n, dtype=np.int64)
+    r = np.zeros(m.n, np.bool_)
+    r[root] = True
+    inside = K.inside_subtree(ids, m.parent, r, False)
+    match &= inside
+    under = K.inside_subtree(ids, m.parent, match, True)
+    outer = match & ~under
+    whole = m.total[root]
+    return np.nonzero(match)[0], (float(m.total[outer].sum() / whole) if whole else 0.0)
+
+
 def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
-    """Time-ordered rectangles: name, url, line, depth (root's children = 0), start_ms, end_ms,
+    """Time-ordered rectangles: name, url, line, category, depth (root's children = 0), start_ms, end_ms,
     duration_ms, self_ms (duration minus children's), node_id. ``min_ms`` drops shorter ones."""
     require_cpu(p, "a flame chart")
     if p.n_samples == 0:
@@ -107,7 +156,7 @@ def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
     ts = p.sample_ts_us
     avg = (ts[-1] - ts[0]) / (len(ts) - 1) if len(ts) > 1 else 0.0
     t_end = ts[-1] + avg  # DevTools: one average interval past the last sample
-    names = p.frame_labels["function_name"].to_numpy()[p.frame]
+    names = p.frame_labels["function"].to_numpy()[p.frame]
     top_level = p.parent == 0
 
     def special(name):
@@ -134,12 +183,107 @@ def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
         (pl.col("duration_ms") - pl.col("kids_ms").fill_null(0.0)).alias("self_ms"))
     if min_ms > 0:
         df = df.filter(pl.col("duration_ms") >= min_ms)
-    labels = p.frame_labels.select("name", "url", "line")[p.frame[df["node_index"].to_numpy()]]
+    labels = p.frame_labels.select("name", "url", "line", "category")[p.frame[df["node_index"].to_numpy()]]
     out = pl.concat([df, labels], how="horizontal").with_columns(
         ((pl.col("start_us") - p.start_us) / 1000.0).alias("start_ms"),
         ((pl.col("end_us") - p.start_us) / 1000.0).alias("end_ms"),
         pl.Series("node_id", p.node_id[df["node_index"].to_numpy()]),
     )
-    out = out.select("name", "url", "line", "depth", "start_ms", "end_ms", "duration_ms", "self_ms", "node_id") \
+    out = out.select("name", "url", "line", "category", "depth", "start_ms", "end_ms", "duration_ms", "self_ms",
+                     "node_id") \
         .sort(["start_ms", "depth"])
     return out
+
+
+# ---- altair rendering (views: draw the rectangles computed above, compute nothing else) -------------
+
+#: colours of 0x's tiers (clinic flame's code areas), readable under black labels
+CATEGORY_COLORS = {"app": "#f28e2b", "deps": "#edc948", "core": "#8cd17d", "v8": "#bab0ac", "gc": "#b07aa1",
+                   "idle": "#a0cbe8", "program": "#d7d7d7", OTHER: "#efefef"}
+#: differential graphs: a diverging scale for frames on both sides, and flat colours for the rest
+ADDED_COLOR, REMOVED_COLOR = "#9467bd", "#7f7f7f"
+MAX_RECTS = 3000
+
+
+def _labels(df: pl.DataFrame, x0: str, x1: str, width: int, name: str = "name") -> pl.DataFrame:
+    span = (df[x1].max() - df[x0].min()) or 1.0
+    px = (pl.col(x1) - pl.col(x0)) * (width / span)
+    n = ((px - 4) / 6.2).floor().cast(pl.Int64)  # ~6.2 px per character at 11 px
+    return df.with_columns(
+        pl.when(n >= 3).then(
+            pl.when(pl.col(name).str.len_chars() <= n).then(pl.col(name))
+            .otherwise(pl.col(name).str.slice(0, pl.max_horizontal(n - 1, 1)) + "…")
+        ).otherwise(pl.lit("")).alias("label"))
+
+
+def _rects(df: pl.DataFrame, x0: str, x1: str, color, tooltip: list, width: int, row: int, title: str,
+           x_title: str, invert: bool = False):
+    import altair as alt
+
+    depth_max = int(df["depth"].max()) + 1
+    data = _labels(df, x0, x1, width).with_columns(
+        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid")).to_pandas()
+    base = alt.Chart(data)
+    x = alt.X(f"{x0}:Q", title=x_title,
+              scale=alt.Scale(domain=[float(df[x0].min()), float(df[x1].max())], nice=False, zero=False))
+    yscale = alt.Scale(domain=[depth_max, 0] if invert else [0, depth_max])
+    y = alt.Y("depth:Q", axis=None, scale=yscale)
+    rect = base.mark_rect(stroke="white", strokeWidth=0.6).encode(
+        x=x, x2=f"{x1}:Q", y=y, y2="depth_top:Q", color=color, tooltip=tooltip)
+    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11, color="#1a1a1a",
+                          font="DejaVu Sans, Helvetica, Arial, sans-serif").encode(
+        x=x, y=alt.Y("ymid:Q", axis=None, scale=yscale), text="label:N", tooltip=tooltip)
+    return (rect + text).properties(width=width, height=max(row * depth_max, 60), title=title)
+
+
+def flame_graph_chart(fg: pl.DataFrame, *, title: str = "flame graph", width: int = 1000, row_height: int = 18):
+    """Altair chart of ``flame_graph`` rectangles (root at the bottom), coloured by category."""
+    import altair as alt
+
+    value = "total_ms" if "total_ms" in fg.columns else "total_size"
+    selfc = "self_ms" if value == "total_ms" else "self_size"
+    present = [c for c in CATEGORY_COLORS if c in set(fg["category"].to_list())]
+    color = alt.Color("category:N", scale=alt.Scale(domain=present, range=[CATEGORY_COLORS[c] for c in present]),
+                      legend=alt.Legend(title="category", orient="top"))
+    unit = "ms" if value == "total_ms" else "bytes"
+    tip = [alt.Tooltip("name:N", title="function"), "url:N", "line:Q", "category:N",
+           alt.Tooltip(f"{selfc}:Q", format=",.1f", title=f"self ({unit})"),
+           alt.Tooltip("self_pct:Q", format=".2f", title="self %"),
+           alt.Tooltip(f"{value}:Q", format=",.1f", title=f"total ({unit})"),
+           alt.Tooltip("total_pct:Q", format=".2f", title="total %")]
+    return _rects(fg, "x0", "x1", color, tip, width, row_height, title, "milliseconds" if unit == "ms" else "bytes")
+
+
+def chart(p: Profile, *, min_frac: float = 0.002, max_depth: int | None = None, root: int = 0,
+          max_rects: int = MAX_RECTS, title: str | None = None, width: int = 1000, row_height: int = 18):
+    """``profile.flame()``: the flame graph of ``p`` as an altair chart, pruned to at most
+    ``max_rects`` rectangles (narrow frames merged per parent into ``(other)``)."""
+    fg = flame_graph(p, min_frac=min_frac, max_depth=max_depth, root=root, max_rects=max_rects)
+    return flame_graph_chart(fg, title=title or f"flame graph: {p.path or p.source}", width=width,
+                             row_height=row_height)
+
+
+def flame_chart_chart(fc: pl.DataFrame, *, title: str = "flame chart", width: int = 1000, row_height: int = 18):
+    """Altair chart of ``flame_chart`` rectangles: time on x, call depth downwards (as DevTools)."""
+    import altair as alt
+
+    present = [c for c in CATEGORY_COLORS if c in set(fc["category"].to_list())]
+    color = alt.Color("category:N", scale=alt.Scale(domain=present, range=[CATEGORY_COLORS[c] for c in present]),
+                      legend=alt.Legend(title="category", orient="top"))
+    tip = [alt.Tooltip("name:N", title="function"), "url:N", "line:Q",
+           alt.Tooltip("start_ms:Q", format=",.2f"), alt.Tooltip("duration_ms:Q", format=",.2f"),
+           alt.Tooltip("self_ms:Q", format=",.2f")]
+    return _rects(fc, "start_ms", "end_ms", color, tip, width, row_height, title, "milliseconds since start",
+                  invert=True)
+
+
+def time_chart(p: Profile, *, min_ms: float | None = None, max_rects: int = MAX_RECTS, title: str | None = None,
+               width: int = 1000, row_height: int = 18):
+    """``profile.flame_chart()``: the time-ordered flame chart as an altair chart. Frames shorter than
+    ``min_ms`` are dropped (by default the shortest ones, so that at most ``max_rects`` remain)."""
+    fc = flame_chart(p, min_ms=min_ms or 0.0)
+    if min_ms is None and fc.height > max_rects:
+        cut = float(fc["duration_ms"].sort(descending=True)[max_rects - 1])
+        fc = fc.filter(pl.col("duration_ms") > cut)
+    return flame_chart_chart(fc, title=title or f"flame chart: {p.path or p.source}", width=width,
+                             row_height=row_height)

@@ -28,7 +28,9 @@ import polars as pl
 from ..errors import FormatError, UsageError
 from . import _kernels as K
 
-FRAME_KEYS = ("function_name", "script_id", "url", "line", "column")
+FRAME_KEYS = ("function", "script_id", "url", "line", "column")
+#: 0x's tiers (``lib/ticks-to-tree.js``, clinic flame's code areas): where a frame's code lives.
+CATEGORIES = ("app", "deps", "core", "v8", "gc", "idle", "program")
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +134,8 @@ class Profile:
     def frame_labels(self) -> pl.DataFrame:
         """frames plus ``name`` (``(anonymous)`` for empty names, as DevTools shows them)."""
         return self.frames.with_columns(
-            pl.when(pl.col("function_name") == "").then(pl.lit("(anonymous)"))
-            .otherwise(pl.col("function_name")).alias("name")
+            pl.when(pl.col("function") == "").then(pl.lit("(anonymous)"))
+            .otherwise(pl.col("function")).alias("name")
         )
 
     @property
@@ -166,24 +168,46 @@ class Profile:
         return pl.DataFrame([ts, pl.Series("node_id", self.node_id[self.sample_node]),
                              pl.Series(w, self.sample_weight)])
 
+    @cached_property
+    def node_samples(self) -> np.ndarray:
+        """Samples on top of each node: counted from the sample list when the file has one, else the
+        file's hit counts (folded stacks, callers trees)."""
+        if self.n_samples:
+            return np.bincount(self.sample_node, minlength=self.n_nodes).astype(np.int64)
+        return self.hit_count
+
+    @cached_property
+    def total_samples(self) -> np.ndarray:
+        return K.subtree_totals(self.order, self.parent, self.node_samples.astype(np.float64)).astype(np.int64)
+
     # ---- analyses (delegating) -------------------------------------------------------------
+    def hotspots(self, **kw) -> pl.DataFrame:
+        """Bottom-up table, one row per function (see ``workbench.profile.calltree.hotspots``)."""
+        from .calltree import hotspots
+        return hotspots(self, **kw)
+
+    functions = bottom_up = hotspots
+
     def calltree(self, **kw) -> pl.DataFrame:
+        """Top-down call tree with percentages (see ``workbench.profile.calltree.calltree``)."""
         from .calltree import calltree
         return calltree(self, **kw)
 
-    def functions(self, **kw) -> pl.DataFrame:
-        from .calltree import functions
-        return functions(self, **kw)
+    def sandwich(self, function: str):
+        """Callers and callees of one function (``Sandwich``: tables ``callers``/``callees``, trees)."""
+        from .calltree import sandwich
+        return sandwich(self, function)
 
-    bottom_up = functions
-
-    def flame(self, **kw) -> pl.DataFrame:
-        from .flame import flame_graph
-        return flame_graph(self, **kw)
-
-    def flame_chart(self, **kw) -> pl.DataFrame:
-        from .flame import flame_chart
-        return flame_chart(self, **kw)
+    def filter(self, *, categories=None, start_ms: float | None = None, end_ms: float | None = None) -> "Profile":
+        """Keep only ``categories`` (e.g. ``["app"]``: my code only) and/or the samples in
+        [start_ms, end_ms)."""
+        p = self
+        if start_ms is not None or end_ms is not None:
+            p = p.window(start_ms or 0.0, end_ms if end_ms is not None else float("inf"))
+        if categories is not None:
+            from .calltree import keep_categories
+            p = keep_categories(p, categories)
+        return p
 
     def window(self, start_ms: float, end_ms: float) -> "Profile":
         from .calltree import window
@@ -197,6 +221,26 @@ class Profile:
         from .calltree import callers
         return callers(self, function)
 
+    def flame_graph(self, **kw) -> pl.DataFrame:
+        """Flame graph rectangles (x0, x1, depth ...; see ``workbench.profile.flame.flame_graph``)."""
+        from .flame import flame_graph
+        return flame_graph(self, **kw)
+
+    def flame_chart_rects(self, **kw) -> pl.DataFrame:
+        """Time-ordered rectangles (see ``workbench.profile.flame.flame_chart``)."""
+        from .flame import flame_chart
+        return flame_chart(self, **kw)
+
+    def flame(self, **kw):
+        """The flame graph as an altair chart (root at the bottom, coloured by category)."""
+        from .flame import chart
+        return chart(self, **kw)
+
+    def flame_chart(self, **kw):
+        """The flame chart (x = time, DevTools' Performance view) as an altair chart."""
+        from .flame import time_chart
+        return time_chart(self, **kw)
+
     def to_folded(self, path=None, **kw):
         from ..io.folded import write_folded
         return write_folded(self, path, **kw)
@@ -205,24 +249,55 @@ class Profile:
         from .export import to_speedscope
         return to_speedscope(self, path)
 
+    def to_svg(self, path=None, **kw):
+        from .export import to_svg
+        return to_svg(self, path, **kw)
+
+    def to_html(self, path=None, **kw):
+        from .export import to_html
+        return to_html(self, path, **kw)
+
 
 # ---- construction helpers used by every reader ---------------------------------------------
 
 def build_frames(path, section: str, cols: dict) -> tuple[pl.DataFrame, np.ndarray]:
     """Unique frames from per-node columns; returns (frames, frame index of each node)."""
     df = pl.DataFrame({
-        "function_name": pl.Series(cols["function_name"], dtype=pl.String),
+        "function": pl.Series(cols["function"], dtype=pl.String),
         "script_id": pl.Series(cols["script_id"], dtype=pl.String),
         "url": pl.Series(cols["url"], dtype=pl.String),
         "line": pl.Series(cols["line"], dtype=pl.Int64),
         "column": pl.Series(cols["column"], dtype=pl.Int64),
-    }).with_columns(pl.col(c).fill_null("") for c in ("function_name", "script_id", "url")) \
+    }).with_columns(pl.col(c).fill_null("") for c in ("function", "script_id", "url")) \
       .with_columns(pl.col(c).fill_null(0) for c in ("line", "column"))
     frames = df.unique(maintain_order=True)
     idx = df.with_row_index("_row").join(
         frames.with_row_index("_frame"), on=list(FRAME_KEYS), how="left", nulls_equal=True
     ).sort("_row")["_frame"].to_numpy().astype(np.int64)
-    return frames.with_columns(pl.col("line").cast(pl.Int32), pl.col("column").cast(pl.Int32)), idx
+    frames = frames.with_columns(pl.col("line").cast(pl.Int32), pl.col("column").cast(pl.Int32))
+    if "category" in cols:  # the reader knows better (v8 log code types, clinic's own areas)
+        cat = df.with_row_index("_row").select("_row", pl.Series("category", cols["category"], dtype=pl.String))
+        first = pl.DataFrame({"_frame": idx, "category": cat["category"]}).unique("_frame", keep="first") \
+            .sort("_frame")
+        frames = frames.with_columns(first["category"].fill_null("app"))
+    else:
+        frames = frames.with_columns(category_expr())
+    return frames, idx
+
+
+def category_expr() -> pl.Expr:
+    """0x's tiers from a frame's name and url: V8's pseudo frames by name; ``node:``/``internal/``
+    urls (and bare core module file names of old Node versions) are Node core; ``node_modules`` is
+    deps; frames without a url are V8 builtins/native code; everything else is the app."""
+    fn, url = pl.col("function"), pl.col("url")
+    return (pl.when(fn == "(garbage collector)").then(pl.lit("gc"))
+            .when(fn == "(idle)").then(pl.lit("idle"))
+            .when(fn.is_in(["(program)", "(root)"])).then(pl.lit("program"))
+            .when(url.str.contains("node_modules")).then(pl.lit("deps"))
+            .when(url.str.starts_with("node:") | url.str.starts_with("internal/")
+                  | url.str.contains(r"^[a-z_]+\.js$")).then(pl.lit("core"))
+            .when(url == "").then(pl.lit("v8"))
+            .otherwise(pl.lit("app")).alias("category"))
 
 
 def index_of_ids(path, section: str, ids: np.ndarray, refs: np.ndarray, what: str) -> np.ndarray:
