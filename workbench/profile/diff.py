@@ -29,7 +29,7 @@ from .model import Profile, finish
 def _keys(p: Profile, match_lines: bool) -> pl.DataFrame:
     f = p.frame_labels
     line = pl.col("line") if match_lines else pl.when(pl.col("name") == "(anonymous)").then(pl.col("line")).otherwise(0)
-    return f.select("name", "url", line.alias("line"))
+    return f.select("name", "url", line.alias("line"), "category")
 
 
 def _check(a: Profile, b: Profile) -> None:
@@ -37,10 +37,10 @@ def _check(a: Profile, b: Profile) -> None:
         raise UsageError(f"cannot compare a {a.kind} profile with a {b.kind} profile")
 
 
-def diff(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: float = 0.0) -> pl.DataFrame:
+def function_table(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: float = 0.0) -> pl.DataFrame:
     """Function-level changes from ``a`` (before) to ``b`` (after), largest |self delta| first.
 
-    Columns: name, url, line, status (added/removed/grew/shrank/same), self_pct_before/after,
+    Columns: function, url, line, category, status (added/removed/grew/shrank/same), self_pct_before/after,
     self_delta_pct, total_pct_before/after, total_delta_pct, and the raw self/total values of each side
     (``self_ms_before`` ... or ``self_size_before`` ...).
     """
@@ -48,16 +48,20 @@ def diff(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: fl
     sc, tc = a.self_col, a.total_col
 
     def side(p: Profile, tag: str) -> pl.DataFrame:
-        fn = p.functions()
-        lines = pl.when(pl.col("name") == "(anonymous)").then(pl.col("line")).otherwise(0) if not match_lines \
+        fn = p.hotspots()
+        lines = pl.when(pl.col("function") == "(anonymous)").then(pl.col("line")).otherwise(0) if not match_lines \
             else pl.col("line")
-        return fn.with_columns(lines.alias("line")).group_by("name", "url", "line").agg(
+        return fn.with_columns(lines.alias("line")).group_by("function", "url", "line").agg(
+            pl.col("category").first().alias(f"category_{tag}"),
+            pl.col("self_samples").sum().alias(f"self_samples_{tag}"),
             pl.col(sc).sum().alias(f"{sc}_{tag}"), pl.col(tc).sum().alias(f"{tc}_{tag}"),
             pl.col("self_pct").sum().alias(f"self_pct_{tag}"), pl.col("total_pct").sum().alias(f"total_pct_{tag}"))
 
-    j = side(a, "before").join(side(b, "after"), on=["name", "url", "line"], how="full", coalesce=True)
-    num = [c for c in j.columns if c not in ("name", "url", "line")]
-    j = j.with_columns(pl.col(c).fill_null(0.0) for c in num)
+    j = side(a, "before").join(side(b, "after"), on=["function", "url", "line"], how="full", coalesce=True)
+    j = j.with_columns(pl.coalesce("category_before", "category_after").alias("category")) \
+        .drop("category_before", "category_after")
+    num = [c for c in j.columns if c not in ("function", "url", "line", "category")]
+    j = j.with_columns(pl.col(c).fill_null(0) for c in num)
     j = j.with_columns(
         (pl.col("self_pct_after") - pl.col("self_pct_before")).alias("self_delta_pct"),
         (pl.col("total_pct_after") - pl.col("total_pct_before")).alias("total_delta_pct"),
@@ -70,10 +74,10 @@ def diff(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: fl
     if min_delta_pct:
         j = j.filter(pl.col("self_delta_pct").abs() >= min_delta_pct)
     return j.select(
-        "name", "url", "line", "status", "self_pct_before", "self_pct_after", "self_delta_pct",
-        "total_pct_before", "total_pct_after", "total_delta_pct",
+        "function", "url", "line", "category", "status", "self_pct_before", "self_pct_after", "self_delta_pct",
+        "total_pct_before", "total_pct_after", "total_delta_pct", "self_samples_before", "self_samples_after",
         f"{sc}_before", f"{sc}_after", f"{tc}_before", f"{tc}_after",
-    ).sort([pl.col("self_delta_pct").abs(), "name"], descending=[True, False])
+    ).sort([pl.col("self_delta_pct").abs(), "function"], descending=[True, False])
 
 
 def union_tree(a: Profile, b: Profile, *, match_lines: bool = False):
@@ -83,12 +87,12 @@ def union_tree(a: Profile, b: Profile, *, match_lines: bool = False):
     (node 0 the root, parents first)."""
     _check(a, b)
     ka, kb = _keys(a, match_lines), _keys(b, match_lines)
-    keys = pl.concat([ka, kb]).unique(maintain_order=True)
-    kidx = keys.with_row_index("k")
+    keys = pl.concat([ka, kb]).unique(["name", "url", "line"], keep="first", maintain_order=True)
+    kidx = keys.select("name", "url", "line").with_row_index("k")
 
     def key_of_frames(k: pl.DataFrame) -> np.ndarray:
-        return k.with_row_index("_r").join(kidx, on=["name", "url", "line"], how="left", nulls_equal=True) \
-            .sort("_r")["k"].to_numpy().astype(np.int64)
+        return k.select("name", "url", "line").with_row_index("_r").join(
+            kidx, on=["name", "url", "line"], how="left", nulls_equal=True).sort("_r")["k"].to_numpy().astype(np.int64)
 
     ma, mb = merged(a), merged(b)
     fa, fb = key_of_frames(ka)[ma.frame], key_of_frames(kb)[mb.frame]
@@ -127,7 +131,7 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
     w = {"after": after, "before": before, "max": np.maximum(before, after)}[width]
     frames = keys.rename({"name": "function"}).with_columns(
         pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
-    ).select("function", "script_id", "url", "line", "column")
+    ).select("function", "script_id", "url", "line", "column", "category")
     u = finish(a.kind, None, "diff", frames, parent, kframe, np.arange(n), np.zeros(n, np.int64), w,
                np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0, 0.0, {})
     fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth)
@@ -154,3 +158,135 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
         .otherwise(pl.lit("both")).alias("status"),
     )
     return fg.drop([c for c in fg.columns if c.endswith(("_ms", "_size")) or c in ("self_pct", "total_pct")])
+
+
+def stack_table(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: float = 0.0) -> pl.DataFrame:
+    """Stack-level changes: one row per call path (root excluded, frames joined by ``;``) of the union of
+    the two sibling-merged trees. Columns: stack, depth, function, status (added/removed/grew/shrank/
+    same), self_pct_before/after, self_delta_pct, total_pct_before/after, total_delta_pct; largest
+    |total delta| first."""
+    keys, parent, kframe, before, after = union_tree(a, b, match_lines=match_lines)
+    n = len(parent)
+    order = np.arange(n, dtype=np.int64)
+    tb = K.subtree_totals(order, parent, before)
+    ta = K.subtree_totals(order, parent, after)
+    depth = K.depths(parent)
+    lab = keys["name"].str.replace_all(";", ":").to_numpy().astype(object)[kframe]
+    path = np.empty(n, dtype=object)
+    path[0] = ""
+    for d in range(1, int(depth.max()) + 1 if n > 1 else 1):  # one vectorised step per depth level
+        at = np.nonzero(depth == d)[0]
+        path[at] = lab[at] if d == 1 else path[parent[at]] + ";" + lab[at]
+    sel = np.arange(1, n)
+    df = pl.DataFrame({
+        "stack": pl.Series(path[sel], dtype=pl.String), "depth": depth[sel],
+        "function": pl.Series(lab[sel], dtype=pl.String),
+        "self_pct_before": before[sel], "self_pct_after": after[sel], "self_delta_pct": after[sel] - before[sel],
+        "total_pct_before": tb[sel], "total_pct_after": ta[sel], "total_delta_pct": ta[sel] - tb[sel],
+    }).with_columns(
+        pl.when(pl.col("total_pct_before") == 0).then(pl.lit("added"))
+        .when(pl.col("total_pct_after") == 0).then(pl.lit("removed"))
+        .when(pl.col("total_delta_pct") > 0).then(pl.lit("grew"))
+        .when(pl.col("total_delta_pct") < 0).then(pl.lit("shrank"))
+        .otherwise(pl.lit("same")).alias("status"))
+    if min_delta_pct:
+        df = df.filter(pl.col("total_delta_pct").abs() >= min_delta_pct)
+    return df.select("stack", "depth", "function", "status", "self_pct_before", "self_pct_after", "self_delta_pct",
+                     "total_pct_before", "total_pct_after", "total_delta_pct") \
+        .sort([pl.col("total_delta_pct").abs(), "stack"], descending=[True, False])
+
+
+class ProfileDiff:
+    """``diff(before, after)``: two profiles compared, each normalised to percent of its own total.
+
+    ``functions`` (per function), ``stacks`` (per call path), ``added``/``vanished`` (functions on one
+    side only), ``flame_graph()`` (rectangles) and ``flame()`` (an altair differential flame graph:
+    red growth, blue reduction, purple new frames, grey vanished ones)."""
+
+    def __init__(self, before: Profile, after: Profile, *, match_lines: bool = False):
+        _check(before, after)
+        self.before, self.after, self.match_lines = before, after, match_lines
+        self.functions = function_table(before, after, match_lines=match_lines)
+        self._stacks = None
+
+    @property
+    def stacks(self) -> pl.DataFrame:
+        if self._stacks is None:
+            self._stacks = stack_table(self.before, self.after, match_lines=self.match_lines)
+        return self._stacks
+
+    @property
+    def added(self) -> pl.DataFrame:
+        """Functions only in ``after`` (new frames)."""
+        return self.functions.filter(pl.col("status") == "added")
+
+    @property
+    def vanished(self) -> pl.DataFrame:
+        """Functions only in ``before``."""
+        return self.functions.filter(pl.col("status") == "removed")
+
+    removed = vanished
+
+    def flame_graph(self, **kw) -> pl.DataFrame:
+        return diff_flame_graph(self.before, self.after, match_lines=self.match_lines, **kw)
+
+    def flame(self, *, width: str = "after", min_frac: float = 0.002, max_depth: int | None = None,
+              title: str | None = None, chart_width: int = 1000, row_height: int = 18):
+        """The differential flame graph as an altair chart (widths from ``width``: after/before/max)."""
+        dg = self.flame_graph(width=width, min_frac=min_frac, max_depth=max_depth)
+        return diff_chart(dg, title=title or f"{self.before.path or 'before'} → {self.after.path or 'after'}",
+                          width=chart_width, row_height=row_height)
+
+    def __repr__(self) -> str:
+        return f"<ProfileDiff {self.functions.height} functions>\n{self.functions.head(15)}"
+
+    def _repr_html_(self) -> str:
+        return self.functions.head(25)._repr_html_()
+
+
+def diff(before: Profile, after: Profile, *, match_lines: bool = False) -> ProfileDiff:
+    """Compare two profiles (see ``ProfileDiff``)."""
+    return ProfileDiff(before, after, match_lines=match_lines)
+
+
+def diff_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", width: int = 1000,
+               row_height: int = 18):
+    """Altair chart of ``diff_flame_graph`` rectangles. Frames on both sides: a diverging scale on the
+    self delta (percentage points; red grew, blue shrank, white unchanged: flamegraph.pl's colours);
+    frames only in *after*: purple (d3-flame-graph gives new frames their own colour); only in
+    *before*: grey; ``(other)``: light grey."""
+    import altair as alt
+
+    from .flame import CATEGORY_COLORS, OTHER, ADDED_COLOR, REMOVED_COLOR, _labels
+
+    both = dg.filter(pl.col("status") == "both")
+    m = float(both["self_delta_pct"].abs().max() or 0.0) or 1.0
+    df = dg.with_columns(pl.col("self_delta_pct").fill_nan(0.0).fill_null(0.0),
+                         pl.when(pl.col("status") == "added").then(pl.lit("new in after"))
+                         .when(pl.col("status") == "removed").then(pl.lit("gone in after"))
+                         .when(pl.col("status") == "other").then(pl.lit(OTHER))
+                         .otherwise(pl.lit(None)).alias("kind"))
+    depth_max = int(df["depth"].max()) + 1
+    data = _labels(df, "x0", "x1", width).with_columns(
+        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid")).to_pandas()
+    base = alt.Chart(data)
+    x = alt.X("x0:Q", title="percent of profile", scale=alt.Scale(domain=[0, float(df["x1"].max())], nice=False))
+    y = alt.Y("depth:Q", axis=None, scale=alt.Scale(domain=[0, depth_max]))
+    tip = [alt.Tooltip("name:N", title="function"), "url:N", "status:N",
+           alt.Tooltip("total_pct_before:Q", format=".2f", title="total % before"),
+           alt.Tooltip("total_pct_after:Q", format=".2f", title="total % after"),
+           alt.Tooltip("self_delta_pct:Q", format="+.2f", title="Δ self (points)"),
+           alt.Tooltip("total_delta_pct:Q", format="+.2f", title="Δ total (points)")]
+    enc = dict(x=x, x2="x1:Q", y=y, y2="depth_top:Q", tooltip=tip)
+    delta = base.transform_filter("datum.status == 'both'").mark_rect(stroke="white", strokeWidth=0.6).encode(
+        color=alt.Color("self_delta_pct:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-m, m]),
+                        legend=alt.Legend(title="Δ self (% points)", orient="top", gradientLength=220)), **enc)
+    kinds = ["new in after", "gone in after", OTHER]
+    flat = base.transform_filter("datum.status != 'both'").mark_rect(stroke="white", strokeWidth=0.6).encode(
+        color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[ADDED_COLOR, REMOVED_COLOR,
+                                                                      CATEGORY_COLORS[OTHER]]),
+                        legend=alt.Legend(title="", orient="top")), **enc)
+    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11, color="#1a1a1a").encode(
+        x=x, y=alt.Y("ymid:Q", axis=None, scale=alt.Scale(domain=[0, depth_max])), text="label:N", tooltip=tip)
+    return (delta + flat + text).resolve_scale(color="independent").properties(
+        width=width, height=max(row_height * depth_max, 60), title=title)
