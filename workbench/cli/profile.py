@@ -1,4 +1,8 @@
-"""CLI subcommands for the profile subject: functions, calltree, flame, profile-diff."""
+"""CLI subcommands for the profile subject: hotspots (alias functions), calltree, flame, profile-diff.
+
+Line and column numbers are printed as the source file's own convention, 1-based as editors show them
+(V8 stores 0-based positions in .cpuprofile/.heapprofile/trace files; workbench adds 1; ``node --prof``
+logs are already 1-based); 0 means unknown (native code, V8 builtins)."""
 from __future__ import annotations
 
 import sys
@@ -17,6 +21,8 @@ def _load(args):
         kw["profile"] = args.trace_profile
     p = load_profile(args.profile, quiet=True, **kw)
     _notes(p)
+    if getattr(args, "category", None):
+        p = p.filter(categories=[c.strip() for c in args.category.split(",") if c.strip()])
     if getattr(args, "window", None):
         try:
             a, b = (float(x) for x in args.window.split(":"))
@@ -38,6 +44,11 @@ def _notes(p) -> None:
     if m.get("samples_with_unknown_node"):
         notes.append(f"{m['samples_with_unknown_node']} samples name nodes absent from the tree "
                      f"({m['bytes_in_samples_with_unknown_node']:.0f} bytes); self sizes come from selfSize")
+    if m.get("unaccounted_ticks"):
+        notes.append(f"{m['unaccounted_ticks']} ticks have a pc no code object covers (shown as UNKNOWN, as "
+                     "node --prof-process does)")
+    if m.get("empty_ticks"):
+        notes.append(f"{m['empty_ticks']} ticks have no stack at all (counted as samples on the root)")
     if m.get("reordered_samples"):
         notes.append(f"{m['reordered_samples']} samples had negative time deltas and were re-sorted by time")
     if len(m.get("trace_profiles", {})) > 1:
@@ -47,8 +58,16 @@ def _notes(p) -> None:
         print(f"workbench: note: {p.path}: {n}", file=sys.stderr)
 
 
+LINES = "line/column are 1-based as editors show them (0 = unknown)."
+PROFILE_HELP = (".cpuprofile, .heapprofile, Chrome trace JSON, node --prof isolate log (needs node) or its "
+                "--prof-process --preprocess JSON, folded stacks, Clinic.js Flame folder (files may be .gz)")
+
+
 def _common(sp, window=True):
-    sp.add_argument("profile", help=".cpuprofile, .heapprofile, Chrome trace JSON or folded stacks (optionally .gz)")
+    sp.add_argument("profile", help=PROFILE_HELP)
+    sp.add_argument("--category", metavar="CATS", help="only frames of these categories, comma-separated "
+                    "(app,deps,core,v8,gc,idle,program; 'app' = my code only): hidden frames' time goes to "
+                    "their caller")
     sp.add_argument("--trace-profile", metavar="PID:ID", help="which profile of a trace with several")
     if window:
         sp.add_argument("--window", metavar="START:END", help="only samples in [START, END) ms since start "
@@ -57,9 +76,18 @@ def _common(sp, window=True):
     sp.add_argument("--callers", metavar="FUNCTION", help="the callers of FUNCTION as an inverted tree")
 
 
-def cmd_functions(args):
+HOTSPOT_KEYS = ["function", "url", "line", "column", "category", "self_samples", "total_samples", "self_ms",
+                "total_ms"]
+
+
+def cmd_hotspots(args):
     p = _load(args)
-    emit_frame(p.functions(top=args.top, sort=args.sort), args.format)
+    df = p.hotspots(top=args.top or None, sort=args.sort)
+    if args.format == "json" and p.kind == "cpu":
+        df = df.select(HOTSPOT_KEYS)
+    elif args.format == "json":
+        df = df.select([k for k in HOTSPOT_KEYS if not k.endswith("_ms")] + ["self_size", "total_size"])
+    emit_frame(df, args.format)
 
 
 def cmd_calltree(args):
@@ -67,110 +95,95 @@ def cmd_calltree(args):
     df = p.calltree(max_depth=args.max_depth, min_pct=args.min_pct)
     if args.format == "table":
         from polars import col, lit
-        df = df.with_columns((lit("  ").repeat_by(col("depth")).list.join("") + col("name")).alias("name"))
+        df = df.with_columns((lit("  ").repeat_by(col("depth")).list.join("") + col("function")).alias("function"))
         df = df.drop("id", "parent_id", "column")
     emit_frame(df, args.format)
-
-
-MAX_RECTS = 5000  # altair's default row limit: more would not render in a notebook either
-
-
-def _fit(df, col: str, what: str, path):
-    """Keep the MAX_RECTS widest rectangles, saying so on stderr (a lossy step, reported)."""
-    if df.height <= MAX_RECTS:
-        return df
-    cut = float(df[col].sort(descending=True)[MAX_RECTS - 1])
-    kept = df.filter(df[col] > cut) if (df[col] > cut).sum() else df.head(0)
-    print(f"workbench: note: {path}: {df.height} {what}; drew the {kept.height} wider than {cut:.3g} "
-          f"(raise --min-frac/--min-ms or use --window to choose)", file=sys.stderr)
-    return kept
-
-
-def _save_chart(chart, out: str) -> None:
-    chart.save(out)
 
 
 def cmd_flame(args):
     p = _load(args)
     out = args.output
     low = out.lower()
+    kw = dict(min_frac=args.min_frac, max_depth=args.max_depth)
     if low.endswith((".folded", ".collapsed", ".txt")):
         p.to_folded(out)
     elif low.endswith(".speedscope.json"):
         p.to_speedscope(out)
-    elif args.time:
-        from ..widgets.flame import flame_chart_chart
-        fc = p.flame_chart(min_ms=args.min_ms)
-        if low.endswith((".csv", ".parquet")):
-            fc.write_csv(out) if low.endswith(".csv") else fc.write_parquet(out)
-        else:
-            fc = _fit(fc, "duration_ms", "flame-chart frames", args.profile)
-            _save_chart(flame_chart_chart(fc, title=f"flame chart: {args.profile}", width=args.width), out)
+    elif low.endswith((".csv", ".parquet")):
+        df = p.flame_chart_rects(min_ms=args.min_ms) if args.time else p.flame_graph(**kw)
+        df.write_csv(out) if low.endswith(".csv") else df.write_parquet(out)
+    elif low.endswith((".html", ".svg", ".png", ".json")):
+        title = f"{'flame chart' if args.time else 'flame graph'}: {args.profile}"
+        chart = p.flame_chart(min_ms=args.min_ms, title=title, width=args.width) if args.time else \
+            p.flame(title=title, width=args.width, **kw)
+        chart.save(out)
     else:
-        fg = p.flame(min_frac=args.min_frac, max_depth=args.max_depth)
-        if low.endswith(".csv"):
-            fg.write_csv(out)
-        elif low.endswith(".parquet"):
-            fg.write_parquet(out)
-        elif low.endswith(CHART_EXT):
-            from ..widgets.flame import flame_graph_chart
-            fg = _fit(fg, "total_pct", "flame-graph frames", args.profile)
-            _save_chart(flame_graph_chart(fg, title=f"flame graph: {args.profile}", width=args.width), out)
-        else:
-            raise UsageError(f"unknown output type for {out!r}: use .png .svg .html .json (chart), .csv .parquet "
-                             "(rectangles), .folded, or .speedscope.json")
+        raise UsageError(f"unknown output type for {out!r}: use .html .svg .png (chart), .folded, "
+                         ".speedscope.json, or .csv .parquet (rectangles)")
     print(out)
 
 
 def cmd_diff(args):
-    from ..profile import diff, diff_flame_graph, load_profile
+    from ..profile import diff, load_profile
 
     kw = {"profile": args.trace_profile} if args.trace_profile else {}
     a = load_profile(args.before, quiet=True, **kw)
     b = load_profile(args.after, quiet=True, **kw)
     _notes(a)
     _notes(b)
+    d = diff(a, b, match_lines=args.match_lines)
     if args.output:
-        from ..widgets.flame import diff_flame_graph_chart
-        dg = diff_flame_graph(a, b, width=args.width_from, min_frac=args.min_frac, match_lines=args.match_lines)
         if args.output.lower().endswith(".csv"):
-            dg.write_csv(args.output)
+            d.flame_graph(width=args.width_from, min_frac=args.min_frac).write_csv(args.output)
         else:
-            diff_flame_graph_chart(dg, title=f"{args.before} → {args.after}").save(args.output)
+            d.flame(width=args.width_from, min_frac=args.min_frac, title=f"{args.before} → {args.after}").save(
+                args.output)
         print(args.output, file=sys.stderr)
-    df = diff(a, b, match_lines=args.match_lines, min_delta_pct=args.min_delta)
+    df = d.stacks if args.by == "stack" else d.functions
+    if args.min_delta:
+        col = "total_delta_pct" if args.by == "stack" else "self_delta_pct"
+        df = df.filter(df[col].abs() >= args.min_delta)
     emit_frame(df.head(args.top) if args.top else df, args.format)
 
 
 def register(sub) -> None:
     """Add this subject's subcommands to the `workbench` parser."""
-    sp = sub.add_parser("functions", help="functions by self/total time or bytes (bottom-up, Sandwich table)")
-    _common(sp)
-    sp.add_argument("--top", type=int, default=25, help="rows to print (0: all)")
-    sp.add_argument("--sort", choices=("self", "total"), default="self")
-    add_format(sp)
-    sp.set_defaults(func=cmd_functions)
+    for name in ("hotspots", "functions"):
+        sp = sub.add_parser(name, help="functions by self/total samples and time (bytes for heap profiles): the "
+                            "bottom-up view" + ("" if name == "hotspots" else " (alias of hotspots)"),
+                            description="One row per function, heaviest first. JSON: a list of objects with "
+                            "keys " + ", ".join(HOTSPOT_KEYS) + " (self_size/total_size in bytes for .heapprofile). "
+                            + LINES)
+        _common(sp)
+        sp.add_argument("--top", type=int, default=25, help="rows to print (0: all)")
+        sp.add_argument("--sort", choices=("self", "total"), default="self")
+        add_format(sp)
+        sp.set_defaults(func=cmd_hotspots)
 
-    sp = sub.add_parser("calltree", help="the top-down call tree of a profile")
+    sp = sub.add_parser("calltree", help="the top-down call tree of a profile", description=LINES)
     _common(sp)
     sp.add_argument("--max-depth", type=int, default=None)
     sp.add_argument("--min-pct", type=float, default=1.0, help="hide rows under this %% of the profile")
     add_format(sp)
     sp.set_defaults(func=cmd_calltree)
 
-    sp = sub.add_parser("flame", help="write a flame graph / flame chart (png, svg, html), its rectangles "
-                        "(csv, parquet), folded stacks or a speedscope file")
+    sp = sub.add_parser("flame", help="write a flame graph / flame chart (html, svg, png), folded stacks, a "
+                        "speedscope file or the rectangles (csv, parquet)",
+                        description="workbench flame PROFILE -o OUT.html|OUT.svg|OUT.png|OUT.folded|"
+                        "OUT.speedscope.json|OUT.csv. Narrow frames are merged per parent into '(other)' so the "
+                        "chart stays within 3000 rectangles.")
     _common(sp)
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--time", action="store_true", help="flame chart (x = time) instead of flame graph")
     sp.add_argument("--min-frac", type=float, default=0.002, help="prune frames narrower than this share")
-    sp.add_argument("--min-ms", type=float, default=0.5, help="flame chart: drop frames shorter than this")
+    sp.add_argument("--min-ms", type=float, default=None, help="flame chart: drop frames shorter than this "
+                    "(default: keep the 3000 longest)")
     sp.add_argument("--max-depth", type=int, default=None)
     sp.add_argument("--width", type=int, default=1000, help="chart width in pixels")
     sp.set_defaults(func=cmd_flame)
 
-    sp = sub.add_parser("profile-diff", help="what changed between two profiles (functions; -o for a "
-                        "differential flame graph)")
+    sp = sub.add_parser("profile-diff", help="what changed between two profiles, each normalised to % of "
+                        "its total (per function or --by stack; -o for a differential flame graph)")
     sp.add_argument("before")
     sp.add_argument("after")
     sp.add_argument("--trace-profile", metavar="PID:ID")
@@ -178,7 +191,9 @@ def register(sub) -> None:
     sp.add_argument("--min-delta", type=float, default=0.0, help="hide functions whose self share moved less "
                     "(percentage points)")
     sp.add_argument("--match-lines", action="store_true", help="match functions by line too")
-    sp.add_argument("-o", "--output", help="differential flame graph (.png .svg .html) or its rectangles (.csv)")
+    sp.add_argument("--by", choices=("function", "stack"), default="function")
+    sp.add_argument("-o", "--output", help="differential flame graph (.html .svg .png; red grew, blue shrank, "
+                    "purple new) or its rectangles (.csv)")
     sp.add_argument("--width-from", choices=("after", "before", "max"), default="after")
     sp.add_argument("--min-frac", type=float, default=0.002)
     add_format(sp)

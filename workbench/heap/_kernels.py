@@ -35,10 +35,10 @@ def build_retainers(first_edge, to_ord, n, ret_node, ret_edge):
 
 
 @njit(cache=True, nogil=True)
-def essential_retainers(first_edge, to_ord, essential, n):
+def essential_retainers(first_edge, to_ord, essential, n, first_ret):
     """Reverse CSR of the essential edges only, in DevTools' retainer order (decreasing edge
-    index within each node's slice): all the dominator pass ever reads of the retainers."""
-    first_ret = np.zeros(n + 1, dtype=np.int64)
+    index within each node's slice): all the dominator pass ever reads of the retainers.
+    ``first_ret`` (zeros, n + 1, int32 or int64 as the edge count needs) is filled."""
     e = to_ord.shape[0]
     for i in range(e):
         if essential[i]:
@@ -314,12 +314,53 @@ def distances(first_edge, to_ord, etype, ename, root, user_root_mask, weak_type,
 
 
 @njit(cache=True, nogil=True)
+def _dfs(start, parent, semi, vertex, label, cnt, first_edge, to_ord, essential, stack_v, stack_e):
+    """DevTools' iterative dfs from ``start`` (whose parent is already set): number nodes in
+    preorder over essential edges, in edge order. An explicit stack of (vertex, next edge)
+    replaces DevTools' per-node nextEdgeIndex array; the visiting order is the same, and only
+    the stack's used depth is ever touched."""
+    sp = 0
+    stack_v[0] = start
+    stack_e[0] = first_edge[start - 1]
+    if semi[start] == 0:
+        cnt += 1
+        semi[start] = cnt
+        vertex[cnt] = start
+        label[start] = start
+    while sp >= 0:
+        v = stack_v[sp]
+        vo = v - 1
+        ei = stack_e[sp]
+        end = first_edge[vo + 1]
+        pushed = False
+        while ei < end:
+            if essential[ei]:
+                w = to_ord[ei] + 1
+                if semi[w] == 0:
+                    parent[w] = v
+                    cnt += 1
+                    semi[w] = cnt
+                    vertex[cnt] = w
+                    label[w] = w
+                    stack_e[sp] = ei + 1
+                    sp += 1
+                    stack_v[sp] = w
+                    stack_e[sp] = first_edge[w - 1]
+                    pushed = True
+                    break
+            ei += 1
+        if not pushed:
+            sp -= 1
+    return cnt
+
+
+@njit(cache=True, nogil=True)
 def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_size):
     """Lengauer-Tarjan exactly as DevTools' calculateDominatorsAndRetainedSizes: iterative DFS
     over essential edges in edge order, then DFS from nodes whose retainers are all
     non-essential, then remaining nodes attached to the root one by one. ``first_ret/ret_node``
     hold only the essential retainers (essential_retainers). Returns the immediate dominator
-    ordinal per node and the retained sizes (self sizes accumulated in reverse DFS order, float64
+    ordinal per node, the retained sizes (self sizes accumulated in reverse DFS order, float64
     like DevTools' Float64Array), and the counts of weak-only and clique nodes."""
     n = first_edge.shape[0] - 1
     L = n + 1
@@ -329,41 +370,16 @@ def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_si
     vertex = np.zeros(L, dtype=np.int32)
     label = np.zeros(L, dtype=np.int32)
     semi = np.zeros(L, dtype=np.int32)
-    next_edge = np.zeros(L, dtype=np.int64)
     # buckets as FIFO linked lists (insertion order, like a JS Set)
     bhead = np.zeros(L, dtype=np.int32)
     btail = np.zeros(L, dtype=np.int32)
     bnext = np.zeros(L, dtype=np.int32)
-    comp = np.zeros(L, dtype=np.int32)
-    cnt = 0
-
+    # stacks: np.empty, so only the depth actually used is ever paged in
+    comp = np.empty(L, dtype=np.int32)
+    stack_v = np.empty(L, dtype=np.int32)
+    stack_e = np.empty(L, dtype=np.int64)
     r = root + 1
-
-    # iterative DFS from the root (DevTools' dfs, edge order, resumable per node)
-    v = r
-    next_edge[r - 1] = first_edge[r - 1]
-    while v != 0:
-        if semi[v] == 0:
-            cnt += 1
-            semi[v] = cnt
-            vertex[cnt] = v
-            label[v] = v
-        vnext = parent[v]
-        vo = v - 1
-        while next_edge[vo] < first_edge[vo + 1]:
-            ei = next_edge[vo]
-            if not essential[ei]:
-                next_edge[vo] += 1
-                continue
-            wo = to_ord[ei]
-            w = wo + 1
-            if semi[w] == 0:
-                parent[w] = v
-                next_edge[wo] = first_edge[wo]
-                vnext = w
-                break
-            next_edge[vo] += 1
-        v = vnext
+    cnt = _dfs(r, parent, semi, vertex, label, 0, first_edge, to_ord, essential, stack_v, stack_e)
     unreachable_weak = 0
     unreachable_clique = 0
     if cnt < n:
@@ -375,30 +391,7 @@ def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_si
                 continue
             unreachable_weak += 1
             parent[v0] = r
-            next_edge[vo] = first_edge[vo]
-            v = v0
-            while v != 0:
-                if semi[v] == 0:
-                    cnt += 1
-                    semi[v] = cnt
-                    vertex[cnt] = v
-                    label[v] = v
-                vnext = parent[v]
-                vo2 = v - 1
-                while next_edge[vo2] < first_edge[vo2 + 1]:
-                    ei = next_edge[vo2]
-                    if not essential[ei]:
-                        next_edge[vo2] += 1
-                        continue
-                    wo = to_ord[ei]
-                    w = wo + 1
-                    if semi[w] == 0:
-                        parent[w] = v
-                        next_edge[wo] = first_edge[wo]
-                        vnext = w
-                        break
-                    next_edge[vo2] += 1
-                v = vnext
+            cnt = _dfs(v0, parent, semi, vertex, label, cnt, first_edge, to_ord, essential, stack_v, stack_e)
     if cnt < n:
         for v0 in range(1, n + 1):
             if semi[v0] == 0:
@@ -477,27 +470,27 @@ def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_si
         w = vertex[i]
         if dom[w] != vertex[semi[w]]:
             dom[w] = dom[dom[w]]
-    idom = np.empty(n, dtype=np.int32)
-    for o in range(n):
-        idom[o] = dom[o + 1] - 1
     ret = self_size.astype(np.float64)
     for i in range(cnt, 1, -1):
-        o = vertex[i] - 1
-        ret[idom[o]] += ret[o]
-    return idom, ret, unreachable_weak, unreachable_clique
+        w = vertex[i]
+        ret[dom[w] - 1] += ret[w - 1]
+    # vertex numbers -> ordinals, in place (ascending: dom[o + 1] is read before it is written)
+    for o in range(n):
+        dom[o] = dom[o + 1] - 1
+    return dom[:n], ret, unreachable_weak, unreachable_clique
 
 
 @njit(cache=True, nogil=True)
 def dominated_csr(idom, root):
     n = idom.shape[0]
-    first = np.zeros(n + 1, dtype=np.int64)
+    first = np.zeros(n + 1, dtype=np.int32)
     for o in range(n):
         if o != root:
             first[idom[o] + 1] += 1
     for i in range(n):
         first[i + 1] += first[i]
     fill = first[1:].copy()
-    children = np.empty(max(n - 1, 0), dtype=np.int64)
+    children = np.empty(max(n - 1, 0), dtype=np.int32)
     for o in range(n):
         if o == root:
             continue
@@ -516,7 +509,7 @@ def class_retained(first_dom, dom_children, root, class_key, self_size, retained
     seen = np.zeros(nkeys, dtype=np.int32)
     n = self_size.shape[0]
     # explicit DFS with enter/exit events
-    stack = np.empty(2 * n + 2, dtype=np.int64)
+    stack = np.empty(2 * n + 2, dtype=np.int32)
     sp = 0
     stack[sp] = root
     sp += 1
@@ -637,4 +630,17 @@ def strings_containing(raw, starts, lens, idx, needle):
             if ok:
                 out[j] = True
                 break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def pack_columns(cols, bits):
+    """One int64 per row: the columns' bits side by side (caller checked they fit in 62)."""
+    n = cols[0].shape[0]
+    out = np.zeros(n, dtype=np.int64)
+    for j in range(len(cols)):
+        b = bits[j]
+        c = cols[j]
+        for i in range(n):
+            out[i] = (out[i] << b) | c[i]
     return out

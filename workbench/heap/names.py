@@ -86,7 +86,7 @@ def base_class_indices(snap) -> np.ndarray:
     st = snap.strings
     ntype = snap._ntype
     names = snap.node_names
-    out = np.empty(snap.node_count, dtype=np.int64)
+    out = np.empty(snap.node_count, dtype=np.int32)
     fixed = {"hidden": "(system)", "code": "(compiled code)", "closure": "Function", "regexp": "RegExp"}
     for t, tname in enumerate(snap.node_types):
         sel = np.flatnonzero(ntype == t)
@@ -97,8 +97,8 @@ def base_class_indices(snap) -> np.ndarray:
         elif tname in ("object", "native"):
             nm = names[sel]
             uniq = np.flatnonzero(np.bincount(nm, minlength=len(st)))
-            lookup = np.empty(len(st), dtype=np.int64)
-            mapped = np.empty(len(uniq), dtype=np.int64)
+            lookup = np.empty(len(st), dtype=np.int32)
+            mapped = np.empty(len(uniq), dtype=np.int32)
             for j, i in enumerate(uniq.tolist()):
                 s = st[i]
                 if s.startswith("<"):

@@ -56,24 +56,24 @@ class HeapSnapshot:
         efields = self.meta["edge_fields"]
         self.node_types: list[str] = list(self.meta["node_types"][nfields.index("type")])
         self.edge_types: list[str] = list(self.meta["edge_types"][efields.index("type")])
-        nodes = raw.nodes
-        self.node_count = int(nodes.shape[1])
-        self.edge_count = int(raw.edges.shape[1])
-        # Compact copies of the fields we use; the reader's field-major block is then dropped.
+        nodes, edges = raw.nodes, raw.edges
+        self.node_count = int(len(nodes["type"]))
+        self.edge_count = int(len(edges["type"]))
+        # The reader's per-field arrays are used as they are (no copies): one allocation each.
         tdt = np.uint8 if len(self.node_types) < 255 else np.uint32
-        self._ntype = nodes[nfields.index("type")].astype(tdt)
-        self._name = nodes[nfields.index("name")].copy()
-        self.ids = nodes[nfields.index("id")].copy()
-        self._raw_self = nodes[nfields.index("self_size")].copy()
-        edge_counts = nodes[nfields.index("edge_count")]
-        trace = nodes[nfields.index("trace_node_id")] if "trace_node_id" in nfields else None
-        self._trace = trace.copy() if trace is not None and trace.any() else None
-        det = nodes[nfields.index("detachedness")] if "detachedness" in nfields else None
+        self._ntype = nodes["type"].astype(tdt)
+        self._name = nodes["name"]
+        self.ids = nodes["id"]
+        self._raw_self = nodes["self_size"]
+        edge_counts = nodes["edge_count"]
+        trace = nodes.get("trace_node_id")
+        self._trace = trace if trace is not None and trace.any() else None
+        det = nodes.get("detachedness")
         self._detached_raw = det.astype(np.uint8) if det is not None else None
         edt = np.uint8 if len(self.edge_types) < 254 else np.uint32
-        self._etype = raw.edges[efields.index("type")].astype(edt)
-        self._ename = raw.edges[efields.index("name_or_index")].copy()
-        self._to = raw.edges[efields.index("to_node")].copy()  # ordinals (the reader divided)
+        self._etype = edges["type"].astype(edt)
+        self._ename = edges["name_or_index"]
+        self._to = edges["to_node"]  # ordinals (the reader divided)
         self.first_edge = np.zeros(self.node_count + 1, dtype=np.int64)
         np.cumsum(edge_counts, out=self.first_edge[1:])
         raw.nodes = raw.edges = None
@@ -242,7 +242,11 @@ class HeapSnapshot:
 
     @cached_property
     def _dominators(self):
-        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, self.essential_edges, self.node_count)
+        if self.node_count >= 2**31 - 2:
+            raise MemoryError("snapshots with 2**31 nodes or more are not supported")
+        first_ret = np.zeros(self.node_count + 1, dtype=np.int32 if self.edge_count < 2**31 else np.int64)
+        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, self.essential_edges,
+                                                    self.node_count, first_ret)
         idom, retained, weak_only, clique = K.dominators(self.first_edge, self._to, first_ret, ret_node,
                                                          self.essential_edges, self.root, self.self_sizes)
         del first_ret, ret_node
@@ -311,13 +315,17 @@ class HeapSnapshot:
         if loc is None or not loc.size or any(f not in lf for f in ("object_index", "script_id", "line", "column")):
             z = np.empty(0, dtype=np.int64)
             return z, z, z, z
-        cols = loc.reshape(-1, len(lf)).astype(np.int64)
+        cols = loc.reshape(-1, len(lf))
         obj = cols[:, lf.index("object_index")] // len(self.meta["node_fields"])
-        # keep the last entry per node
-        rev_first = np.unique(obj[::-1], return_index=True)[1]
-        keep = np.sort(len(obj) - 1 - rev_first)
-        return (obj[keep], cols[keep, lf.index("script_id")], cols[keep, lf.index("line")],
-                cols[keep, lf.index("column")])
+        if obj.size > 1 and not bool(np.all(obj[1:] > obj[:-1])):
+            # duplicates possible: keep the last entry per node (V8 writes them in node order,
+            # so this path is for hand-made files)
+            rev_first = np.unique(obj[::-1], return_index=True)[1]
+            keep = np.sort(len(obj) - 1 - rev_first)
+        else:
+            keep = slice(None)
+        return (obj[keep].astype(np.int64), cols[keep, lf.index("script_id")].copy(),
+                cols[keep, lf.index("line")].copy(), cols[keep, lf.index("column")].copy())
 
     @property
     def locations(self) -> dict:

@@ -22,20 +22,22 @@ import polars as pl
 from . import _kernels as K
 
 
-def _unique_rows(rows: np.ndarray):
-    """np.unique(rows, axis=0) with inverse; packs the columns into one int64 when they fit
-    (the common case, and several times faster than sorting rows)."""
-    rows = rows.astype(np.int64)
-    if rows.size and rows.min() >= 0:
-        bits = [max(int(col.max()).bit_length(), 1) for col in rows.T]
-        if sum(bits) <= 62:
-            packed = np.zeros(len(rows), dtype=np.int64)
-            for col, b in zip(rows.T, bits):
-                packed = (packed << b) | col
-            u, first, inv = np.unique(packed, return_index=True, return_inverse=True)
-            return rows[first], inv.reshape(-1)
+def _unique_rows(cols: list[np.ndarray]):
+    """Distinct rows over the given columns (first-appearance order, as a list of columns) and
+    the row id of each input row. Packs the columns into one int64 when they fit (the common
+    case) and factorises by hashing; else sorts rows."""
+    import pandas as pd
+    if cols[0].size and min(int(c.min()) for c in cols) >= 0:
+        bits = np.array([max(int(c.max()).bit_length(), 1) for c in cols], dtype=np.int64)
+        if bits.sum() <= 62:
+            packed = K.pack_columns(tuple(c.astype(np.int64, copy=False) for c in cols), bits)
+            codes, uniq = pd.factorize(packed, sort=False)
+            first = np.full(len(uniq), -1, dtype=np.int64)
+            first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+            return [c[first] for c in cols], codes
+    rows = np.stack([c.astype(np.int64) for c in cols], axis=1)
     u, inv = np.unique(rows, axis=0, return_inverse=True)
-    return u, inv.reshape(-1)
+    return [u[:, j] for j in range(u.shape[1])], inv.reshape(-1)
 
 
 def class_keys(snap, class_index: np.ndarray | None = None):
@@ -48,7 +50,7 @@ def class_keys(snap, class_index: np.ndarray | None = None):
     # class indices are bounded by the string count: a presence table beats sorting n values
     present = np.flatnonzero(np.bincount(ci, minlength=len(st)))
     ci_names = st.get_many(present)
-    dense_of = np.full(len(st), -1, dtype=np.int64)
+    dense_of = np.full(len(st), -1, dtype=np.int32)
     dense_of[present] = np.arange(len(present))
     key = dense_of[ci]
     public = ["," + nm for nm in ci_names]
@@ -60,12 +62,12 @@ def class_keys(snap, class_index: np.ndarray | None = None):
     if o.size:
         # the key uses the class *name*: canonicalise indices that spell the same name
         canon_of_name: dict[str, int] = {}
-        canon = np.array([canon_of_name.setdefault(nm, len(canon_of_name)) for nm in ci_names], dtype=np.int64)
+        canon = np.array([canon_of_name.setdefault(nm, len(canon_of_name)) for nm in ci_names], dtype=np.int32)
         cls = canon[key[o]]
-        uniq, inv = _unique_rows(np.stack([s, l, c, cls], axis=1))
+        uniq, inv = _unique_rows([s, l, c, cls])
         base = len(public)
         canon_names = list(canon_of_name)
-        for (sv, lv, cv, kv) in uniq.tolist():
+        for (sv, lv, cv, kv) in zip(*(u.tolist() for u in uniq)):
             nm = canon_names[kv]
             public.append(f"{sv},{lv},{cv},{nm}")
             names.append(nm)

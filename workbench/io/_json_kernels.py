@@ -32,21 +32,25 @@ def _is_ws(c):
 
 
 @njit(cache=True, nogil=True)
-def parse_uints(buf, pos, end, out, nrec, nf, st):
-    """Parse comma-separated unsigned integers until ']' into ``out`` laid out field-major:
-    value k goes to out[(k % nf) * nrec + k // nf]. ``st`` = [value, state, count, start_pos,
-    field, record] (field/record advance incrementally: no division per value).
-    Returns (status, pos)."""
+def parse_uints(buf, pos, end, outs, nrec, st):
+    """Parse comma-separated unsigned integers until ']' into the per-field arrays ``outs``
+    (a tuple, one array per field): value k goes to outs[k % nf][k // nf]. ``st`` = [value,
+    state, count, start_pos, field, record] (field/record advance incrementally: no division
+    per value). Returns (status, pos)."""
     value = st[0]
     state = st[1]
     count = st[2]
     f = st[4]
     r = st[5]
-    cap = out.shape[0]
+    nf = len(outs)
+    cap = nrec * nf
+    for i in range(nf):
+        if outs[i].shape[0] < nrec:  # the layout must fit the output: never write past it
+            return ERR_CHAR, pos
     if state == _PENDING:
         if count >= cap:
             return 2, pos
-        out[f * nrec + r] = value
+        outs[f][r] = value
         count += 1
         f += 1
         if f == nf:
@@ -70,7 +74,7 @@ def parse_uints(buf, pos, end, out, nrec, nf, st):
             if count >= cap:
                 st[0] = value; st[1] = _PENDING; st[2] = count; st[4] = f; st[5] = r
                 return 2, pos
-            out[f * nrec + r] = value
+            outs[f][r] = value
             count += 1
             f += 1
             if f == nf:
@@ -368,3 +372,35 @@ def unescape_table(raw, starts, lens, esc, out, out_offsets):
                 o += 1
     out_offsets[n] = o
     return o
+
+
+@njit(cache=True, nogil=True)
+def first_index_ge(arr, limit):
+    """Index of the first value >= limit, or -1."""
+    for i in range(arr.shape[0]):
+        if arr[i] >= limit:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def to_node_ordinals(to, nf, n):
+    """Divide to_node offsets by the node field count in place. Returns (index, reason) of the
+    first bad value (reason 1 = not a multiple, 2 = out of range) or (-1, 0)."""
+    for i in range(to.shape[0]):
+        v = to[i]
+        q = v // nf
+        if q * nf != v:
+            return i, 1
+        if q >= n:
+            return i, 2
+        to[i] = q
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def first_bad_edge_name(etype, ename, string_named, nstr):
+    for i in range(etype.shape[0]):
+        if string_named[etype[i]] and ename[i] >= nstr:
+            return i
+    return -1

@@ -43,6 +43,22 @@ def _int_array(path, section, values) -> np.ndarray:
     return a.astype(np.int64) if a.dtype.kind in "iu" else a.astype(np.float64)
 
 
+def _map_samples(path, ids: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Node index of every sample id (int32 when it fits), via a dense table when ids are compact."""
+    from ._profile_kernels import map_ids
+
+    if len(ids) and ids.min() >= 0 and ids.max() < 16 * len(ids) + 1024:
+        table = np.full(int(ids.max()) + 1, -1, np.int64)
+        table[ids] = np.arange(len(ids))
+        out = np.empty(len(samples), np.int32 if len(ids) < 2**31 else np.int64)
+        bad = map_ids(samples, table, out)
+        if bad >= 0:
+            raise FormatError(path, f"samples[{bad}]", None, f"sample node {int(samples[bad])} is not a node id")
+        return out
+    from ..profile.model import index_of_ids
+    return index_of_ids(path, "samples", ids, samples.astype(np.int64), "sample node")
+
+
 def nodes_frame(path, section: str, nodes) -> pl.DataFrame:
     if not isinstance(nodes, list) or not nodes:
         raise FormatError(path, section, None, "missing or empty node list")
@@ -103,9 +119,12 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
     })
 
     samples = d.get("samples", [])
-    sample_ids = _int_array(path, "samples", samples if samples is not None else []).astype(np.int64)
-    sample_node = index_of_ids(path, "samples", ids, sample_ids, "sample node") if len(sample_ids) else \
-        np.zeros(0, np.int64)
+    if isinstance(samples, np.ndarray):
+        sample_node = _map_samples(path, ids, samples)
+    else:
+        sample_ids = _int_array(path, "samples", samples if samples is not None else []).astype(np.int64)
+        sample_node = index_of_ids(path, "samples", ids, sample_ids, "sample node") if len(sample_ids) else \
+            np.zeros(0, np.int64)
     meta = dict(meta or {})
     start = d.get("startTime", 0) if start_us is None else start_us
     if not isinstance(start, (int, float)) or isinstance(start, bool):
@@ -115,13 +134,21 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         if len(sample_node):
             raise FormatError(path, "timeDeltas", None, "samples without timeDeltas")
         ts = np.zeros(0, np.float64)
+    elif isinstance(deltas, np.ndarray):
+        if len(deltas) != len(sample_node):
+            raise FormatError(path, "timeDeltas", None,
+                              f"{len(deltas)} time deltas for {len(sample_node)} samples")
+        from ._profile_kernels import cumulative_time
+        ts = deltas.view(np.float64)  # in place: 8 bytes per sample, not 16
+        cumulative_time(deltas, ts, float(start))
     else:
         deltas = _int_array(path, "timeDeltas", deltas).astype(np.float64)
         if len(deltas) != len(sample_node):
             raise FormatError(path, "timeDeltas", None,
                               f"{len(deltas)} time deltas for {len(sample_node)} samples")
         ts = float(start) + np.cumsum(deltas)
-    if len(ts) > 1 and np.any(np.diff(ts) < 0):
+    from ._profile_kernels import is_sorted
+    if len(ts) > 1 and not is_sorted(ts):
         o = np.argsort(ts, kind="stable")
         meta["reordered_samples"] = int(np.count_nonzero(o != np.arange(len(o))))
         ts, sample_node = ts[o], sample_node[o]
@@ -151,14 +178,220 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
     interval_ms = (float(end) - float(start)) / 1000.0 / total_hits if total_hits else 0.0
     meta["interval_ms"] = interval_ms
     self_ms = hits * interval_ms
-    weight = np.full(len(sample_node), interval_ms, np.float64)
+    weight = np.broadcast_to(np.float64(interval_ms), (len(sample_node),))  # one value: no memory per sample
     return finish("cpu", path, source, frames, parent, frame, ids, hits, self_ms, sample_node, ts, weight,
                   start, end, meta)
 
 
-def read_cpuprofile(path, *, quiet: bool = False):
-    """Read a ``.cpuprofile`` (optionally gzipped) into a CPU Profile."""
+def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
+    """Read a ``.cpuprofile`` (optionally gzipped) into a CPU Profile.
+
+    ``samples`` and ``timeDeltas`` are streamed by numba kernels into compact arrays (uint32 ids, then
+    int64 deltas turned into float64 times in place) and only the rest of the document (``nodes``,
+    times) goes through ``json.loads``, so a 1 GB profile needs about 12 bytes per sample. A profile
+    whose deltas are not integers falls back to ``json.loads`` of the whole document."""
+    if stream is None or stream:
+        try:
+            d = stream_cdp(path, quiet=quiet)
+        except _Fallback:
+            d = None
+        if d is not None:
+            return profile_from_cdp(path, d)
     d = load_json(path, "document", quiet=quiet)
     if isinstance(d, dict) and "head" in d and "nodes" not in d:
         raise FormatError(path, "head", None, "legacy V8 CPU profile format (head/timestamps) is not supported")
     return profile_from_cdp(path, d)
+
+
+# ---- streaming -------------------------------------------------------------------------------------
+
+CHUNK = 8 * 1024 * 1024
+
+
+class _Fallback(Exception):
+    """The streaming reader met something legal it does not handle (fractional deltas)."""
+
+
+class _Stream:
+    def __init__(self, path, bar):
+        import gzip
+
+        self.path = path
+        self.raw = open(path, "rb")
+        gz = self.raw.read(2) == b"\x1f\x8b"
+        self.raw.seek(0)
+        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if gz else self.raw
+        self.buf = np.empty(CHUNK, np.uint8)
+        self.pos = self.end = self.base = 0
+        self.eof = False
+        self.bar = bar
+        self._raw_seen = 0
+
+    def close(self):
+        self.f.close()
+        self.raw.close()
+
+    def offset(self, pos=None) -> int:
+        return self.base + (self.pos if pos is None else pos)
+
+    def fill(self) -> bool:
+        import zlib
+
+        if self.eof:
+            return False
+        keep = self.end - self.pos
+        if self.pos:
+            self.buf[:keep] = self.buf[self.pos:self.end]
+            self.base += self.pos
+            self.pos, self.end = 0, keep
+        if self.end == len(self.buf):
+            self.buf = np.concatenate([self.buf, np.empty(len(self.buf), np.uint8)])
+        try:
+            n = self.f.readinto(memoryview(self.buf)[self.end:])
+        except (OSError, EOFError, zlib.error) as e:
+            raise FormatError(self.path, "gzip", self.offset(self.end), f"corrupt or truncated gzip stream ({e})") \
+                from None
+        if self.bar is not None:
+            now = self.raw.tell()
+            self.bar.update(now - self._raw_seen)
+            self._raw_seen = now
+        if not n:
+            self.eof = True
+            return False
+        self.end += n
+        return True
+
+    def peek(self, section) -> int:
+        while True:
+            while self.pos < self.end:
+                c = int(self.buf[self.pos])
+                if c in (32, 10, 13, 9):
+                    self.pos += 1
+                    continue
+                return c
+            if not self.fill():
+                return -1
+
+    def expect(self, ch: str, section: str, what: str) -> None:
+        c = self.peek(section)
+        if c != ord(ch):
+            if c < 0:
+                raise FormatError(self.path, section, self.offset(), f"truncated JSON (expected {what})")
+            raise FormatError(self.path, section, self.offset(), f"expected {what}, found {chr(c)!r}")
+        self.pos += 1
+
+    def key(self) -> str:
+        self.expect('"', "document", "a key")
+        out = bytearray()
+        while True:
+            while self.pos < self.end:
+                c = self.buf[self.pos]
+                self.pos += 1
+                if c == 34 and not (out and out[-1] == 92):
+                    return out.decode("utf-8", "replace")
+                out.append(c)
+            if not self.fill():
+                raise FormatError(self.path, "document", self.offset(), "truncated JSON (inside a key)")
+
+    def value_bytes(self, section: str) -> bytes:
+        from ._profile_kernels import skip_value as scan_value
+
+        st = np.zeros(4, np.int64)
+        self.peek(section)
+        out = bytearray()
+        while True:
+            status, npos = scan_value(self.buf, self.pos, self.end, st)
+            out += self.buf[self.pos:npos].tobytes()
+            self.pos = npos
+            if status == 1:
+                return bytes(out)
+            if status < 0:
+                raise FormatError(self.path, section, self.offset(npos), "invalid JSON")
+            if not self.fill():
+                if st[1] == 3:  # a scalar running to the end of the data
+                    return bytes(out)
+                raise FormatError(self.path, section, self.offset(), "truncated JSON")
+
+    def int_array(self, section: str, signed: bool, cap: int | None):
+        from ._profile_kernels import parse_ints
+
+        self.expect("[", section, "an array")
+        fixed = cap is not None
+        out = np.empty(cap if fixed else 1 << 20, np.int64 if signed else np.int32)
+        limit = (1 << 53) if signed else (1 << 31) - 1
+        st = np.zeros(6, np.int64)
+        while True:
+            status, npos = parse_ints(self.buf, self.pos, self.end, out, st, limit)
+            self.pos = npos
+            if status == 1:
+                out = out[: st[2]]
+                if not signed and len(out) and out.min() < 0:
+                    bad = int(np.argmax(out < 0))
+                    raise FormatError(self.path, f"{section}[{bad}]", None, "negative node id")
+                return out
+            if status == 2:
+                if fixed:  # more values than samples: let the caller report the mismatch
+                    out = np.concatenate([out, np.empty(max(len(out) // 4, 1024), out.dtype)])
+                    fixed = False
+                else:
+                    grown = np.empty(len(out) + len(out) // 2, out.dtype)
+                    grown[: len(out)] = out
+                    out = grown
+                continue
+            if status < 0:
+                if status == -4 and signed:
+                    raise _Fallback()
+                what = {-1: "unexpected character", -2: "negative value", -3: "number out of range",
+                        -4: "not an integer"}.get(int(status), "invalid JSON")
+                raise FormatError(self.path, f"{section}[{int(st[2])}]", self.offset(npos), what)
+            if not self.fill():
+                raise FormatError(self.path, section, self.offset(), "truncated JSON")
+
+
+def stream_cdp(path, *, quiet: bool = False) -> dict | None:
+    """The document as a dict whose ``samples`` (uint32) and ``timeDeltas`` (int64) are numpy arrays."""
+    import json
+    import os
+
+    from .._progress import progress
+
+    size = os.path.getsize(path)
+    with progress(size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:
+        s = _Stream(path, bar)
+        try:
+            c = s.peek("document")
+            if c < 0:
+                raise FormatError(path, "document", 0, "empty file")
+            if c != ord("{"):
+                raise FormatError(path, "document", s.offset(), "not a JSON object: not a .cpuprofile")
+            s.pos += 1
+            d: dict = {}
+            arrays = {}
+            if s.peek("document") == ord("}"):
+                s.pos += 1
+                return d
+            while True:
+                k = s.key()
+                s.expect(":", "document", "':'")
+                if k in ("samples", "timeDeltas"):
+                    other = arrays.get("timeDeltas" if k == "samples" else "samples")
+                    arrays[k] = s.int_array(k, k == "timeDeltas", None if other is None else len(other))
+                else:
+                    raw = s.value_bytes(k)
+                    try:
+                        d[k] = json.loads(raw)
+                    except (ValueError, RecursionError) as e:
+                        raise FormatError(path, k, s.offset() - len(raw), f"invalid JSON ({e})") from None
+                c = s.peek("document")
+                if c == ord(","):
+                    s.pos += 1
+                    continue
+                if c == ord("}"):
+                    break
+                if c < 0:
+                    raise FormatError(path, "document", s.offset(), "truncated JSON")
+                raise FormatError(path, "document", s.offset(), f"expected ',' or '}}', found {chr(c)!r}")
+        finally:
+            s.close()
+    d.update(arrays)
+    return d

@@ -42,8 +42,8 @@ class RawSnapshot:
 
     path: str
     header: dict
-    nodes: np.ndarray            # uint32 (node_field_count, node_count), field-major
-    edges: np.ndarray            # uint32 (edge_field_count, edge_count); to_node already an ordinal
+    nodes: dict                  # field name -> uint32 array (node_count,)
+    edges: dict                  # field name -> uint32 array (edge_count,); to_node already an ordinal
     strings_raw: np.ndarray      # uint8 raw JSON string contents (escapes kept)
     string_starts: np.ndarray    # int64
     string_lens: np.ndarray      # int64
@@ -162,21 +162,19 @@ def _err_msg_for(status: int) -> str:
     }.get(status, f"syntax error ({status})")
 
 
-def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1,
-                  nrec: int | None = None) -> np.ndarray:
-    """Parse an integer array whose '[' was just consumed. With ``expected`` the output has that
-    exact capacity (an excess is an error); otherwise it grows."""
+def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -> list:
+    """Parse an integer array whose '[' was just consumed into one array per field. With
+    ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error);
+    otherwise the single output grows."""
     if expected is not None:
-        out = np.empty(expected, dtype=np.uint32)
-        nrec = expected // nf if nf else 0
+        nrec = expected // nf
+        outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
     else:
-        out = np.empty(1 << 16, dtype=np.uint32)
-        nf, nrec = 1, 0
+        nrec = 1 << 16
+        outs = (np.empty(nrec, dtype=np.uint32),)
     st = np.zeros(6, dtype=np.int64)
     while True:
-        if expected is None:
-            nrec = out.shape[0]
-        status, pos = K.parse_uints(s.buf, s.pos, s.end, out, nrec, nf, st)
+        status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st)
         s.pos = pos
         if status == 1:
             break
@@ -188,9 +186,10 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1,
             if expected is not None:
                 raise FormatError(s.path, section, s.offset(),
                                   f"more values than the header declares ({expected})")
-            bigger = np.empty(out.shape[0] * 2, dtype=np.uint32)
-            bigger[: out.shape[0]] = out
-            out = bigger
+            bigger = np.empty(nrec * 2, dtype=np.uint32)
+            bigger[:nrec] = outs[0]
+            outs = (bigger,)
+            nrec *= 2
             continue
         raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
     count = int(st[2])
@@ -198,8 +197,8 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1,
         if count != expected:
             raise FormatError(s.path, section, s.offset(),
                               f"{count} values where the header declares {expected}")
-        return out
-    return out[:count].copy()
+        return list(outs)
+    return [outs[0][:count].copy()]
 
 
 def _scan_strings(s: _Stream, section: str):
@@ -348,11 +347,13 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
             if key == "nodes":
-                arrays[key] = _scan_numbers(s, key, header["node_count"] * nf, nf).reshape(nf, -1)
+                arrays[key] = dict(zip(header["meta"]["node_fields"],
+                                       _scan_numbers(s, key, header["node_count"] * nf, nf)))
             elif key == "edges":
-                arrays[key] = _scan_numbers(s, key, header["edge_count"] * ef, ef).reshape(ef, -1)
+                arrays[key] = dict(zip(header["meta"]["edge_fields"],
+                                       _scan_numbers(s, key, header["edge_count"] * ef, ef)))
             else:
-                arrays[key] = _scan_numbers(s, key, None)
+                arrays[key] = _scan_numbers(s, key, None)[0]
         elif key == "strings":
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
@@ -411,10 +412,10 @@ class _Locator:
                 if not s.fill():
                     return start
             s.pos = start - s.base
-            out = np.empty(max(k, 0), dtype=np.uint32)
+            outs = (np.empty(max(k, 0), dtype=np.uint32),)
             st = np.zeros(6, dtype=np.int64)
             while True:
-                status, pos = K.parse_uints(s.buf, s.pos, s.end, out, max(k, 0), 1, st)
+                status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, max(k, 0), st)
                 s.pos = pos
                 if status == 2:
                     return s.offset(int(st[3]))
@@ -436,8 +437,6 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
     locate = _Locator(path, offsets)
     nfields, efields = meta["node_fields"], meta["edge_fields"]
     nf, ef = len(nfields), len(efields)
-    n = raw.nodes.shape[1]
-    e = raw.edges.shape[1]
     nstr = raw.string_starts.shape[0]
     ntypes = meta["node_types"][nfields.index("type")]
     etypes = meta["edge_types"][efields.index("type")]
@@ -446,48 +445,42 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
         off = locate(section, rec * width + field_pos)
         raise FormatError(path, section, off, msg)
 
-    t = raw.nodes[nfields.index("type")]
-    bad = t >= len(ntypes)
-    if bad.any():
-        i = _first_bad(bad)
+    nodes, edges = raw.nodes, raw.edges
+    n = len(nodes["type"])
+    e = len(edges["type"])
+    t = nodes["type"]
+    i = K.first_index_ge(t, len(ntypes))
+    if i >= 0:
         fail("nodes", nfields.index("type"), nf, i, f"node {i} has type {int(t[i])}, but meta.node_types lists {len(ntypes)} types")
-    nm = raw.nodes[nfields.index("name")]
-    bad = nm >= nstr
-    if bad.any():
-        i = _first_bad(bad)
+    nm = nodes["name"]
+    i = K.first_index_ge(nm, nstr)
+    if i >= 0:
         fail("nodes", nfields.index("name"), nf, i, f"node {i} names string {int(nm[i])}, but the string table has {nstr} entries")
-    ec = raw.nodes[nfields.index("edge_count")]
-    total = int(ec.sum(dtype=np.uint64))
+    total = int(nodes["edge_count"].sum(dtype=np.uint64))
     if total != e:
         raise FormatError(path, "nodes", offsets.get("nodes"),
                           f"node edge counts sum to {total}, but the snapshot has {e} edges")
-    if "detachedness" in nfields:
-        d = raw.nodes[nfields.index("detachedness")]
-        bad = d > 3
-        if bad.any():
-            i = _first_bad(bad)
+    if "detachedness" in nodes:
+        d = nodes["detachedness"]
+        i = K.first_index_ge(d, 4)
+        if i >= 0:
             fail("nodes", nfields.index("detachedness"), nf, i, f"node {i} has detachedness {int(d[i])} (valid: 0-2)")
-    et = raw.edges[efields.index("type")]
-    bad = et >= len(etypes)
-    if bad.any():
-        i = _first_bad(bad)
+    et = edges["type"]
+    i = K.first_index_ge(et, len(etypes))
+    if i >= 0:
         fail("edges", efields.index("type"), ef, i, f"edge {i} has type {int(et[i])}, but meta.edge_types lists {len(etypes)} types")
-    to = raw.edges[efields.index("to_node")]
-    bad = (to % nf) != 0
-    if bad.any():
-        i = _first_bad(bad)
-        fail("edges", efields.index("to_node"), ef, i, f"edge {i} to_node {int(to[i])} is not a multiple of the node field count {nf}")
-    to //= nf  # in place: from here on to_node holds node ordinals
-    bad = to >= n
-    if bad.any():
-        i = _first_bad(bad)
-        fail("edges", efields.index("to_node"), ef, i, f"edge {i} points to node {int(to[i])}, but there are {n} nodes")
-    string_named = np.array([name not in ("element", "hidden") for name in etypes], dtype=bool)
-    named = string_named[et]
-    nmi = raw.edges[efields.index("name_or_index")]
-    bad = named & (nmi >= nstr)
-    if bad.any():
-        i = _first_bad(bad)
+    to = edges["to_node"]
+    i, why = K.to_node_ordinals(to, nf, n)  # in place: from here on to_node holds node ordinals
+    if i >= 0:
+        raw.edges = None  # partly divided: unusable
+        v = int(to[i])
+        msg = (f"edge {i} to_node {v} is not a multiple of the node field count {nf}" if why == 1 else
+               f"edge {i} points to node {v // nf}, but there are {n} nodes")
+        fail("edges", efields.index("to_node"), ef, i, msg)
+    string_named = np.array([name not in ("element", "hidden") for name in etypes], dtype=np.bool_)
+    nmi = edges["name_or_index"]
+    i = K.first_bad_edge_name(et, nmi, string_named, nstr)
+    if i >= 0:
         fail("edges", efields.index("name_or_index"), ef, i,
              f"edge {i} names string {int(nmi[i])}, but the string table has {nstr} entries")
     root = header.get("root_index", 0)

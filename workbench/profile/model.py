@@ -332,10 +332,15 @@ def check_tree(path, section: str, parent: np.ndarray, node_id: np.ndarray) -> n
 
 def finish(kind, path, source, frames, parent, frame, node_id, hit_count, self_value, sample_node,
            sample_ts_us, sample_weight, start_us, end_us, meta) -> Profile:
+    # samples keep compact dtypes (int32 node indices, a broadcast weight): they are the big arrays
+    sn = np.asarray(sample_node)
+    sn = sn if sn.dtype in (np.int32, np.int64) else sn.astype(np.int64)
+    sw = np.asarray(sample_weight)
+    sw = sw if sw.dtype == np.float64 else sw.astype(np.float64)
     p = Profile(kind=kind, frames=frames, parent=parent.astype(np.int64), frame=frame.astype(np.int64),
                 node_id=node_id.astype(np.int64), hit_count=hit_count.astype(np.int64),
-                self_value=self_value.astype(np.float64), sample_node=sample_node.astype(np.int64),
-                sample_ts_us=sample_ts_us.astype(np.float64), sample_weight=sample_weight.astype(np.float64),
+                self_value=self_value.astype(np.float64), sample_node=sn,
+                sample_ts_us=np.asarray(sample_ts_us, dtype=np.float64), sample_weight=sw,
                 start_us=float(start_us), end_us=float(end_us), source=source,
                 path=None if path is None else str(path), meta=meta)
     return p
