@@ -41,6 +41,8 @@ def cmd_capture(args) -> int:
 
 def cmd_pyheap(args) -> int:
     from ..pyheap import load_hpy
+    if len(args.dumps) > 2:
+        raise UsageError("pyheap takes one dump (Summary) or two (BEFORE AFTER: Comparison)")
     heaps = [load_hpy(p, index=args.index) for p in args.dumps]
     if len(heaps) == 1:
         emit_frame(heaps[0].summary(top=args.top).drop("class_key"), args.format)

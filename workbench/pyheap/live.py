@@ -18,6 +18,7 @@ guppy3 (research note B1; guppy/heapy/Use.py, View.py, Part.py, Path.py):
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 import polars as pl
@@ -26,6 +27,23 @@ from ..errors import UsageError
 from .model import PyHeap
 
 _SESSION = None
+_MARKED: dict[int, object] = {}  # id(session) -> session: guppy sessions refuse new attributes
+_HEAPS: "weakref.WeakSet[PyHeap]" = weakref.WeakSet()
+
+
+def _is_marked(hp) -> bool:
+    return _MARKED.get(id(hp)) is hp
+
+
+def _own_ids() -> np.ndarray:
+    """Addresses of workbench's own bookkeeping (earlier live PyHeaps: the model, its dict, lists,
+    kind names and arrays), hidden like guppy hides its own objects."""
+    own = []
+    for h in list(_HEAPS):
+        objs = [h, getattr(h, "__dict__", None), h.kinds, h.counts, h.sizes, h.ids, h.kind_of, h.obj_sizes]
+        own.extend(id(o) for o in objs if o is not None)
+        own.extend(map(id, h.kinds))
+    return np.asarray(own, dtype=np.uint64)
 
 
 def session():
@@ -41,7 +59,7 @@ def mark(hp=None) -> None:
     """guppy's ``setref()``: later ``take_heap(hp, relative=True)`` sees only newer objects."""
     hp = hp or session()
     hp.setref()
-    hp._workbench_marked = True
+    _MARKED[id(hp)] = hp
 
 
 def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None) -> PyHeap:
@@ -52,7 +70,7 @@ def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None
     from guppy import hpy
 
     hp = hp or session()
-    marked = bool(getattr(hp, "_workbench_marked", False))
+    marked = _is_marked(hp)
     if relative is None:
         relative = marked
     if relative and not marked:
@@ -74,11 +92,17 @@ def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None
     ids_a = np.concatenate(ids) if ids else np.zeros(0, np.uint64)
     kind_a = np.concatenate(kinds) if kinds else np.zeros(0, np.int32)
     size_a = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+    own = _own_ids()
+    if own.size:
+        keep = ~np.isin(ids_a, own)
+        ids_a, kind_a, size_a = ids_a[keep], kind_a[keep], size_a[keep]
     counts = np.bincount(kind_a, minlength=len(names)).astype(np.int64)
     totals = np.bincount(kind_a, weights=size_a, minlength=len(names)).astype(np.int64)
-    return PyHeap(kinds=list(names), counts=counts, sizes=totals, timemade=when, format="live",
+    h = PyHeap(kinds=list(names), counts=counts, sizes=totals, timemade=when, format="live",
                   by="Kind (class / dict of class)", source=label or f"live heap {time.strftime('%H:%M:%S')}",
                   ids=ids_a, kind_of=kind_a, obj_sizes=size_a, relative=bool(relative))
+    _HEAPS.add(h)
+    return h
 
 
 # ---------------------------------------------------------------------------- retainers
@@ -98,9 +122,10 @@ def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp):
             want = np.setdiff1d(want, old, assume_unique=False)
     wanted = set(want.tolist())
     cur = hp.heap()
+    clodo = hp.Clodo.classifier
     objs = []
-    for part in cur.byclodo.parts:  # same-text kinds are separate guppy rows: take all of them
-        if str(part.kind) == cls or part.byclodo.stat.get_rows().__next__().name == cls:
+    for kind, part in clodo.partition(cur.nodes):  # same-text kinds are separate: take all of them
+        if clodo.get_tabrendering(kind, "") == cls:
             objs.extend(o for o in part.nodes if id(o) in wanted)
     del cur
     if not objs:
@@ -111,9 +136,15 @@ def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp):
 def _retainer_session(hp):
     # Paths must start at the full heap's root, so use an unmarked session.
     from guppy import hpy
-    if hp is not None and not getattr(hp, "_workbench_marked", False):
+    if hp is not None and not _is_marked(hp):
         return hp
     return hpy()
+
+
+def _kind_name(hp, s) -> str:
+    clodo = hp.Clodo.classifier
+    kind, _ = next(iter(clodo.partition(s.nodes)))
+    return clodo.get_tabrendering(kind, "")
 
 
 def retainers(h: PyHeap, cls: str, *, new_since: PyHeap | None = None, session=None) -> pl.DataFrame:
@@ -143,7 +174,7 @@ def retainer_paths(h: PyHeap, cls: str, *, n: int = 5, new_since: PyHeap | None 
             if hasattr(el, "stra"):
                 edge = el.stra("")
                 continue
-            name = next(el.byclodo.stat.get_rows()).name
+            name = _kind_name(hp, el)
             rows.append((i, step, name, edge, int(el.size), text))
             step += 1
             edge = ""
