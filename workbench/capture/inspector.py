@@ -13,6 +13,7 @@ in flight and, when the pid is known, whether the process is gone.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -53,10 +54,12 @@ class Inspector:
         self._out_dir = Path(out_dir) if out_dir is not None else None
         self._next_id = 0
         self._in_flight: str | None = None
+        self._stack = contextlib.ExitStack()
         try:
-            self._ws = _ws_connect(url, open_timeout=min(self.timeout, 10.0), max_size=MAX_MESSAGE,
-                                   compression=None, proxy=None, ping_interval=None,
-                                   close_timeout=2.0)
+            # websockets 17 wants connect() used as a context manager; the stack closes it.
+            self._ws = self._stack.enter_context(_ws_connect(
+                url, open_timeout=min(self.timeout, 10.0), max_size=MAX_MESSAGE, compression=None,
+                proxy=None, ping_interval=None, close_timeout=2.0))
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as e:
             raise CaptureError(f"cannot connect to the inspector at {url}: {e}") from None
         self.closed = False
@@ -145,7 +148,7 @@ class Inspector:
         if not self.closed:
             self.closed = True
             try:
-                self._ws.close()
+                self._stack.close()
             except Exception:  # noqa: BLE001 - closing a dead socket must not mask the real error
                 pass
 

@@ -116,7 +116,10 @@ def cmd_flame(args):
         title = f"{'flame chart' if args.time else 'flame graph'}: {args.profile}"
         chart = p.flame_chart(min_ms=args.min_ms, title=title, width=args.width) if args.time else \
             p.flame(title=title, width=args.width, **kw)
-        chart.save(out)
+        if low.endswith(".html"):
+            chart.save(out, format="html", inline=True)  # standalone: opens without network
+        else:
+            chart.save(out)
     else:
         raise UsageError(f"unknown output type for {out!r}: use .html .svg .png (chart), .folded, "
                          ".speedscope.json, or .csv .parquet (rectangles)")

@@ -222,12 +222,12 @@ def nearest_marked_ancestor(first_dom, dom_children, root, mark):
 
 
 @njit(cache=True, nogil=True)
-def trace_signatures(nodes, parent_edge, parent_node, step_label, node_class, root, max_hops):
+def trace_signatures(nodes, parent_node, node_label, node_class, root, max_hops):
     """A signature of each node's BFS retainer trace, root side to node: the sequence of
-    (normalised edge label, class of the node it leads to) with consecutive repeats collapsed
-    (a linked list of 50 Timeouts is one step). Returns (h_full, h_class, n_steps, hops) where
-    h_class hashes the class sequence only; hops = real path length (-1: unreachable or longer
-    than max_hops)."""
+    (normalised label of the edge into a node, that node's class) with consecutive repeats
+    collapsed (a linked list of 50 Timeouts is one step). Returns (h_full, h_class, n_steps, hops)
+    where h_class hashes the class sequence only; hops = real path length (-1: unreachable or
+    longer than max_hops)."""
     m = nodes.shape[0]
     hf = np.zeros(m, dtype=np.uint64)
     hc = np.zeros(m, dtype=np.uint64)
@@ -240,11 +240,10 @@ def trace_signatures(nodes, parent_edge, parent_node, step_label, node_class, ro
         h = 0
         ok = True
         while v != root:
-            e = parent_edge[v]
-            if e < 0 or h >= max_hops:
+            if v < 0 or h >= max_hops:
                 ok = False
                 break
-            buf_l[h] = step_label[e]
+            buf_l[h] = node_label[v]
             buf_c[h] = node_class[v]
             h += 1
             v = parent_node[v]
@@ -264,7 +263,7 @@ def trace_signatures(nodes, parent_edge, parent_node, step_label, node_class, ro
             pl = lab
             pc = cl
             c += 1
-            x = np.uint64(lab + 3) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(cl + 7)
+            x = (np.uint64(lab + 3) * np.uint64(0x9E3779B97F4A7C15)) ^ np.uint64(cl + 7)
             a = (a ^ x) * np.uint64(1099511628211)
             y = np.uint64(cl + 11) * np.uint64(0xBF58476D1CE4E5B9)
             b = (b ^ y) * np.uint64(0x94D049BB133111EB)

@@ -339,6 +339,22 @@ class HeapSnapshot:
         names = self.strings.get_many(uniq)
         return [names[i] for i in inv.tolist()]
 
+    def analyze(self) -> "HeapSnapshot":
+        """Run every DevTools pass now (they otherwise run on first use). The dominator pass, the
+        longest, runs in a second thread (its kernel releases the GIL) while distances and class
+        names are computed here; the passes it needs come first."""
+        if "_dominators" not in self.__dict__:
+            from concurrent.futures import ThreadPoolExecutor
+            self._dom_state
+            self.essential_edges
+            self.self_sizes
+            with ThreadPoolExecutor(1) as pool:
+                fut = pool.submit(lambda: self._dominators)
+                self.distances
+                self.class_index
+                fut.result()
+        return self
+
     # ------------------------------------------------------------------ frames
     def _type_enum(self):
         return pl.Enum(list(dict.fromkeys(self.node_types)))
@@ -392,3 +408,46 @@ class HeapSnapshot:
     @cached_property
     def _id_order(self) -> np.ndarray:
         return np.argsort(self.ids, kind="stable")
+
+    # ---- comparison, leaks, retainers (issue 3)
+    def compare(self, before) -> "pl.DataFrame":
+        """DevTools' Comparison of this snapshot against an earlier one of the same process
+        (``workbench.heap.diff.compare``)."""
+        from .diff import compare
+        return compare(before, self)
+
+    def comparison_objects(self, before, class_key=None, which: str = "new") -> "pl.DataFrame":
+        """The objects behind Comparison rows (``workbench.heap.diff.comparison_objects``)."""
+        from .diff import comparison_objects
+        return comparison_objects(before, self, class_key, which)
+
+    def allocated_between(self, start, end=None) -> "pl.DataFrame":
+        """Objects of this snapshot allocated between snapshots ``start`` and ``end`` (default:
+        this one), DevTools' id-range filter (``workbench.heap.diff.allocated_between``)."""
+        from .diff import allocated_between
+        return allocated_between(self, start, end)
+
+    def retainers(self, node_id, *, weak: bool = False) -> "pl.DataFrame":
+        """Direct retainers of an object, DevTools' Retainers filter (``heap.retainers``)."""
+        from .retainers import retainers
+        return retainers(self, node_id, weak=weak)
+
+    def retainer_paths(self, node_id, k: int = 3, **kw) -> "pl.DataFrame":
+        """The k shortest retainer paths from the GC roots (``heap.retainers.retainer_paths``)."""
+        from .retainers import retainer_paths
+        return retainer_paths(self, node_id, k, **kw)
+
+    def dominators(self, node_id) -> "pl.DataFrame":
+        """The object's chain of immediate dominators up to the root."""
+        from .retainers import dominators
+        return dominators(self, node_id)
+
+    def dominated(self, node_id, *, top=None) -> "pl.DataFrame":
+        """The object's children in the dominator tree, by retained size."""
+        from .retainers import dominated
+        return dominated(self, node_id, top=top)
+
+    def duplicate_strings(self, **kw) -> "pl.DataFrame":
+        """Strings stored more than once: value, count, wasted bytes, top holders."""
+        from .dupstrings import duplicate_strings
+        return duplicate_strings(self, **kw)

@@ -103,6 +103,7 @@ def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray |
 
 def summary(snap, *, top: int | None = None, include: np.ndarray | None = None) -> pl.DataFrame:
     """class, class_key, count, distance, self_size, retained_size; by retained_size descending."""
+    snap.analyze()
     df = aggregate(snap, include).sort(["retained_size", "self_size", "class"], descending=[True, True, False])
     return df.head(top) if top else df
 

@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,16 @@ from ..errors import FormatError
 from . import _json_kernels as K
 
 CHUNK = 8 * 1024 * 1024
+# A window of an integer section at least this large is parsed by two threads.
+SPLIT_MIN_BYTES = 1024 * 1024
+_POOL = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="workbench-parse")
+    return _POOL
 NUMERIC_SECTIONS = ("nodes", "edges", "trace_function_infos", "samples", "locations")
 REQUIRED_NODE_FIELDS = ("type", "name", "id", "self_size", "edge_count")
 REQUIRED_EDGE_FIELDS = ("type", "name_or_index", "to_node")
@@ -164,17 +175,50 @@ def _err_msg_for(status: int) -> str:
 
 def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
-    ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error);
-    otherwise the single output grows."""
+    ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error)
+    and each buffer window is split in two at a comma: a second thread parses the second half
+    into a flat buffer (the kernels release the GIL) that is then scattered after the first
+    half's values. Without ``expected`` the single output grows."""
     if expected is not None:
         nrec = expected // nf
         outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
+        flat = (np.empty(len(s.buf) // 2 + 1, dtype=np.uint32),)
     else:
         nrec = 1 << 16
         outs = (np.empty(nrec, dtype=np.uint32),)
     st = np.zeros(6, dtype=np.int64)
     while True:
-        status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st)
+        status = None
+        if expected is not None and s.end - s.pos >= SPLIT_MIN_BYTES:
+            mid = s.pos + (s.end - s.pos) // 2
+            comma = K.find_byte(s.buf, mid, s.end, 44)
+            if comma >= 0:
+                split = comma + 1
+                if len(flat[0]) < (s.end - split) // 2 + 1:
+                    flat = (np.empty((s.end - split) // 2 + 1, dtype=np.uint32),)
+                st2 = np.zeros(6, dtype=np.int64)
+                st2[1] = 3  # right after a comma: a value is expected
+                fut = _pool().submit(K.parse_uints, s.buf, split, s.end, flat, len(flat[0]), st2)
+                status, pos = K.parse_uints(s.buf, s.pos, split, outs, nrec, st)
+                status2, pos2 = fut.result()
+                if status == 0:  # first half consumed up to the split: take the second half
+                    if status2 < 0:
+                        raise FormatError(s.path, section, s.offset(pos2), _err_msg_for(status2))
+                    n2 = int(st2[2])
+                    n1 = int(st[2])
+                    if n1 + n2 > expected:
+                        raise FormatError(s.path, section, s.offset(pos2),
+                                          f"more values than the header declares ({expected})")
+                    K.scatter_values(flat[0], n2, outs, n1)
+                    total = n1 + n2
+                    st[0], st[1], st[2] = st2[0], st2[1], total
+                    st[3] = st2[3]
+                    st[4], st[5] = total % nf, total // nf
+                    status, pos = status2, pos2
+                    if status == 2:  # the flat buffer is sized to the window: cannot fill
+                        raise FormatError(s.path, section, s.offset(pos), "internal: split buffer full")
+        if status is None:
+            status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st)
         s.pos = pos
         if status == 1:
             break

@@ -52,3 +52,28 @@ def to_speedscope(p, path=None):
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, separators=(",", ":"))
     return None
+
+
+def to_svg(p, path=None, **kw):
+    """The flame graph (``Profile.flame(**kw)``) as SVG text, or written to ``path`` (via vl-convert)."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(p.flame(**kw).to_json())
+    if path is None:
+        return svg
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(svg)
+    return None
+
+
+def to_html(p, path=None, **kw):
+    """The flame graph as a standalone HTML page (Vega's JavaScript inlined: opens offline), with tooltips."""
+    import io
+
+    chart = p.flame(**kw)
+    if path is None:
+        buf = io.StringIO()
+        chart.save(buf, format="html", inline=True)
+        return buf.getvalue()
+    chart.save(str(path), format="html", inline=True)
+    return None

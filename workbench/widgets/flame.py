@@ -1,136 +1,137 @@
-"""Views of flame graphs: altair charts of the rectangles ``workbench.profile.flame`` computes, and a
-small ipywidgets explorer (focus on a function, show its callers, prune) for JupyterLab.
+"""``FlameGraph(profile)``: an interactive flame graph for JupyterLab.
 
-Charts only render: x0/x1/depth come from the analyses. Colours follow clinic flame's code areas
-(app, dependencies under node_modules, Node core, V8/native) or, for differential graphs, a diverging
-red (grew) / blue (shrank) scale on the leaf delta as flamegraph.pl does.
+The chart is an ``altair.JupyterChart`` (an anywidget: it works in JupyterLab, Notebook 7, VS Code);
+everything else is ipywidgets. All layout happens in Python (``workbench.profile.flame``): a click on a
+frame sends its id back through the chart's ``zoom`` selection, Python re-roots the graph on it and
+replaces the chart; the browser only ever receives the pruned rectangles (at most ``max_rects``).
+Breadcrumbs show the path from the root to the zoomed frame (click one to go back up) and Reset returns
+to the root; Search highlights the frames whose function or url contains the text and reports their
+share of the zoomed frame (each sample counted once); hovering a frame shows its self and total.
 """
 from __future__ import annotations
 
-import altair as alt
+import time
+
 import polars as pl
 
-AREA_COLORS = {"app": "#e4572e", "deps": "#f3a712", "node": "#76b041", "v8": "#9aa5b1", "(other)": "#d9d9d9"}
-
-
-def _area() -> pl.Expr:
-    url, name = pl.col("url"), pl.col("name")
-    return (pl.when(name == "(other)").then(pl.lit("(other)"))
-            .when(url.str.contains("node_modules")).then(pl.lit("deps"))
-            .when(url.str.starts_with("node:") | url.str.starts_with("internal/")).then(pl.lit("node"))
-            .when(url == "").then(pl.lit("v8"))
-            .otherwise(pl.lit("app")))
-
-
-def _labels(df: pl.DataFrame, x0: str, x1: str, width: int) -> pl.DataFrame:
-    span = (df[x1].max() - df[x0].min()) or 1.0
-    px = (pl.col(x1) - pl.col(x0)) * (width / span)
-    n = (px / 7.0).floor().cast(pl.Int64)
-    return df.with_columns(
-        pl.when(n >= 4).then(
-            pl.when(pl.col("name").str.len_chars() <= n).then(pl.col("name"))
-            .otherwise(pl.col("name").str.slice(0, pl.max_horizontal(n - 1, 1)) + "…")
-        ).otherwise(pl.lit("")).alias("label"))
-
-
-def _rects(df: pl.DataFrame, x0: str, x1: str, color: alt.Color, tooltip: list, width: int, row: int,
-           title: str, x_title: str) -> alt.LayerChart:
-    depth_max = int(df["depth"].max()) + 1
-    data = _labels(df, x0, x1, width).with_columns((pl.col("depth") + 1).alias("depth_top")).to_pandas()
-    base = alt.Chart(data)
-    x = alt.X(f"{x0}:Q", title=x_title, scale=alt.Scale(domain=[float(df[x0].min()), float(df[x1].max())], nice=False))
-    y = alt.Y("depth:Q", axis=None, scale=alt.Scale(domain=[0, depth_max]))
-    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        x=x, x2=f"{x1}:Q", y=y, y2="depth_top:Q", color=color, tooltip=tooltip)
-    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=10, color="black").encode(
-        x=x, y=alt.Y("ymid:Q", axis=None, scale=alt.Scale(domain=[0, depth_max])), text="label:N"
-    ).transform_calculate(ymid="datum.depth + 0.5")
-    return (rect + text).properties(width=width, height=max(row * depth_max, 60), title=title)
-
-
-def flame_graph_chart(fg: pl.DataFrame, *, title: str = "flame graph", width: int = 900,
-                      row_height: int = 16) -> alt.LayerChart:
-    """Altair chart of ``flame_graph`` rectangles (root at the bottom), coloured by code area."""
-    value = "total_ms" if "total_ms" in fg.columns else "total_size"
-    df = fg.with_columns(_area().alias("area"))
-    color = alt.Color("area:N", scale=alt.Scale(domain=list(AREA_COLORS), range=list(AREA_COLORS.values())),
-                      legend=alt.Legend(title="code area", orient="top"))
-    tip = ["name:N", "url:N", "line:Q", alt.Tooltip(f"{value}:Q", format=",.1f"),
-           alt.Tooltip("total_pct:Q", format=".2f"), alt.Tooltip("self_pct:Q", format=".2f")]
-    return _rects(df, "x0", "x1", color, tip, width, row_height, title,
-                  "milliseconds" if value == "total_ms" else "bytes")
-
-
-def diff_flame_graph_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", width: int = 900,
-                           row_height: int = 16) -> alt.LayerChart:
-    """Altair chart of ``diff_flame_graph`` rectangles: red grew, blue shrank (leaf delta, in points of
-    percent), white unchanged, as flamegraph.pl colours differential graphs."""
-    m = float(dg.filter(pl.col("id") >= 0)["self_delta_pct"].abs().max() or 1.0) or 1.0
-    df = dg.with_columns(pl.col("self_delta_pct").fill_nan(0.0).fill_null(0.0))
-    color = alt.Color("self_delta_pct:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-m, m]),
-                      legend=alt.Legend(title="Δ self (% points)", orient="top"))
-    tip = ["name:N", "url:N", "status:N", alt.Tooltip("total_pct_before:Q", format=".2f"),
-           alt.Tooltip("total_pct_after:Q", format=".2f"), alt.Tooltip("self_delta_pct:Q", format="+.2f"),
-           alt.Tooltip("total_delta_pct:Q", format="+.2f")]
-    return _rects(df, "x0", "x1", color, tip, width, row_height, title, "percent of profile")
-
-
-def flame_chart_chart(fc: pl.DataFrame, *, title: str = "flame chart", width: int = 900,
-                      row_height: int = 16) -> alt.LayerChart:
-    """Altair chart of ``flame_chart`` rectangles: time on x, call depth downwards (as DevTools)."""
-    df = fc.with_columns(_area().alias("area"), (-pl.col("depth")).alias("depth"))
-    df = df.with_columns(pl.col("depth") - pl.col("depth").min())
-    color = alt.Color("area:N", scale=alt.Scale(domain=list(AREA_COLORS), range=list(AREA_COLORS.values())),
-                      legend=alt.Legend(title="code area", orient="top"))
-    tip = ["name:N", "url:N", "line:Q", alt.Tooltip("start_ms:Q", format=",.2f"),
-           alt.Tooltip("duration_ms:Q", format=",.2f"), alt.Tooltip("self_ms:Q", format=",.2f")]
-    return _rects(df, "start_ms", "end_ms", color, tip, width, row_height, title, "milliseconds since start")
+from ..profile.flame import MAX_RECTS, ancestors, flame_graph, flame_graph_chart, search
 
 
 class FlameGraph:
-    """An ipywidgets explorer: pick a function to focus on (callees) or to see its callers, prune by
-    minimum width; the chart is re-rendered from Python (only pruned rectangles reach the browser)."""
+    """Interactive flame graph of a Profile: click to zoom, breadcrumbs, reset, search, tooltips."""
 
-    def __init__(self, profile, *, min_frac: float = 0.002, width: int = 900):
+    def __init__(self, profile, *, min_frac: float = 0.001, max_rects: int = MAX_RECTS, width: int = 1000,
+                 row_height: int = 18):
+        import altair as alt
         import ipywidgets as w
 
         self.profile = profile
+        self.min_frac = min_frac
+        self.max_rects = max_rects
         self.width = width
-        names = profile.functions(top=200)["name"].unique(maintain_order=True).to_list()
-        self.mode = w.ToggleButtons(options=["whole", "focus", "callers"], value="whole", description="view")
-        self.function = w.Combobox(options=names, placeholder="function name", description="function",
-                                   ensure_option=False)
-        self.min_frac = w.FloatLogSlider(value=min_frac, base=10, min=-5, max=-1, step=0.25, description="min width")
+        self.row_height = row_height
+        self.root = 0
+        self.query = ""
+        self.last_render_s = 0.0
+        self.rects = None
+        self.jchart = alt.JupyterChart(self._chart())
+        self.jchart.selections.observe(self._on_select, ["zoom"])
+        self.crumbs = w.HBox([])
+        self.reset_button = w.Button(description="Reset", icon="home", layout=w.Layout(width="90px"))
+        self.reset_button.on_click(lambda _b: self.zoom(0))
+        self.search_box = w.Text(placeholder="search function or file", description="search",
+                                 continuous_update=False)
+        self.search_box.observe(lambda ch: self.search(ch["new"]), names="value")
         self.status = w.HTML()
-        self.out = w.Output()
-        for c in (self.mode, self.function, self.min_frac):
-            c.observe(lambda _change: self.render(), names="value")
-        self.widget = w.VBox([w.HBox([self.mode, self.function]), self.min_frac, self.status, self.out])
-        self.render()
+        self.widget = w.VBox([w.HBox([self.reset_button, self.search_box, self.status]), self.crumbs, self.jchart])
+        self._update_crumbs()
 
-    def current(self):
-        fn = (self.function.value or "").strip()
-        if self.mode.value == "focus" and fn:
-            return self.profile.focus(fn)
-        if self.mode.value == "callers" and fn:
-            return self.profile.callers(fn)
-        return self.profile
+    # ---- state changes (also callable from Python) ------------------------------------------
+    def zoom(self, node: int) -> None:
+        """Re-root the flame graph on merged call-tree node ``node`` (0 = the whole profile)."""
+        self.root = int(node)
+        self._render()
 
-    def render(self) -> None:
-        from IPython.display import display
+    def search(self, text: str) -> float:
+        """Highlight frames matching ``text``; returns their share of the zoomed frame (0..1)."""
+        self.query = (text or "").strip()
+        return self._render()
 
-        from ..errors import WorkbenchError
+    def reset(self) -> None:
+        self.query = ""
+        self.search_box.value = ""
+        self.zoom(0)
 
-        try:
-            p = self.current()
-            fg = p.flame(min_frac=self.min_frac.value)
-        except WorkbenchError as e:
-            self.status.value = f"<span style='color:#b00'>{e.message}</span>"
+    # ---- rendering ----------------------------------------------------------------------------
+    def _chart(self):
+        import altair as alt
+
+        t0 = time.perf_counter()
+        fg = flame_graph(self.profile, min_frac=self.min_frac, root=self.root, max_rects=self.max_rects)
+        share = None
+        if self.query:
+            ids, share = search(self.profile, self.query, self.root)
+            fg = fg.with_columns(pl.col("id").is_in(ids.tolist()).alias("match"))
+        else:
+            fg = fg.with_columns(pl.lit(True).alias("match"))
+        self.rects = fg
+        self.share = share
+        chart = flame_graph_chart(fg, title=self._title(), width=self.width, row_height=self.row_height)
+        sel = alt.selection_point(name="zoom", fields=["id"], on="click", clear=False, empty=False)
+        rect, text = chart.layer
+        opacity = alt.condition("datum.match", alt.value(1.0), alt.value(0.25)) if self.query else alt.value(1.0)
+        rect = rect.add_params(sel).encode(opacity=opacity,
+                                           strokeWidth=alt.condition("datum.match && " + ("true" if self.query else
+                                                                                          "false"),
+                                                                     alt.value(2.0), alt.value(0.6)),
+                                           stroke=alt.condition("datum.match && " + ("true" if self.query else
+                                                                                     "false"),
+                                                                alt.value("#000000"), alt.value("white")))
+        out = alt.layer(rect, text).properties(width=chart.width, height=chart.height, title=chart.title)
+        self.last_compute_s = time.perf_counter() - t0
+        return out
+
+    def _title(self) -> str:
+        p = self.profile
+        name = p.path or p.source
+        return name if self.root == 0 else f"{name}: zoomed"
+
+    def _render(self):
+        t0 = time.perf_counter()
+        self.jchart.chart = self._chart()
+        self._update_crumbs()
+        self.last_render_s = time.perf_counter() - t0
+        return self.share
+
+    def _update_crumbs(self) -> None:
+        import ipywidgets as w
+
+        from ..profile.calltree import merged
+
+        m = merged(self.profile)
+        names = self.profile.frame_labels["name"]
+        buttons = []
+        for node in ancestors(self.profile, self.root):
+            b = w.Button(description=str(names[int(m.frame[node])])[:40], layout=w.Layout(width="auto"),
+                         button_style="info" if node == self.root else "")
+            b.on_click(lambda _b, n=node: self.zoom(n))
+            buttons.append(b)
+        self.crumbs.children = buttons
+        n = self.rects.height if self.rects is not None else 0
+        msg = f"{n} rectangles"
+        if self.query:
+            msg += f"; <b>{self.query}</b>: {100 * (self.share or 0):.1f}% of this view"
+        self.status.value = msg
+
+    def _on_select(self, change) -> None:
+        sel = change["new"]
+        values = getattr(sel, "value", None) or []
+        if not values:
             return
-        self.status.value = f"{fg.height} rectangles"
-        self.out.clear_output(wait=True)
-        with self.out:
-            display(flame_graph_chart(fg, width=self.width, title=f"{self.mode.value} {self.function.value or ''}"))
+        node = values[0].get("id")
+        if node is None or node < 0:  # "(other)" is not a call-tree node
+            return
+        self.zoom(int(node))
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -1,0 +1,319 @@
+"""Leak hunting for Node services: memlab's three-snapshot method with Node-aware filters,
+retainer-trace clustering and a readable path per suspect.
+
+What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyzer.diffSnapshots``,
+``LeakFilterRuleList``, ``TraceFinder.annotateShortestPaths``, ``trace-cluster``; research note §3):
+1. Candidates are the objects of ``final`` whose id is in ``target`` and not in ``baseline``
+   (``(STP \\ SBP) ∩ SFP`` by node id): allocated during the target phase and still alive.
+2. Noise is dropped (memlab's FilterTrivialNode, extended for Node): numbers, strings,
+   ``hidden``/``array``/``code``/``object shape``/``synthetic``/``symbol``/``bigint`` nodes and
+   V8-internal objects named ``system / ...``. When those dropped objects, counted where no kept
+   leaked object dominates them, retain more than the kept ones (a leak of plain strings or
+   numbers), strings, numbers and arrays are kept after all. The counts dropped are reported.
+3. Each remaining object gets its retainer trace: the shortest path from the root in a BFS that
+   starts with the user roots (``global``; DevTools' distance order) and uses memlab's meaningful
+   edges (no weak edges, no internal ``code`` / ``sloppy_function_map`` edges, no hidden edges into
+   ``system / NativeContext``). A trace is normalised to (edge label, class) steps, element and
+   numeric indices dropped and consecutive repeats collapsed (50 hops along a Timeout linked list
+   are one step). Equal normalised traces form a cluster; clusters with the same class sequence
+   whose edge labels agree on at least 80% of the steps are merged (memlab's
+   ``SIMILAR_TRACE_THRESHOLD = 0.8``, with a simpler per-step similarity).
+4. Clusters with fewer than ``min_count`` objects are holders, not leak units (a Map table, a
+   TimersList or an array that grew once); objects of the remaining clusters are leak units.
+   A unit dominated (DevTools' dominator tree of ``final``) by another unit belongs to it, so
+   every byte is counted once: a suspect is a cluster restricted to its top units, its
+   ``retained_size`` the sum of their retained sizes, and ``retains`` names the leaked classes
+   below them. Suspects are ranked by retained size.
+5. A suspect is ``serious`` when it has at least ``serious_count`` objects and retains at least
+   ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
+Each suspect carries one representative path (its top unit with the shortest trace) whose steps
+name the variables and properties, and the ``holder``: the nearest non-leaked, non-internal
+object on that path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from .._progress import progress
+from ..errors import UsageError
+from . import _leak_kernels as LK
+from .retainers import bfs_path_edges, edge_label, path_tree
+
+TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced string", "number", "code",
+                 "object shape", "synthetic", "symbol", "bigint")
+BULK_TYPES = ("array", "string", "concatenated string", "sliced string", "number")
+SIMILARITY = 0.8
+MAX_HOPS = 400
+
+
+@dataclass
+class LeakReport:
+    """The result of ``find_leaks``: ranked suspects (a frame), their paths, and counts."""
+    suspects: pl.DataFrame
+    paths: list[pl.DataFrame]
+    counts: dict
+    serious_count: int
+    serious_bytes: int
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def serious(self) -> pl.DataFrame:
+        return self.suspects.filter(pl.col("serious"))
+
+    def path(self, rank: int = 0) -> pl.DataFrame:
+        return self.paths[rank]
+
+    def to_dict(self) -> dict:
+        out = []
+        for row, path in zip(self.suspects.iter_rows(named=True), self.paths):
+            out.append({
+                "class": row["class"], "name": row["name"], "count": row["count"],
+                "retained_size": row["retained_size"], "self_size": row["self_size"],
+                "serious": row["serious"], "holder": row["holder"], "retains": row["retains"],
+                "path": [{"node_id": r["node_id"], "class": r["class"], "name": r["name"], "edge": r["edge"],
+                          "edge_type": r["edge_type"]} for r in path.iter_rows(named=True)],
+            })
+        return {"suspects": out, "counts": self.counts, "files": self.files,
+                "thresholds": {"serious_count": self.serious_count, "serious_bytes": self.serious_bytes}}
+
+    def __repr__(self) -> str:
+        lines = [f"<LeakReport: {len(self.suspects)} suspects, {len(self.serious)} serious; "
+                 f"{self.counts['candidates']:,} objects new in target and alive in final>"]
+        for i, (row, path) in enumerate(zip(self.suspects.head(5).iter_rows(named=True), self.paths)):
+            lines.append(f"{i + 1}. {row['class']} ({row['name']}) x{row['count']:,}, retained "
+                         f"{row['retained_size']:,} B{' [serious]' if row['serious'] else ''}")
+            lines.append("   " + render_path(path))
+        return "\n".join(lines)
+
+
+def render_path(path: pl.DataFrame) -> str:
+    """``(GC roots) -> ... -> system / Context ->cache ThumbnailCache .table Map ...``"""
+    parts = []
+    for r in path.iter_rows(named=True):
+        label = r["class"]
+        if r["class"] in ("(synthetic)", "Function", "(system)") or r["class"].startswith("system /"):
+            label = r["name"] or r["class"]
+        parts.append(f"{r['edge']} {label}")
+    return " -> ".join(parts)
+
+
+def _as_snapshot(x, quiet):
+    if hasattr(x, "node_count"):
+        return x
+    from ..io.heapsnapshot import read_heapsnapshot
+    return read_heapsnapshot(x, quiet=quiet)
+
+
+def _node_labels(snap, parent_edge: np.ndarray) -> np.ndarray:
+    """Per node, the normalised label of its BFS parent edge: the edge type alone for element,
+    hidden and numerically named internal edges (indices), else (name, type)."""
+    pe = parent_edge
+    valid = pe >= 0
+    e = np.where(valid, pe, 0)
+    et = snap._etype[e].astype(np.int64)
+    en = snap._ename[e].astype(np.int64)
+    ntypes = len(snap.edge_types) + 2
+    numeric_type = (et == snap._etype_index("element")) | (et == snap._etype_index("hidden"))
+    internal = et == snap._etype_index("internal")
+    names_used = np.unique(en[internal & valid])
+    digit = np.zeros(snap.strings.n_original, dtype=np.bool_)
+    if names_used.size:
+        digit[names_used] = snap.strings.starts_with_digit(names_used)
+    numeric = numeric_type | (internal & digit[np.where(numeric_type, 0, en)])
+    lab = np.where(numeric, et, (en + 1) * ntypes + et)
+    return np.where(valid, lab, -1)
+
+
+def _merge_similar(snap, reps, hc, nsteps, node_label, parent_node, node_class):
+    """Union clusters with the same class sequence whose labels agree on >= SIMILARITY of the
+    steps. Returns a cluster -> merged cluster map."""
+    nc = len(reps)
+    target = np.arange(nc)
+    groups: dict[tuple, list[int]] = {}
+    for c in range(nc):
+        groups.setdefault((int(hc[c]), int(nsteps[c])), []).append(c)
+    for members in groups.values():
+        if len(members) < 2 or len(members) > 200:
+            continue
+        seqs = {c: _collapsed_labels(snap, int(reps[c]), node_label, parent_node, node_class) for c in members}
+        for i, a in enumerate(members):
+            for b in members[:i]:
+                sa, sb = seqs[a], seqs[b]
+                if len(sa) == len(sb) and sa and \
+                        sum(x == y for x, y in zip(sa, sb)) >= SIMILARITY * len(sa):
+                    target[a] = target[b] if target[b] != b else b
+                    break
+    # resolve chains
+    for c in range(nc):
+        t = c
+        while target[t] != t:
+            t = target[t]
+        target[c] = t
+    return target
+
+
+def _collapsed_labels(snap, v, node_label, parent_node, node_class):
+    steps = []
+    while v != snap.root and v >= 0:
+        steps.append((int(node_label[v]), int(node_class[v])))
+        v = int(parent_node[v])
+    out = []
+    for s in reversed(steps):
+        if not out or out[-1] != s:
+            out.append(s)
+    return [lab for lab, _ in out]
+
+
+def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: int = 10,
+               serious_bytes: int = 64 * 1024, top: int = 20, quiet: bool = True) -> LeakReport:
+    """memlab's three-snapshot leak hunt for Node (see the module doc). Arguments are
+    HeapSnapshots or paths, all from one process, taken in this order."""
+    from .diff import check_same_process
+    base, tgt, fin = (_as_snapshot(x, quiet) for x in (baseline, target, final))
+    check_same_process(base, fin)
+    check_same_process(tgt, fin)
+    if not (base.max_js_object_id <= tgt.max_js_object_id <= fin.max_js_object_id):
+        raise UsageError(f"{base.path}, {tgt.path}, {fin.path}: the snapshots are not in baseline, target, "
+                         "final order (their newest object ids decrease)")
+    bar = progress(6, "leaks", quiet=quiet)
+    snap = fin
+    ids = snap.ids
+    leaked = np.isin(ids, tgt.ids) & ~np.isin(ids, base.ids)
+    ntype = snap._ntype
+    trivial_t = np.zeros(len(snap.node_types) + 1, dtype=np.bool_)
+    bulk_t = np.zeros(len(snap.node_types) + 1, dtype=np.bool_)
+    for t in TRIVIAL_TYPES:
+        trivial_t[snap._ntype_index(t)] = True
+    for t in BULK_TYPES:
+        bulk_t[snap._ntype_index(t)] = True
+    system_name = np.zeros(len(snap.strings), dtype=np.bool_)
+    uniq_names = np.unique(snap.node_names[leaked])
+    sys_hits = [i for i, s in zip(uniq_names.tolist(), snap.strings.get_many(uniq_names)) if s.startswith("system / ")]
+    system_name[sys_hits] = True
+    trivial = trivial_t[ntype] | system_name[snap.node_names]
+    meaningful = leaked & ~trivial
+    first_dom, dom_children = snap._dominated
+    bar.update(1)
+    # step 2's exception: trivial leaked objects that no kept leaked object dominates, and that
+    # retain more than the kept ones, are the leak (e.g. strings pushed into an old array)
+    anc_m = LK.nearest_marked_ancestor(first_dom, dom_children, snap.root, meaningful)
+    idom = snap.dominator_ordinals
+    free_trivial = leaked & trivial & bulk_t[ntype] & (anc_m < 0) & ~leaked[idom]
+    kept_top = meaningful & (anc_m < 0)
+    bulk_mode = snap.retained_sizes[free_trivial].sum() > snap.retained_sizes[kept_top].sum()
+    if bulk_mode:
+        meaningful = leaked & (~trivial | bulk_t[ntype])
+    bar.update(1)
+    dist, parent_edge, parent_node, _, _ = path_tree(snap, readable=True, user_first=True)
+    node_label = _node_labels(snap, parent_edge)
+    node_class = snap.class_index.astype(np.int64)
+    cand = np.flatnonzero(meaningful)
+    hf, hc, nsteps, hops = LK.trace_signatures(cand, parent_node, node_label, node_class, snap.root, MAX_HOPS)
+    reachable = hops >= 0
+    unreachable_count = int((~reachable).sum())
+    cand, hf, hc, nsteps, hops = cand[reachable], hf[reachable], hc[reachable], nsteps[reachable], hops[reachable]
+    bar.update(1)
+    uniq, first, cluster = np.unique(hf, return_index=True, return_inverse=True)
+    cluster = cluster.reshape(-1)
+    # representative per cluster for the similarity merge: its member with the shortest path
+    order = np.lexsort((hops, cluster))
+    rep_pos = order[np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]] if cand.size else order
+    merge = _merge_similar(snap, cand[rep_pos], hc[rep_pos], nsteps[rep_pos], node_label, parent_node, node_class)
+    cluster = merge[cluster]
+    sizes = np.bincount(cluster, minlength=len(uniq)) if cand.size else np.zeros(0, np.int64)
+    unit_pos = sizes[cluster] >= min_count if cand.size else np.zeros(0, np.bool_)
+    unit = np.zeros(snap.node_count, dtype=np.bool_)
+    unit[cand[unit_pos]] = True
+    bar.update(1)
+    anc_u = LK.nearest_marked_ancestor(first_dom, dom_children, snap.root, unit)
+    top_mask = unit & (anc_u < 0)
+    # the top unit above every leaked meaningful node (pointer jumping over anc_u)
+    top_of = np.where(top_mask, np.arange(snap.node_count), anc_u)
+    for _ in range(64):
+        nxt = np.where(top_of >= 0, top_of, 0)
+        up = np.where((top_of >= 0) & ~top_mask[nxt], anc_u[nxt], top_of)
+        if np.array_equal(up, top_of):
+            break
+        top_of = up
+    cluster_of = np.full(snap.node_count, -1, dtype=np.int64)
+    cluster_of[cand] = cluster
+    tops = np.flatnonzero(top_mask)
+    tcl = cluster_of[tops]
+    retained = snap.retained_sizes
+    bar.update(1)
+    rows = []
+    if tops.size:
+        ucl, inv = np.unique(tcl, return_inverse=True)
+        ret_sum = np.bincount(inv, weights=retained[tops])
+        self_sum = np.bincount(inv, weights=snap.self_sizes[tops])
+        cnt = np.bincount(inv)
+        rank = np.argsort(-ret_sum, kind="stable")[:top]
+        hops_of = np.full(snap.node_count, 1 << 30, dtype=np.int64)
+        hops_of[cand] = hops
+        below = np.flatnonzero(meaningful & ~top_mask & (top_of >= 0))
+        below_cluster = cluster_of[top_of[below]]
+        for r in rank.tolist():
+            members = tops[inv == r]
+            rep = members[np.lexsort((-retained[members], hops_of[members]))[0]]
+            names = snap.strings.get_many(np.unique(snap.node_names[members])[:1])
+            nm_idx, nm_cnt = np.unique(snap.node_names[members], return_counts=True)
+            name = snap.strings[nm_idx[np.argmax(nm_cnt)]] if nm_idx.size else names[0]
+            inside = below[below_cluster == ucl[r]]
+            retains = []
+            if inside.size:
+                cl_idx, cl_cnt = np.unique(node_class[inside], return_counts=True)
+                for j in np.argsort(-cl_cnt, kind="stable")[:6].tolist():
+                    retains.append({"class": snap.strings[cl_idx[j]], "count": int(cl_cnt[j])})
+            rows.append((rep, {
+                "class": snap.strings[node_class[rep]], "name": name[:120], "count": int(cnt[r]),
+                "retained_size": int(ret_sum[r]), "self_size": int(self_sum[r]),
+                "retains": retains, "representative_id": int(snap.ids[rep]),
+            }))
+    from .retainers import path_frame
+    paths, out_rows = [], []
+    for rep, row in rows:
+        edges = bfs_path_edges(snap, rep, parent_edge, parent_node)
+        pf = path_frame(snap, edges, rep).with_columns(leaked=pl.Series(leaked[[int(snap._to[e]) for e in edges]],
+                                                                        dtype=pl.Boolean))
+        paths.append(pf)
+        row["holder"] = _holder(snap, pf, trivial)
+        row["path"] = render_path(pf)
+        row["serious"] = row["count"] >= serious_count and row["retained_size"] >= serious_bytes
+        out_rows.append(row)
+    bar.update(1)
+    bar.close()
+    schema = {"class": pl.String, "name": pl.String, "count": pl.Int64, "retained_size": pl.Int64,
+              "self_size": pl.Int64, "serious": pl.Boolean, "holder": pl.String, "path": pl.String,
+              "representative_id": pl.Int64,
+              "retains": pl.List(pl.Struct({"class": pl.String, "count": pl.Int64}))}
+    suspects = pl.DataFrame(out_rows, schema=schema) if out_rows else pl.DataFrame(schema=schema)
+    counts = {
+        "candidates": int(leaked.sum()),
+        "dropped_as_noise": int((leaked & ~meaningful).sum()),
+        "kept": int(meaningful.sum()),
+        "unreachable": unreachable_count,
+        "in_small_clusters": int(len(cand) - unit_pos.sum()) if cand.size else 0,
+        "leak_units": int(unit.sum()),
+        "top_units": int(tops.size),
+        "bulk_mode": bool(bulk_mode),
+    }
+    return LeakReport(suspects, paths, counts, serious_count, serious_bytes,
+                      [str(s.path) for s in (base, tgt, fin)])
+
+
+def _holder(snap, pf: pl.DataFrame, trivial: np.ndarray) -> str:
+    """The nearest object on the path, before the suspect, that is neither leaked nor internal,
+    with the edges that lead from it to the suspect: ``ThumbnailCache .table Map {table} ...``."""
+    rows = pf.to_dicts()
+    if len(rows) < 2:
+        return ""
+    ords = snap.ordinals_of([r["node_id"] for r in rows])
+    for i in range(len(rows) - 2, -1, -1):
+        if not rows[i]["leaked"] and not trivial[ords[i]]:
+            tail = " ".join(f"{r['edge']}" for r in rows[i + 1:])
+            name = rows[i]["class"] if rows[i]["class"] != "Function" else rows[i]["name"]
+            return f"{rows[i]['edge']} {name} {tail}".strip()
+    return ""
