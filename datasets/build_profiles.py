@@ -83,10 +83,14 @@ def main() -> None:
             cmds[f"{s}.cpuprofile"] = (f"node --cpu-prof --trace-events-enabled --trace-event-categories {TRACE_CATS} "
                                        f"{rel} {SECONDS} slow  (main thread's file)")
             cmds[f"{s}.trace.json.gz"] = f"(same run as {s}.cpuprofile; trace.json gzipped)"
-            # the fix, for before/after diffs
-            run(["node", "--cpu-prof", "--cpu-prof-dir", t / "fast", js, SECONDS, "fast"], t)
+            # the fix, for before/after diffs, under the same flags (trace events with async_hooks change the
+            # stacks: callbackTrampoline appears under the root)
+            run(["node", "--cpu-prof", "--cpu-prof-dir", t / "fast", "--trace-events-enabled",
+                 "--trace-event-categories", TRACE_CATS, "--trace-event-file-pattern", "fast-trace.json",
+                 js, SECONDS, "fast"], t)
             shutil.copy(sorted(glob.glob(str(t / "fast" / "*.0.001.cpuprofile")))[0], OUT / f"{s}_fast.cpuprofile")
-            cmds[f"{s}_fast.cpuprofile"] = f"node --cpu-prof {rel} {SECONDS} fast  (main thread's file)"
+            cmds[f"{s}_fast.cpuprofile"] = (f"node --cpu-prof --trace-events-enabled --trace-event-categories "
+                                            f"{TRACE_CATS} {rel} {SECONDS} fast  (main thread's file)")
             # node --prof: the raw isolate log, node's own text report (golden), and its preprocessed JSON
             (t / "prof").mkdir()
             run(["node", "--prof", js, SECONDS, "slow"], t / "prof")

@@ -197,7 +197,8 @@ def register(sub) -> None:
     sp.add_argument("--by", choices=("function", "stack"), default="function")
     sp.add_argument("-o", "--output", help="differential flame graph (.html .svg .png; red grew, blue shrank, "
                     "purple new) or its rectangles (.csv)")
-    sp.add_argument("--width-from", choices=("after", "before", "max"), default="after")
+    sp.add_argument("--width-from", choices=("after", "before", "max"), default="max",
+                    help="frame widths: the larger share of the two (default), after's or before's")
     sp.add_argument("--min-frac", type=float, default=0.002)
     add_format(sp)
     sp.set_defaults(func=cmd_diff)

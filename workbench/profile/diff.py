@@ -230,12 +230,17 @@ class ProfileDiff:
     def flame_graph(self, **kw) -> pl.DataFrame:
         return diff_flame_graph(self.before, self.after, match_lines=self.match_lines, **kw)
 
-    def flame(self, *, width: str = "after", min_frac: float = 0.002, max_depth: int | None = None,
+    def flame(self, *, width: str = "max", min_frac: float = 0.002, max_depth: int | None = None,
               title: str | None = None, chart_width: int = 1000, row_height: int = 18):
-        """The differential flame graph as an altair chart (widths from ``width``: after/before/max)."""
+        """The differential flame graph as an altair chart. ``width``: "max" (default: each frame as wide
+        as the larger of its two shares, so shrunk and vanished frames stay as visible as grown and new
+        ones), "after" (flamegraph.pl) or "before" (``--negate`` pairing)."""
         dg = self.flame_graph(width=width, min_frac=min_frac, max_depth=max_depth)
         return diff_chart(dg, title=title or f"{self.before.path or 'before'} → {self.after.path or 'after'}",
-                          width=chart_width, row_height=row_height)
+                          width=chart_width, row_height=row_height,
+                          x_title={"max": "percent of profile (the larger of before and after)",
+                                   "after": "percent of the after profile",
+                                   "before": "percent of the before profile"}[width])
 
     def __repr__(self) -> str:
         return f"<ProfileDiff {self.functions.height} functions>\n{self.functions.head(15)}"
@@ -250,7 +255,7 @@ def diff(before: Profile, after: Profile, *, match_lines: bool = False) -> Profi
 
 
 def diff_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", width: int = 1000,
-               row_height: int = 18):
+               row_height: int = 18, x_title: str = "percent of profile"):
     """Altair chart of ``diff_flame_graph`` rectangles. Frames on both sides: a diverging scale on the
     self delta (percentage points; red grew, blue shrank, white unchanged: flamegraph.pl's colours);
     frames only in *after*: purple (d3-flame-graph gives new frames their own colour); only in
@@ -267,10 +272,14 @@ def diff_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", wid
                          .when(pl.col("status") == "other").then(pl.lit(OTHER))
                          .otherwise(pl.lit(None)).alias("kind"))
     depth_max = int(df["depth"].max()) + 1
+    dark = (pl.col("status") == "both") & (pl.col("self_delta_pct").abs() > 0.55 * m) \
+        | pl.col("status").is_in(["added", "removed"])
     data = _labels(df, "x0", "x1", width).with_columns(
-        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid")).to_pandas()
+        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid"),
+        pl.when(dark).then(pl.lit("white")).otherwise(pl.lit("#1a1a1a")).alias("ink")).to_pandas()
     base = alt.Chart(data)
-    x = alt.X("x0:Q", title="percent of profile", scale=alt.Scale(domain=[0, float(df["x1"].max())], nice=False))
+    x = alt.X("x0:Q", title=x_title, scale=alt.Scale(domain=[0, float(df["x1"].max())], nice=False),
+              axis=alt.Axis(grid=False))
     y = alt.Y("depth:Q", axis=None, scale=alt.Scale(domain=[0, depth_max]))
     tip = [alt.Tooltip("name:N", title="function"), "url:N", "status:N",
            alt.Tooltip("total_pct_before:Q", format=".2f", title="total % before"),
@@ -286,7 +295,8 @@ def diff_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", wid
         color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[ADDED_COLOR, REMOVED_COLOR,
                                                                       CATEGORY_COLORS[OTHER]]),
                         legend=alt.Legend(title="", orient="top")), **enc)
-    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11, color="#1a1a1a").encode(
-        x=x, y=alt.Y("ymid:Q", axis=None, scale=alt.Scale(domain=[0, depth_max])), text="label:N", tooltip=tip)
+    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11).encode(
+        x=x, y=alt.Y("ymid:Q", axis=None, scale=alt.Scale(domain=[0, depth_max])), text="label:N", tooltip=tip,
+        color=alt.Color("ink:N", scale=None))
     return (delta + flat + text).resolve_scale(color="independent").properties(
         width=width, height=max(row_height * depth_max, 60), title=title)

@@ -224,7 +224,7 @@ def _rects(df: pl.DataFrame, x0: str, x1: str, color, tooltip: list, width: int,
     data = _labels(df, x0, x1, width).with_columns(
         (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid")).to_pandas()
     base = alt.Chart(data)
-    x = alt.X(f"{x0}:Q", title=x_title,
+    x = alt.X(f"{x0}:Q", title=x_title, axis=alt.Axis(grid=False),
               scale=alt.Scale(domain=[float(df[x0].min()), float(df[x1].max())], nice=False, zero=False))
     yscale = alt.Scale(domain=[depth_max, 0] if invert else [0, depth_max])
     y = alt.Y("depth:Q", axis=None, scale=yscale)
