@@ -222,12 +222,13 @@ def nearest_marked_ancestor(first_dom, dom_children, root, mark):
 
 
 @njit(cache=True, nogil=True)
-def trace_signatures(nodes, parent_node, node_label, node_class, root, max_hops):
+def trace_signatures(nodes, parent_node, node_label, node_class, is_code, root, max_hops):
     """A signature of each node's BFS retainer trace, root side to node: the sequence of
     (normalised label of the edge into a node, that node's class) with consecutive repeats
     collapsed (a linked list of 50 Timeouts is one step). Returns (h_full, h_class, n_steps, hops)
-    where h_class hashes the class sequence only; hops = real path length (-1: unreachable or
-    longer than max_hops)."""
+    where h_class hashes the class sequence only; hops = real path length (-1: unreachable,
+    -2: longer than max_hops, -3: the trace passes through compiled code, i.e. the object is held
+    by V8's feedback/allocation-site internals)."""
     m = nodes.shape[0]
     hf = np.zeros(m, dtype=np.uint64)
     hc = np.zeros(m, dtype=np.uint64)
@@ -239,15 +240,22 @@ def trace_signatures(nodes, parent_node, node_label, node_class, root, max_hops)
         v = nodes[j]
         h = 0
         ok = True
+        why = -1
         while v != root:
             if v < 0 or h >= max_hops:
                 ok = False
+                why = -1 if v < 0 else -2
+                break
+            if h > 0 and is_code[v]:
+                ok = False
+                why = -3
                 break
             buf_l[h] = node_label[v]
             buf_c[h] = node_class[v]
             h += 1
             v = parent_node[v]
         if not ok:
+            hops[j] = why
             continue
         hops[j] = h
         a = np.uint64(1469598103934665603)

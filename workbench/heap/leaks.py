@@ -17,7 +17,9 @@ What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyze
    numeric indices dropped and consecutive repeats collapsed (50 hops along a Timeout linked list
    are one step). Equal normalised traces form a cluster; clusters with the same class sequence
    whose edge labels agree on at least 80% of the steps are merged (memlab's
-   ``SIMILAR_TRACE_THRESHOLD = 0.8``, with a simpler per-step similarity).
+   ``SIMILAR_TRACE_THRESHOLD = 0.8``, with a simpler per-step similarity). Objects whose trace
+   passes through compiled code (literal boilerplates held by allocation sites and feedback
+   vectors) and objects deeper than 5000 hops are counted and left out.
 4. Clusters with fewer than ``min_count`` objects are holders, not leak units (a Map table, a
    TimersList or an array that grew once); objects of the remaining clusters are leak units.
    A unit dominated (DevTools' dominator tree of ``final``) by another unit belongs to it, so
@@ -46,7 +48,7 @@ TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced str
                  "object shape", "synthetic", "symbol", "bigint")
 BULK_TYPES = ("array", "string", "concatenated string", "sliced string", "number")
 SIMILARITY = 0.8
-MAX_HOPS = 400
+MAX_HOPS = 5000
 
 
 @dataclass
@@ -189,6 +191,7 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         trivial_t[snap._ntype_index(t)] = True
     for t in BULK_TYPES:
         bulk_t[snap._ntype_index(t)] = True
+    snap.class_index  # noqa: B018 -- class and 'Detached' names add strings; size tables after
     system_name = np.zeros(len(snap.strings), dtype=np.bool_)
     uniq_names = np.unique(snap.node_names[leaked])
     sys_hits = [i for i, s in zip(uniq_names.tolist(), snap.strings.get_many(uniq_names)) if s.startswith("system / ")]
@@ -211,9 +214,13 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     node_label = _node_labels(snap, parent_edge)
     node_class = snap.class_index.astype(np.int64)
     cand = np.flatnonzero(meaningful)
-    hf, hc, nsteps, hops = LK.trace_signatures(cand, parent_node, node_label, node_class, snap.root, MAX_HOPS)
+    is_code = ntype == snap._ntype_index("code")
+    hf, hc, nsteps, hops = LK.trace_signatures(cand, parent_node, node_label, node_class, is_code, snap.root,
+                                               MAX_HOPS)
     reachable = hops >= 0
-    unreachable_count = int((~reachable).sum())
+    unreachable_count = int((hops == -1).sum())
+    too_deep = int((hops == -2).sum())
+    via_code = int((hops == -3).sum())
     cand, hf, hc, nsteps, hops = cand[reachable], hf[reachable], hc[reachable], nsteps[reachable], hops[reachable]
     bar.update(1)
     uniq, first, cluster = np.unique(hf, return_index=True, return_inverse=True)
@@ -295,6 +302,8 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         "dropped_as_noise": int((leaked & ~meaningful).sum()),
         "kept": int(meaningful.sum()),
         "unreachable": unreachable_count,
+        "trace_too_long": too_deep,
+        "held_by_compiled_code": via_code,
         "in_small_clusters": int(len(cand) - unit_pos.sum()) if cand.size else 0,
         "leak_units": int(unit.sum()),
         "top_units": int(tops.size),
@@ -305,15 +314,23 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
 
 
 def _holder(snap, pf: pl.DataFrame, trivial: np.ndarray) -> str:
-    """The nearest object on the path, before the suspect, that is neither leaked nor internal,
-    with the edges that lead from it to the suspect: ``ThumbnailCache .table Map {table} ...``."""
+    """What holds the suspect, in the words of the code: from the second nearest named,
+    non-leaked object on the path down to the object before the suspect, skipping V8 internals
+    (``->cache ThumbnailCache .table Map``, ``->configBus EventEmitter ._events Object
+    .configChanged Array``)."""
     rows = pf.to_dicts()
     if len(rows) < 2:
         return ""
     ords = snap.ordinals_of([r["node_id"] for r in rows])
-    for i in range(len(rows) - 2, -1, -1):
-        if not rows[i]["leaked"] and not trivial[ords[i]]:
-            tail = " ".join(f"{r['edge']}" for r in rows[i + 1:])
-            name = rows[i]["class"] if rows[i]["class"] != "Function" else rows[i]["name"]
-            return f"{rows[i]['edge']} {name} {tail}".strip()
-    return ""
+    named = [i for i in range(len(rows) - 1) if not rows[i]["leaked"] and not trivial[ords[i]]]
+    if not named:
+        return ""
+    start = named[-2] if len(named) >= 2 else named[-1]
+    parts = []
+    for i in range(start, len(rows) - 1):
+        if trivial[ords[i]]:
+            continue
+        r = rows[i]
+        label = r["name"] if r["class"] == "Function" and r["name"] else r["class"]
+        parts.append(f"{r['edge']} {label}")
+    return " ".join(parts)
