@@ -211,7 +211,7 @@ def sample_metrics(insp, every: float, for_: float, path=None, *, timeout: float
     if every <= 0 or for_ <= 0:
         raise UsageError("every and for_ must be > 0")
     path = _path(insp, path, "metrics", ".jsonl")
-    n = max(1, int(for_ // every) + 1)
+    n = int(for_ / every + 1e-9) + 1  # for_=1, every=0.2 -> 6 samples (1.0 // 0.2 is 4.0)
     quiet = insp.quiet if quiet is None else quiet
     bar = progress(n, "sampling metrics", quiet=quiet, unit="sample", min_total=0)
     prev = None

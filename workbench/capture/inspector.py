@@ -74,6 +74,10 @@ class Inspector:
         self.closed = True
         msg = f"the target closed the inspector connection during {while_doing}"
         if self.pid is not None:
+            # The socket closes a moment before the kernel marks a killed process dead.
+            deadline = time.monotonic() + 1.0
+            while discover.process_exists(self.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
             msg += f" (process {self.pid} " + ("has exited)" if not discover.process_exists(self.pid)
                                                 else "is still running)")
         else:
