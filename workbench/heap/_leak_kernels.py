@@ -280,3 +280,22 @@ def trace_signatures(nodes, parent_node, node_label, node_class, is_code, root, 
         hc[j] = b ^ np.uint64(c)
         nsteps[j] = c
     return hf, hc, nsteps, hops
+
+
+@njit(cache=True, nogil=True)
+def first_strong_retainer(first_ret, ret_node, ret_edge, etype, weak_type, root, nodes):
+    """For each node, its first retainer in DevTools' order that is not the root and not a weak
+    edge: (source ordinal, edge index), -1 when there is none."""
+    m = nodes.shape[0]
+    src = np.full(m, -1, dtype=np.int64)
+    edge = np.full(m, -1, dtype=np.int64)
+    for j in range(m):
+        v = nodes[j]
+        for ri in range(first_ret[v], first_ret[v + 1]):
+            e = ret_edge[ri]
+            if etype[e] == weak_type or ret_node[ri] == root:
+                continue
+            src[j] = ret_node[ri]
+            edge[j] = e
+            break
+    return src, edge
