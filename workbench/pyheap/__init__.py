@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .analyses import compare, find_leaks, summary, write_hpy
 from .hpy import load_hpy, read_hpy
-from .live import mark, retainer_paths, retainers, session, take_heap
+from .live import from_idset, mark, retainer_paths, retainers, session, take_heap
 from .model import PyHeap
 
-__all__ = ["PyHeap", "take_heap", "mark", "session", "load_hpy", "read_hpy", "summary", "compare",
+__all__ = ["PyHeap", "take_heap", "from_idset", "mark", "session", "load_hpy", "read_hpy", "summary", "compare",
            "find_leaks", "retainers", "retainer_paths", "write_hpy"]

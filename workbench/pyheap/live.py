@@ -76,7 +76,13 @@ def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None
     if relative and not marked:
         raise UsageError("relative=True needs a mark(): call workbench.pyheap.mark() first")
     src = hp if relative == marked else hpy()
-    x = src.heap()
+    return from_idset(src.heap(), src, relative=bool(relative), label=label)
+
+
+def from_idset(x, hp=None, *, relative: bool = False, label: str | None = None) -> PyHeap:
+    """A per-object PyHeap from a guppy IdentitySet you already hold (e.g. ``hp.heap()``, or
+    ``hp.heap() & hp.Type(dict)``). Workbench's own earlier PyHeaps are left out."""
+    src = hp or session()
     when = time.time()
     clodo = src.Clodo.classifier
     names: dict[str, int] = {}
@@ -88,7 +94,7 @@ def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None
         ids.append(a)
         kinds.append(np.full(len(a), k, dtype=np.int32))
         sizes.append(np.full(len(a), int(size_kind.arg), dtype=np.int64))
-    del x, part, kind
+    del x
     ids_a = np.concatenate(ids) if ids else np.zeros(0, np.uint64)
     kind_a = np.concatenate(kinds) if kinds else np.zeros(0, np.int32)
     size_a = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
