@@ -634,13 +634,70 @@ def strings_containing(raw, starts, lens, idx, needle):
 
 
 @njit(cache=True, nogil=True)
-def pack_columns(cols, bits):
-    """One int64 per row: the columns' bits side by side (caller checked they fit in 62)."""
-    n = cols[0].shape[0]
-    out = np.zeros(n, dtype=np.int64)
-    for j in range(len(cols)):
-        b = bits[j]
-        c = cols[j]
-        for i in range(n):
-            out[i] = (out[i] << b) | c[i]
+def pack4(a, b, c, d, bits):
+    """One int64 per row: four columns' bits side by side (caller checked they fit in 62)."""
+    n = a.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        v = np.int64(a[i])
+        v = (v << bits[1]) | np.int64(b[i])
+        v = (v << bits[2]) | np.int64(c[i])
+        v = (v << bits[3]) | np.int64(d[i])
+        out[i] = v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def factorize(values):
+    """Codes (first-appearance order) and first index of each distinct int64 value, with an
+    open-addressing hash table."""
+    n = values.shape[0]
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = size - 1
+    table = np.full(size, -1, dtype=np.int32)
+    codes = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        v = values[i]
+        h = (np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            j = table[slot]
+            if j < 0:
+                table[slot] = k
+                first[k] = i
+                codes[i] = k
+                k += 1
+                break
+            if values[first[j]] == v:
+                codes[i] = j
+                break
+            slot = (slot + 1) & mask
+    return codes, first[:k]
+
+
+@njit(cache=True, nogil=True)
+def mark_names(ntype, names, named_type, nstr):
+    """Which strings are names of nodes whose type is named by its node name (object, native)."""
+    out = np.zeros(nstr, dtype=np.bool_)
+    for i in range(ntype.shape[0]):
+        if named_type[ntype[i]]:
+            out[names[i]] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
+def assign_classes(ntype, names, named_type, type_class, name_class):
+    """Class string index per node: by node name for named types, else the type's class."""
+    n = ntype.shape[0]
+    out = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        t = ntype[i]
+        if named_type[t]:
+            out[i] = name_class[names[i]]
+        else:
+            out[i] = type_class[t]
     return out

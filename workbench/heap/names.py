@@ -84,36 +84,30 @@ def _unique_rows(h1, h2):
 def base_class_indices(snap) -> np.ndarray:
     """calculateObjectNames: class-name string index per node, before interfaces."""
     st = snap.strings
-    ntype = snap._ntype
-    names = snap.node_names
-    out = np.empty(snap.node_count, dtype=np.int32)
     fixed = {"hidden": "(system)", "code": "(compiled code)", "closure": "Function", "regexp": "RegExp"}
+    ntypes = len(snap.node_types) + 2
+    named_type = np.zeros(ntypes, dtype=np.bool_)
+    type_class = np.zeros(ntypes, dtype=np.int32)
+    present = np.bincount(snap._ntype, minlength=ntypes) > 0
     for t, tname in enumerate(snap.node_types):
-        sel = np.flatnonzero(ntype == t)
-        if not sel.size:
-            continue
-        if tname in fixed:
-            out[sel] = st.add(fixed[tname], "class")
-        elif tname in ("object", "native"):
-            nm = names[sel]
-            uniq = np.flatnonzero(np.bincount(nm, minlength=len(st)))
-            lookup = np.empty(len(st), dtype=np.int32)
-            mapped = np.empty(len(uniq), dtype=np.int32)
-            for j, i in enumerate(uniq.tolist()):
-                s = st[i]
-                if s.startswith("<"):
-                    sp = s.find(" ")
-                    mapped[j] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
-                elif s.startswith("Detached <"):
-                    sp = s.find(" ", 10)
-                    mapped[j] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
-                else:
-                    mapped[j] = i
-            lookup[uniq] = mapped
-            out[sel] = lookup[nm]
+        if tname in ("object", "native"):
+            named_type[t] = True
+        elif present[t]:
+            type_class[t] = st.add(fixed.get(tname, "(" + tname + ")"), "class")
+    names = snap.node_names
+    used = np.flatnonzero(K.mark_names(snap._ntype, names, named_type, len(st)))
+    name_class = np.zeros(len(st), dtype=np.int32)
+    for i in used.tolist():
+        s = st[i]
+        if s.startswith("<"):
+            sp = s.find(" ")
+            name_class[i] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
+        elif s.startswith("Detached <"):
+            sp = s.find(" ", 10)
+            name_class[i] = st.add(s[:sp] + ">" if sp != -1 else s, "class")
         else:
-            out[sel] = st.add("(" + tname + ")", "class")
-    return out
+            name_class[i] = i
+    return K.assign_classes(snap._ntype, names, named_type, type_class, name_class)
 
 
 def _plain_objects(snap) -> np.ndarray:
@@ -176,9 +170,10 @@ def infer_interfaces(snap) -> list[dict]:
     return result
 
 
-def apply_interfaces(snap, definitions: list[dict], base: np.ndarray) -> np.ndarray:
-    """applyInterfaceDefinitions: the class index per node with plain objects renamed."""
-    out = base.copy()
+def apply_interfaces(snap, definitions: list[dict], base: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """applyInterfaceDefinitions: the class index per node with plain objects renamed (``base``
+    is copied first unless ``inplace``)."""
+    out = base if inplace else base.copy()
     objs = _plain_objects(snap)
     if not objs.size or not definitions:
         return out
@@ -217,4 +212,4 @@ def apply_interfaces(snap, definitions: list[dict], base: np.ndarray) -> np.ndar
 def class_indices(snap) -> np.ndarray:
     base = base_class_indices(snap)
     snap.interface_definitions = infer_interfaces(snap)
-    return apply_interfaces(snap, snap.interface_definitions, base)
+    return apply_interfaces(snap, snap.interface_definitions, base, inplace=True)

@@ -23,17 +23,13 @@ from . import _kernels as K
 
 
 def _unique_rows(cols: list[np.ndarray]):
-    """Distinct rows over the given columns (first-appearance order, as a list of columns) and
-    the row id of each input row. Packs the columns into one int64 when they fit (the common
-    case) and factorises by hashing; else sorts rows."""
-    import pandas as pd
+    """Distinct rows over four columns (first-appearance order, as a list of columns) and the
+    row id of each input row. Packs the columns into one int64 when they fit (the common case)
+    and factorises by hashing; else sorts rows."""
     if cols[0].size and min(int(c.min()) for c in cols) >= 0:
         bits = np.array([max(int(c.max()).bit_length(), 1) for c in cols], dtype=np.int64)
         if bits.sum() <= 62:
-            packed = K.pack_columns(tuple(c.astype(np.int64, copy=False) for c in cols), bits)
-            codes, uniq = pd.factorize(packed, sort=False)
-            first = np.full(len(uniq), -1, dtype=np.int64)
-            first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+            codes, first = K.factorize(K.pack4(*cols, bits))
             return [c[first] for c in cols], codes
     rows = np.stack([c.astype(np.int64) for c in cols], axis=1)
     u, inv = np.unique(rows, axis=0, return_inverse=True)

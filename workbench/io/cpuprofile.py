@@ -44,13 +44,14 @@ def _int_array(path, section, values) -> np.ndarray:
 
 
 def _map_samples(path, ids: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """Node index of every sample id (int32 when it fits), via a dense table when ids are compact."""
+    """Node index of every sample id, via a dense table when ids are compact. An int32 ``samples`` array
+    (what the streaming reader makes) is overwritten in place: big profiles keep one array, not two."""
     from ._profile_kernels import map_ids
 
     if len(ids) and ids.min() >= 0 and ids.max() < 16 * len(ids) + 1024:
         table = np.full(int(ids.max()) + 1, -1, np.int64)
         table[ids] = np.arange(len(ids))
-        out = np.empty(len(samples), np.int32 if len(ids) < 2**31 else np.int64)
+        out = samples if samples.dtype == np.int32 else np.empty(len(samples), np.int32)
         bad = map_ids(samples, table, out)
         if bad >= 0:
             raise FormatError(path, f"samples[{bad}]", None, f"sample node {int(samples[bad])} is not a node id")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._memory import tune_malloc
 from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
@@ -339,6 +340,7 @@ def _validate_header(path: str, header, offset: int) -> dict:
 def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
     """Parse and validate a snapshot file into a RawSnapshot (see module docstring)."""
     path = os.fspath(path)
+    tune_malloc()
     size = os.path.getsize(path)
     if size == 0:
         raise FormatError(path, "header", 0, "empty file")
