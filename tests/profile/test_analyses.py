@@ -39,7 +39,7 @@ SAMPLES = [2, 3, 4, 4, 4, 5, 5, 6, 7, 8, 8, 9]
 
 def test_self_total_and_recursion(tmp_path):
     p = cpuprofile(tmp_path, TREE, SAMPLES)
-    fn = {r["name"]: r for r in p.functions().iter_rows(named=True)}
+    fn = {r["function"]: r for r in p.hotspots().iter_rows(named=True)}
     assert fn["main"]["total_ms"] == 12 and fn["main"]["self_ms"] == 1
     assert fn["b"]["self_ms"] == 3 and fn["c"]["self_ms"] == 2
     # r appears 3 deep on one stack: its total is the 5 samples under the outermost r, not 1+4+5+2...
@@ -47,6 +47,9 @@ def test_self_total_and_recursion(tmp_path):
     # a is called from main and from inside r: self adds up, totals of both outermost calls add up
     assert fn["a"]["self_ms"] == 2 and fn["a"]["total_ms"] == 5
     assert fn["main"]["total_pct"] == pytest.approx(100.0)
+    # sample counts: r is on top in 4 samples, on the stack of 5 (counted once per sample)
+    assert (fn["r"]["self_samples"], fn["r"]["total_samples"]) == (4, 5)
+    assert (fn["a"]["self_samples"], fn["a"]["total_samples"]) == (2, 5)
 
 
 def test_calltree_merges_same_frame_siblings(tmp_path):
@@ -54,15 +57,15 @@ def test_calltree_merges_same_frame_siblings(tmp_path):
     tree = {1: ("(root)", 0), 2: ("main", 1), 3: ("x", 2), 4: ("x", 2), 5: ("y", 4)}
     p = cpuprofile(tmp_path, tree, [3, 3, 4, 5])
     ct = p.calltree()
-    assert ct["name"].to_list() == ["(root)", "main", "x", "y"]
-    assert ct.filter(pl.col("name") == "x")["total_ms"][0] == 4
+    assert ct["function"].to_list() == ["(root)", "main", "x", "y"]
+    assert ct.filter(pl.col("function") == "x")["total_ms"][0] == 4
 
 
 def test_flame_graph_pruning_keeps_parent_widths(tmp_path):
     p = cpuprofile(tmp_path, TREE, SAMPLES)
-    full = p.flame(min_frac=0)
+    full = p.flame_graph(min_frac=0)
     assert full.filter(pl.col("name") == "(other)").height == 0
-    pruned = p.flame(min_frac=0.2)  # keep frames >= 2.4 ms of 12
+    pruned = p.flame_graph(min_frac=0.2)  # keep frames >= 2.4 ms of 12
     names = set(pruned["name"])
     assert "c" not in names and "(other)" in names
     for par in pruned.filter(pl.col("id") >= 0).iter_rows(named=True):
@@ -75,13 +78,13 @@ def test_flame_graph_pruning_keeps_parent_widths(tmp_path):
     # under main: only c (2 ms) is narrower than 2.4; a (4 with b) and the r branch (5) stay
     assert other["total_ms"][0] == 2 and other["pruned"][0] == 1
     assert {"a", "b", "r"} <= names
-    heavy = p.flame(min_frac=0).filter(pl.col("depth") == 2).sort("x0")["name"].to_list()
+    heavy = p.flame_graph(min_frac=0).filter(pl.col("depth") == 2).sort("x0")["name"].to_list()
     assert heavy[0] == "r"  # heaviest child first
 
 
 def test_flame_chart_by_hand(tmp_path):
     p = cpuprofile(tmp_path, TREE, SAMPLES)
-    fc = p.flame_chart()
+    fc = p.flame_chart_rects()
     b = fc.filter(pl.col("name") == "b")
     assert b.height == 1 and b["start_ms"][0] == 2 and b["duration_ms"][0] == 3
     main_ = fc.filter(pl.col("name") == "main")
@@ -91,16 +94,16 @@ def test_flame_chart_by_hand(tmp_path):
 def test_window_focus_callers(tmp_path):
     p = cpuprofile(tmp_path, TREE, SAMPLES)
     w = p.window(2, 5)  # samples at 2,3,4 ms: all b
-    assert w.functions().filter(pl.col("self_ms") > 0)["name"].to_list() == ["b"]
+    assert w.hotspots().filter(pl.col("self_ms") > 0)["function"].to_list() == ["b"]
     f = p.focus("r")
     ct = f.calltree()
-    assert ct.filter(pl.col("depth") == 1)["name"].to_list() == ["r"]
+    assert ct.filter(pl.col("depth") == 1)["function"].to_list() == ["r"]
     assert f.total_value == 5
     c = p.callers("a").calltree()
     # a is called by main (2 ms) and by r <- r <- main (1 ms... a under node 7 has total 1)
-    first = dict(zip(c.filter(pl.col("depth") == 1)["name"], c.filter(pl.col("depth") == 1)["total_ms"]))
+    first = dict(zip(c.filter(pl.col("depth") == 1)["function"], c.filter(pl.col("depth") == 1)["total_ms"]))
     assert first == {"a": 5.0}
-    second = dict(zip(c.filter(pl.col("depth") == 2)["name"], c.filter(pl.col("depth") == 2)["total_ms"]))
+    second = dict(zip(c.filter(pl.col("depth") == 2)["function"], c.filter(pl.col("depth") == 2)["total_ms"]))
     assert second == {"main": 4.0, "r": 1.0}
 
 
@@ -109,7 +112,14 @@ def test_diff_by_hand(tmp_path):
     # after: b is gone, c doubled, new function d
     tree = {1: ("(root)", 0), 2: ("main", 1), 5: ("c", 2), 10: ("d", 2)}
     b = cpuprofile(tmp_path, tree, [5, 5, 5, 5, 10, 10], "b.cpuprofile")
-    d = {r["name"]: r for r in diff(a, b).iter_rows(named=True)}
+    dd = diff(a, b)
+    d = {r["function"]: r for r in dd.functions.iter_rows(named=True)}
+    assert set(dd.added["function"]) == {"d"} and set(dd.vanished["function"]) == {"a", "b", "r"}
+    st = {r["stack"]: r for r in dd.stacks.iter_rows(named=True)}
+    # per stack: main;a;b was 3/12 of before (b on top 3 times), gone after; main;c went from 2/12 to 4/6
+    assert st["main;a;b"]["status"] == "removed" and st["main;a;b"]["total_pct_before"] == pytest.approx(25.0)
+    assert st["main;c"]["total_delta_pct"] == pytest.approx(400 / 6 - 200 / 12)
+    assert st["main;d"]["status"] == "added" and st["main"]["total_delta_pct"] == pytest.approx(0.0)
     assert d["b"]["status"] == "removed" and d["b"]["self_delta_pct"] == pytest.approx(-25.0)
     assert d["d"]["status"] == "added" and d["d"]["self_pct_after"] == pytest.approx(100 / 3)
     assert d["c"]["status"] == "grew" and d["c"]["self_delta_pct"] == pytest.approx(200 / 3 - 100 / 6)
@@ -126,11 +136,11 @@ def test_diff_by_hand(tmp_path):
 def test_diff_of_real_pair_finds_the_fix():
     slow = wb.load_profile(DS / "cpu_slow.cpuprofile")
     fast = wb.load_profile(DS / "cpu_fast.cpuprofile")
-    d = diff(slow, fast)
+    d = diff(slow, fast).functions
     # the "fast" variant stopped re-sorting in priceOrder: it is the largest drop, and the sort
     # comparator (an anonymous arrow at line 28 of the scenario) is gone
-    assert d["name"][0] == "priceOrder" and d["self_delta_pct"][0] < -3
-    comp = d.filter((pl.col("name") == "(anonymous)") & (pl.col("line") == 28))
+    assert d["function"][0] == "priceOrder" and d["self_delta_pct"][0] < -3
+    comp = d.filter((pl.col("function") == "(anonymous)") & (pl.col("line") == 28))
     assert comp["status"][0] == "removed"
 
 
@@ -138,7 +148,7 @@ def test_cli_end_to_end(tmp_path, capsys):
     src = str(DS / "cpu_slow.cpuprofile")
     assert main(["functions", src, "--top", "3", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == wb.load_profile(src).functions(top=3)["name"].to_list()
+    assert [r["function"] for r in rows] == wb.load_profile(src).hotspots(top=3)["function"].to_list()
     for out in ("f.png", "f.html", "f.csv", "f.folded", "f.speedscope.json"):
         assert main(["flame", src, "-o", str(tmp_path / out)]) == 0
         assert (tmp_path / out).stat().st_size > 100
@@ -159,15 +169,3 @@ def test_load_sniffs_profiles():
     assert wb.load(DS / "trace.json.gz").source == "trace"
 
 
-def test_flame_widget_refocuses():
-    from workbench.widgets.flame import FlameGraph
-
-    p = wb.load_profile(DS / "cpu_slow.cpuprofile")
-    w = FlameGraph(p, min_frac=0.0)
-    whole = int(w.status.value.split()[0])
-    assert whole == p.flame(min_frac=0.0).height
-    w.function.value = "priceOrder"
-    w.mode.value = "focus"
-    assert int(w.status.value.split()[0]) == p.focus("priceOrder").flame(min_frac=0.0).height < whole
-    w.function.value = "noSuchFunction"
-    assert "noSuchFunction" in w.status.value  # an error shows in the widget, not as a traceback

@@ -30,7 +30,8 @@ def load(name):
 
 def key_frame(df: pl.DataFrame) -> pl.Series:
     # the harness keys frames as functionName \x01 url \x01 line \x01 column (1-based)
-    fn = pl.when(pl.col("name") == "(anonymous)").then(pl.lit("")).otherwise(pl.col("name"))
+    col = "function" if "function" in df.columns else "name"
+    fn = pl.when(pl.col(col) == "(anonymous)").then(pl.lit("")).otherwise(pl.col(col))
     return df.select(pl.concat_str([fn, pl.col("url"), pl.col("line").cast(pl.String),
                                     pl.col("column").cast(pl.String)], separator="\x01")).to_series()
 
@@ -86,7 +87,7 @@ def test_recursive_function_total_counts_each_stack_once():
     assert len(fib) == 1
     # adding every node's total (what DevTools' Bottom-Up grid ends up doing) overcounts recursion
     assert fib[0]["devtools_naive_total"] > 2 * fib[0]["total"]
-    row = p.functions().filter(pl.col("name") == "fib")
+    row = p.hotspots().filter(pl.col("function") == "fib")
     assert row["total_ms"][0] == pytest.approx(fib[0]["total"], rel=1e-9)
     assert row["total_ms"][0] < fib[0]["devtools_naive_total"]
 
@@ -94,7 +95,7 @@ def test_recursive_function_total_counts_each_stack_once():
 @pytest.mark.parametrize("name", CPU)
 def test_flame_chart_equals_devtools_for_each_frame(name):
     g, p = golden(name), load(name)
-    fc = p.flame_chart()
+    fc = p.flame_chart_rects()
     ours = fc.select("depth", "node_id", (pl.col("start_ms") + p.start_us / 1000.0).alias("start"),
                      "duration_ms", "self_ms").sort("start", "depth", "node_id")
     gd = pl.DataFrame(g["flame_chart"], schema=["depth", "node_id", "key", "start", "duration_ms", "self_ms"],
@@ -108,7 +109,7 @@ def test_flame_chart_equals_devtools_for_each_frame(name):
 
 def test_flame_graph_widths_are_devtools_totals():
     g, p = golden("cpu_slow"), load("cpu_slow")
-    fg = p.flame(min_frac=0.0)
+    fg = p.flame_graph(min_frac=0.0)
     real = fg.filter(pl.col("id") >= 0)
     np.testing.assert_allclose((real["x1"] - real["x0"]).to_numpy(), real["total_ms"].to_numpy(), rtol=1e-12)
     assert real.height == len(g["calltree"])  # with no pruning, one rectangle per call-tree row

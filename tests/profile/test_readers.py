@@ -101,9 +101,11 @@ def test_folded_roundtrip_keeps_the_call_tree(tmp_path):
     out = tmp_path / "slow.folded"
     p.to_folded(out)
     q = wb.load_profile(out, interval_ms=p.meta["interval_ms"])
-    a = p.calltree().select("depth", "name", "line", "self_ms", "total_ms").sort("depth", "name", "line", "total_ms")
-    b = q.calltree().select("depth", "name", "line", "self_ms", "total_ms").sort("depth", "name", "line", "total_ms")
-    assert a["name"].to_list() == b["name"].to_list()
+    a = p.calltree().select("depth", "function", "line", "self_ms", "total_ms").sort("depth", "function", "line",
+                                                                                     "total_ms")
+    b = q.calltree().select("depth", "function", "line", "self_ms", "total_ms").sort("depth", "function", "line",
+                                                                                     "total_ms")
+    assert a["function"].to_list() == b["function"].to_list()
     np.testing.assert_allclose(a["total_ms"].to_numpy(), b["total_ms"].to_numpy(), rtol=1e-9)
     # every line's count equals the merged node's hit count; the file's total equals the hits off the root
     counts = [int(line.rsplit(" ", 1)[1]) for line in out.read_text().splitlines()]
@@ -115,7 +117,7 @@ def test_folded_by_hand(tmp_path):
     f.write_text("main;a;b 3\nmain;a 2\nmain;c 5\n\nmain;a;b 1\n")
     p = wb.load_profile(f)
     ct = p.calltree()
-    tot = dict(zip(ct["name"], ct["total_ms"]))
+    tot = dict(zip(ct["function"], ct["total_ms"]))
     assert tot == {"(root)": 11.0, "main": 11.0, "a": 6.0, "b": 4.0, "c": 5.0}
     assert p.meta["stacks"] == 4
 
@@ -129,7 +131,7 @@ def test_speedscope_export_reproduces_weights(tmp_path):
     # the weight of samples whose stack contains makePayload equals its total over the samples
     mk = {i for i, f in enumerate(frames) if f["name"] == "makePayload"}
     w = sum(wt for st, wt in zip(prof["samples"], prof["weights"]) if mk & set(st))
-    counted = p.window(0, 1e12).functions().filter(pl.col("name") == "makePayload")["total_ms"][0]
+    counted = p.window(0, 1e12).hotspots().filter(pl.col("function") == "makePayload")["total_ms"][0]
     assert w == pytest.approx(counted, rel=1e-9)
 
 
@@ -206,7 +208,7 @@ def test_deep_heapprofile_does_not_overflow(tmp_path):
     text = '{"head": ' + head + leaf + "]}" * 4999 + ', "samples": [{"size": 8, "nodeId": 5000, "ordinal": 1}]}'
     p = wb.load_profile(write(tmp_path, "deep.heapprofile", text.encode()))
     assert p.n_nodes == 5000 and p.depth.max() == 4999
-    fn = p.functions()
+    fn = p.hotspots()
     # recursion counted once per stack: every function's total is the single 8-byte sample
     assert fn["total_size"].to_list() == [8.0] * fn.height
 
@@ -244,9 +246,9 @@ def test_mutated_files_only_raise_workbench_errors(tmp_path, name):
         f.write_bytes(bytes(d))
         try:
             p = wb.load_profile(f, format="trace" if name.startswith("trace") else None)
-            p.functions(), p.calltree(), p.flame()
+            p.hotspots(), p.calltree(), p.flame_graph()
             if p.kind == "cpu" and p.n_samples:
-                p.flame_chart()
+                p.flame_chart_rects()
         except WorkbenchError as e:
             raised += 1
             assert str(f) in e.one_line()
