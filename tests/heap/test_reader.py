@@ -152,3 +152,18 @@ def test_nodes_and_edges_frames(snapshots):
     root = nodes.row(0, named=True)
     assert root["dominator_id"] == root["id"]
     assert root["retained_size"] == nodes["retained_size"].max() == snap.statistics()["total"]
+
+
+@pytest.mark.parametrize("chunk,split_min", [(4099, 512), (65537, 1024), (1 << 20, 1 << 30)])
+def test_window_sizes_and_thread_splits_give_identical_arrays(monkeypatch, chunk, split_min, snapshots):
+    """Small windows cut numbers, strings and keys at every kind of place, and two-thread splits
+    start mid-number; the parsed arrays must not change."""
+    from workbench.io import heapsnapshot as hs
+    monkeypatch.setattr(hs, "CHUNK", chunk)
+    monkeypatch.setattr(hs, "SPLIT_MIN_BYTES", split_min)
+    ref = snapshots(HEALTHY)
+    raw = hs.read_raw(HEALTHY, quiet=True)
+    np.testing.assert_array_equal(raw.nodes["id"], ref.ids)
+    np.testing.assert_array_equal(raw.edges["to_node"], ref._to)
+    np.testing.assert_array_equal(raw.edges["name_or_index"], ref._ename)
+    assert len(raw.string_starts) == ref.strings.n_original

@@ -299,3 +299,39 @@ def first_strong_retainer(first_ret, ret_node, ret_edge, etype, weak_type, root,
             edge[j] = e
             break
     return src, edge
+
+
+@njit(cache=True, nogil=True)
+def collection_entries(first_edge, etype, ename, to_ord, nodes, kind, table_str, elements_str, digit_str,
+                       internal_t, element_t, property_t, proto_str):
+    """Entry references held by each collection node. kind 0 (Map/Set/WeakMap/WeakSet): the
+    element or numerically named internal edges of its internal 'table'; kind 1 (Array): the
+    element edges of its internal 'elements' store (references, so small integers, which are not
+    heap objects, are not counted); kind 2 (plain object): its property edges but __proto__,
+    plus its element edges."""
+    m = nodes.shape[0]
+    out = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        v = nodes[j]
+        k = kind[j]
+        if k == 2:
+            c = 0
+            for ei in range(first_edge[v], first_edge[v + 1]):
+                t = etype[ei]
+                if (t == property_t and ename[ei] != proto_str) or t == element_t:
+                    c += 1
+            out[j] = c
+            continue
+        want = table_str if k == 0 else elements_str
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] != internal_t or not want[ename[ei]]:
+                continue
+            s = to_ord[ei]
+            c = 0
+            for ej in range(first_edge[s], first_edge[s + 1]):
+                t = etype[ej]
+                if t == element_t or (t == internal_t and digit_str[ename[ej]]):
+                    c += 1
+            out[j] = c
+            break
+    return out

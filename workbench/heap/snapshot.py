@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from . import _kernels as K
+from ..io._json_kernels import prefix_sum
 from .strings import StringTable
 
 # DevTools' tryParseWeakMapEdgeName, as a Python full match (JS `$` without /m is end of input).
@@ -74,8 +75,8 @@ class HeapSnapshot:
         self._etype = edges["type"].astype(edt)
         self._ename = edges["name_or_index"]
         self._to = edges["to_node"]  # ordinals (the reader divided)
-        self.first_edge = np.zeros(self.node_count + 1, dtype=np.int64)
-        np.cumsum(edge_counts, out=self.first_edge[1:])
+        self.first_edge = np.empty(self.node_count + 1, dtype=np.int64)
+        prefix_sum(edge_counts, self.first_edge)
         raw.nodes = raw.edges = None
         self.strings = StringTable(raw.strings_raw, raw.string_starts, raw.string_lens, raw.string_esc)
         self.sections = raw.sections

@@ -427,3 +427,22 @@ def find_byte(buf, a, b, ch):
         if buf[i] == ch:
             return i
     return -1
+
+
+@njit(cache=True, nogil=True)
+def count_byte(buf, a, b, ch):
+    n = 0
+    for i in range(a, b):
+        if buf[i] == ch:
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def prefix_sum(counts, out):
+    """out[0] = 0, out[i + 1] = counts[0] + ... + counts[i] (int64 out)."""
+    acc = 0
+    out[0] = 0
+    for i in range(counts.shape[0]):
+        acc += counts[i]
+        out[i + 1] = acc

@@ -164,7 +164,8 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         raise FormatError(path, "endTime", None, f"endTime {end} is before startTime {start}")
 
     hc = df["hitCount"]
-    counted = np.bincount(sample_node, minlength=n).astype(np.int64)
+    from ..profile._kernels import sample_counts
+    counted = sample_counts(sample_node, n)  # np.bincount would copy int32 ids to int64 first
     if hc.is_null().any():
         hits = counted
         meta["hit_counts"] = "counted from samples"
@@ -216,10 +217,13 @@ class _Fallback(Exception):
 class _Stream:
     def __init__(self, path, bar):
         import gzip
+        import os
 
         self.path = path
         self.raw = open(path, "rb")
         gz = self.raw.read(2) == b"\x1f\x8b"
+        self.gz = gz
+        self.size = os.fstat(self.raw.fileno()).st_size
         self.raw.seek(0)
         self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if gz else self.raw
         self.buf = np.empty(CHUNK, np.uint8)
@@ -318,7 +322,13 @@ class _Stream:
 
         self.expect("[", section, "an array")
         fixed = cap is not None
-        out = np.empty(cap if fixed else 1 << 20, np.int64 if signed else np.int32)
+        if not fixed and not self.gz:
+            # each value takes >= 2 bytes here and in the other array: (rest of the file) / 8 values
+            # rarely needs growing, and the pages past the last value are never touched (not in RSS)
+            guess = max(1 << 20, (self.size - self.offset()) // 8)
+        else:
+            guess = 1 << 20
+        out = np.empty(cap if fixed else guess, np.int64 if signed else np.int32)
         limit = (1 << 53) if signed else (1 << 31) - 1
         st = np.zeros(6, np.int64)
         while True:
@@ -335,7 +345,7 @@ class _Stream:
                     out = np.concatenate([out, np.empty(max(len(out) // 4, 1024), out.dtype)])
                     fixed = False
                 else:
-                    grown = np.empty(len(out) + len(out) // 2, out.dtype)
+                    grown = np.empty(len(out) + len(out) // 4, out.dtype)
                     grown[: len(out)] = out
                     out = grown
                 continue

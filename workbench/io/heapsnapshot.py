@@ -177,47 +177,39 @@ def _err_msg_for(status: int) -> str:
 def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
     ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error)
-    and each buffer window is split in two at a comma: a second thread parses the second half
-    into a flat buffer (the kernels release the GIL) that is then scattered after the first
-    half's values. Without ``expected`` the single output grows."""
+    and each buffer window is split in two at a comma, the second half parsed by another thread
+    (the kernels release the GIL). Without ``expected`` the single output grows."""
     if expected is not None:
         nrec = expected // nf
         outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
-        flat = (np.empty(len(s.buf) // 2 + 1, dtype=np.uint32),)
     else:
         nrec = 1 << 16
         outs = (np.empty(nrec, dtype=np.uint32),)
     st = np.zeros(6, dtype=np.int64)
     while True:
         status = None
-        if expected is not None and s.end - s.pos >= SPLIT_MIN_BYTES:
+        if expected is not None and s.end - s.pos >= SPLIT_MIN_BYTES and st[1] in (0, 1, 3):
+            # Every value of the first half (including one still being read at the window's
+            # start) ends with a comma, so counting commas places the second half, which the
+            # other thread parses straight into the same arrays.
             mid = s.pos + (s.end - s.pos) // 2
             comma = K.find_byte(s.buf, mid, s.end, 44)
             if comma >= 0:
                 split = comma + 1
-                if len(flat[0]) < (s.end - split) // 2 + 1:
-                    flat = (np.empty((s.end - split) // 2 + 1, dtype=np.uint32),)
+                before = int(st[2]) + K.count_byte(s.buf, s.pos, split, 44)
                 st2 = np.zeros(6, dtype=np.int64)
                 st2[1] = 3  # right after a comma: a value is expected
-                fut = _pool().submit(K.parse_uints, s.buf, split, s.end, flat, len(flat[0]), st2)
+                st2[2], st2[4], st2[5] = before, before % nf, before // nf
+                fut = _pool().submit(K.parse_uints, s.buf, split, s.end, outs, nrec, st2)
                 status, pos = K.parse_uints(s.buf, s.pos, split, outs, nrec, st)
                 status2, pos2 = fut.result()
-                if status == 0:  # first half consumed up to the split: take the second half
-                    if status2 < 0:
-                        raise FormatError(s.path, section, s.offset(pos2), _err_msg_for(status2))
-                    n2 = int(st2[2])
-                    n1 = int(st[2])
-                    if n1 + n2 > expected:
-                        raise FormatError(s.path, section, s.offset(pos2),
-                                          f"more values than the header declares ({expected})")
-                    K.scatter_values(flat[0], n2, outs, n1)
-                    total = n1 + n2
-                    st[0], st[1], st[2] = st2[0], st2[1], total
-                    st[3] = st2[3]
-                    st[4], st[5] = total % nf, total // nf
+                if status == 0 and st[1] == 3 and int(st[2]) == before:
+                    # the first half ended cleanly at the split: continue from the second
+                    st[:] = st2
                     status, pos = status2, pos2
-                    if status == 2:  # the flat buffer is sized to the window: cannot fill
-                        raise FormatError(s.path, section, s.offset(pos), "internal: split buffer full")
+                elif status == 0:
+                    raise FormatError(s.path, section, s.offset(split), "malformed number list")
+                # else: the first half ended the section or failed; it decides
         if status is None:
             status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st)
         s.pos = pos
