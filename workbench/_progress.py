@@ -19,5 +19,6 @@ def progress(total: int | None, desc: str, *, quiet: bool = False, unit: str = "
         or bool(os.environ.get("WORKBENCH_QUIET"))
         or (total is not None and total < min_total)
     )
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, unit_divisor=1024,
+    scale = unit == "B"
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, unit_divisor=1024 if scale else 1000,
                 disable=disable, file=sys.stderr, leave=False, dynamic_ncols=True)

@@ -555,4 +555,4 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
 def read_heapsnapshot(path, *, quiet: bool = False):
     """Load a snapshot file as a :class:`workbench.heap.snapshot.HeapSnapshot`."""
     from ..heap.snapshot import HeapSnapshot
-    return HeapSnapshot(read_raw(path, quiet=quiet))
+    return HeapSnapshot(read_raw(path, quiet=quiet), quiet=quiet)
