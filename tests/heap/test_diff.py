@@ -1,7 +1,6 @@
 """Comparison, its objects and the allocated-between filter against DevTools' own diff
 (heap-snapshot-toolkit@1.1.3, goldens in tests/golden/heap/diff/), plus the different-process rule."""
 import json
-from pathlib import Path
 
 import numpy as np
 import polars as pl

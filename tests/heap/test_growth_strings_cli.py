@@ -1,7 +1,6 @@
 """Growth across snapshots, duplicate strings, and the issue-3 CLI subcommands."""
 import json
 
-import numpy as np
 import polars as pl
 import pytest
 

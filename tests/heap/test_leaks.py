@@ -1,9 +1,7 @@
 """find_leaks on every dataset scenario (the planted leak first, with its holder named) and on
 hand-built snapshot triples."""
-import json
 
 import numpy as np
-import polars as pl
 import pytest
 
 import workbench as wb

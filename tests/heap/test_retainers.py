@@ -2,7 +2,6 @@
 edges, cycles, ignored retainers, root edges) and DevTools' own Retainers on dataset objects."""
 import json
 
-import numpy as np
 import pytest
 
 import workbench as wb

@@ -42,7 +42,7 @@ import polars as pl
 from .._progress import progress
 from ..errors import UsageError
 from . import _leak_kernels as LK
-from .retainers import bfs_path_edges, edge_label, path_tree
+from .retainers import bfs_path_edges, path_tree
 
 TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced string", "number", "code",
                  "object shape", "synthetic", "symbol", "bigint")
