@@ -24,7 +24,6 @@ import glob
 import gzip
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -243,10 +243,14 @@ def _level_one(tree: Profile, p: Profile, what: str) -> pl.DataFrame:
     """The direct children of the root of a caller/callee tree: one row per caller or callee frame,
     with the time (or bytes) spent in ``function`` via that caller / in that callee under ``function``."""
     m = merged(tree)
-    kids = np.nonzero(m.parent == 0)[0]
+    # level 1 is the function itself (one node per matching frame); level 2 its callers / callees
+    kids = np.nonzero(m.depth == 2)[0]
     whole = p.total_value
-    df = pl.concat([_frame_cols(tree, m.frame[kids]), pl.DataFrame({
-        p.total_col: m.total[kids], "total_pct": _pct(m.total[kids], whole)})], how="horizontal")
+    df = pl.concat([_frame_cols(tree, m.frame[kids]), pl.DataFrame({p.total_col: m.total[kids]})],
+                   how="horizontal")
+    df = df.group_by("function", "url", "line", "column", "category", maintain_order=True).agg(
+        pl.col(p.total_col).sum()).with_columns((pl.col(p.total_col) * (100.0 / whole if whole else 0.0))
+                                                .alias("total_pct"))
     return df.rename({"function": what}).sort(p.total_col, descending=True)
 
 

@@ -173,7 +173,7 @@ class Profile:
         """Samples on top of each node: counted from the sample list when the file has one, else the
         file's hit counts (folded stacks, callers trees)."""
         if self.n_samples:
-            return np.bincount(self.sample_node, minlength=self.n_nodes).astype(np.int64)
+            return K.sample_counts(self.sample_node, self.n_nodes)
         return self.hit_count
 
     @cached_property

@@ -7,7 +7,7 @@ distinct functions calling each other, sampled every 50 µs. Then, each in a fre
                  computes lazily in its grids, reported separately)
 and prints wall times, their ratio and each side's peak RSS (ru_maxrss of the child).
 
-Usage: python benchmarks/profile_bench.py [--seconds 8] [--interval 50]
+Usage: python benchmarks/bench_profile_devtools.py [--seconds 8] [--interval 50]
 Needs node and the peer from tests/golden/profile/make_goldens.sh (run it first).
 """
 from __future__ import annotations
@@ -64,12 +64,12 @@ from workbench.profile import flame  # noqa: F401
 t0 = time.perf_counter()
 p = wb.load_profile(sys.argv[1], quiet=True)
 t1 = time.perf_counter()
-fc = p.flame_chart()
+fc = p.flame_chart_rects()
 t2 = time.perf_counter()
-fn = p.functions()
+fn = p.hotspots()
 t3 = time.perf_counter()
 ct = p.calltree()
-fg = p.flame()
+fg = p.flame_graph()
 t4 = time.perf_counter()
 print(json.dumps({"import_ms": (t0 - ti) * 1e3, "load_ms": (t1 - t0) * 1e3, "flame_chart_ms": (t2 - t1) * 1e3, "functions_ms": (t3 - t2) * 1e3,
                   "total_ms": (t3 - t0) * 1e3, "calltree_and_flame_graph_ms": (t4 - t3) * 1e3,
