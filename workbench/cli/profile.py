@@ -185,7 +185,7 @@ def register(sub) -> None:
     sp.add_argument("--width", type=int, default=1000, help="chart width in pixels")
     sp.set_defaults(func=cmd_flame)
 
-    sp = sub.add_parser("profile-diff", help="what changed between two profiles, each normalised to % of "
+    sp = sub.add_parser("profile-diff", help="what changed between two profiles, each normalised to %% of "
                         "its total (per function or --by stack; -o for a differential flame graph)")
     sp.add_argument("before")
     sp.add_argument("after")
