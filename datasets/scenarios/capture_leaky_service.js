@@ -42,7 +42,8 @@ const server = http.createServer((req, res) => {
   const user = req.url.split('/').pop() || 'anon';
   const s = login(user);
   const body = renderPage(user);
-  res.writeHead(200, { 'content-type': 'application/json', 'x-token': s.token });
+  // (the handler uses `ballast`, so the closure keeps it alive)
+  res.writeHead(200, { 'content-type': 'application/json', 'x-token': s.token, 'x-ballast': ballast.length });
   res.end(body);
 });
 

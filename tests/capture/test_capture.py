@@ -96,7 +96,7 @@ def test_three_snapshots_show_the_growing_sessions(node_target, tmp_path):
 
 
 def test_target_killed_mid_snapshot_leaves_no_file(node_target, tmp_path):
-    t = node_target("--ballast", 1_500_000)
+    t = node_target("--ballast", 300_000)
     final = tmp_path / "big.heapsnapshot"
     killed = threading.Event()
 
