@@ -108,7 +108,7 @@ def test_compare_of_two_dumps_equals_guppys_diff(tmp_path, service):
     x2.dump(str(tmp_path / "b.hpy"))
     diff = _guppy_rows(x2.diff(x1))
     cmp = ph.load_hpy(tmp_path / "b.hpy").compare(ph.load_hpy(tmp_path / "a.hpy"))
-    assert cmp.columns == ["class", "new_count", "deleted_count", "delta_count", "alloc_size", "freed_size",
+    assert cmp.columns == ["class", "class_key", "new_count", "deleted_count", "delta_count", "alloc_size", "freed_size",
                            "size_delta"]
     ours = {k: (c, s) for k, c, s in cmp.select("class", "delta_count", "size_delta").iter_rows()}
     assert ours == {k: v for k, v in diff.items() if v != (0, 0)}

@@ -45,9 +45,9 @@ def cmd_pyheap(args) -> int:
         raise UsageError("pyheap takes one dump (Summary) or two (BEFORE AFTER: Comparison)")
     heaps = [load_hpy(p, index=args.index) for p in args.dumps]
     if len(heaps) == 1:
-        emit_frame(heaps[0].summary(top=args.top).drop("class_key"), args.format)
+        emit_frame(heaps[0].summary(top=args.top).select("class", "count", "self_size"), args.format)
     else:
-        df = heaps[1].compare(heaps[0])
+        df = heaps[1].compare(heaps[0]).drop("class_key")
         emit_frame(df.head(args.top) if args.top else df, args.format)
     return 0
 

@@ -62,6 +62,7 @@ def compare(before, after) -> pl.DataFrame:
                              alloc_size=pl.lit(None, pl.Int64), freed_size=pl.lit(None, pl.Int64))
     df = df.filter((pl.col("delta_count") != 0) | (pl.col("size_delta") != 0)
                    | (pl.col("new_count").fill_null(0) != 0) | (pl.col("deleted_count").fill_null(0) != 0))
+    df = df.with_columns(class_key=pl.col("class"))
     return (df.select(list(COMPARISON_SCHEMA)).cast(COMPARISON_SCHEMA)
             .sort([pl.col("size_delta").abs(), pl.col("class")], descending=[True, False]))
 

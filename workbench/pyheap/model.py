@@ -10,7 +10,7 @@ the same text (e.g. the many ctypes classes named ``CFunctionType``) are merged 
   ``class_key`` equals ``class`` (Python classes have no script location); ``distance`` and
   ``retained_size`` are null: guppy's dump has neither, and a per-kind dominated size (``domisize``)
   of a whole heap is too slow to compute by default.
-- ``compare(before)``: DevTools' Comparison shape: class, new_count, deleted_count, delta_count,
+- ``compare(before)``: DevTools' Comparison shape: class, class_key (= class), new_count, deleted_count, delta_count,
   alloc_size, freed_size, size_delta. With per-object data on both sides (two live heaps of one
   process) an object is identified by (address, kind): ``new`` = in this heap only, ``deleted`` =
   in ``before`` only, ``alloc_size``/``freed_size`` their sizes. ``size_delta`` is the change of
@@ -29,7 +29,7 @@ from ..errors import UsageError
 
 SUMMARY_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "count": pl.Int64, "distance": pl.Int64,
                   "self_size": pl.Int64, "retained_size": pl.Int64}
-COMPARISON_SCHEMA = {"class": pl.Utf8, "new_count": pl.Int64, "deleted_count": pl.Int64,
+COMPARISON_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "new_count": pl.Int64, "deleted_count": pl.Int64,
                      "delta_count": pl.Int64, "alloc_size": pl.Int64, "freed_size": pl.Int64,
                      "size_delta": pl.Int64}
 
