@@ -238,8 +238,10 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -
     return [outs[0][:count].copy()]
 
 
-def _scan_strings(s: _Stream, section: str):
-    cap = 1 << 20
+def _scan_strings(s: _Stream, section: str, file_size: int):
+    # An uncompressed file bounds the string bytes still to come: allocate that once (pages are
+    # only touched as they fill) instead of doubling, which would copy gigabytes on big files.
+    cap = max(file_size - s.offset() + 16, 1 << 10) if not s.gz else 1 << 20
     slots = 1 << 14
     out = np.empty(cap, dtype=np.uint8)
     starts = np.empty(slots, dtype=np.int64)
@@ -265,7 +267,9 @@ def _scan_strings(s: _Stream, section: str):
             raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
     n = int(st[2])
     used = int(st[1])
-    return out[:used].copy(), starts[:n].copy(), lens[:n].copy(), esc[:n].copy()
+    # copy only when the slack is large (the copy costs a second buffer while it runs)
+    raw = out[:used].copy() if out.shape[0] - used > max(used // 4, 1 << 20) and used < (1 << 28) else out[:used]
+    return raw, starts[:n].copy(), lens[:n].copy(), esc[:n].copy()
 
 
 def _scan_value_bytes(s: _Stream, section: str, limit: int | None = None) -> bytes:
@@ -395,7 +399,7 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
         elif key == "strings":
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
-            strings = _scan_strings(s, key)
+            strings = _scan_strings(s, key, size)
         elif key == "trace_tree":
             off = s.offset()
             raw = _scan_value_bytes(s, key)
