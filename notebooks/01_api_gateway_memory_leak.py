@@ -1,0 +1,145 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. An API gateway whose memory climbs in a sawtooth
+#
+# **Incident.** The gateway's heap goes up and down with every garbage collection, but each trough
+# is higher than the last. We follow it from the **metrics** (is the floor rising, and how fast?),
+# to **three heap snapshots** (memlab's method: objects allocated between *baseline* and *target*
+# that are still alive in *final*), to the **class** that leaks and the **retainer path** that
+# holds it.
+#
+# The defaults are the bundled recordings (`datasets/metrics/leak`, the real
+# `datasets/scenarios/heap_api_gateway.js` service). To investigate your own service, change the
+# cell below, or run `workbench report notebooks/01_api_gateway_memory_leak.ipynb -p baseline
+# a.heapsnapshot -p target b.heapsnapshot -p final c.heapsnapshot -o report.html`.
+
+# %% tags=["parameters"]
+baseline = "datasets/heap/api_gateway/baseline.heapsnapshot.gz"
+target = "datasets/heap/api_gateway/target.heapsnapshot.gz"
+final = "datasets/heap/api_gateway/final.heapsnapshot.gz"
+metrics = "datasets/metrics/leak"   # metric files or folders, comma separated (empty: none)
+profile = ""                        # a CPU profile taken during the incident (optional)
+
+# %%
+import polars as pl
+from IPython.display import Markdown, display
+
+import workbench as wb
+from workbench.report import as_list, find_file, use_offline_charts
+from workbench.widgets.heap import RetainerExplorer, SnapshotComparison
+
+use_offline_charts()   # charts and widgets draw without a network
+pl.Config.set_tbl_rows(20)
+pl.Config.set_fmt_str_lengths(90);
+
+# %% [markdown]
+# ## 1. The metrics: is the post-GC floor rising?
+# `leak_trend` fits a line through the heap's minima after full GCs (the floor of the sawtooth),
+# with a confidence interval on the slope; `verdict` says growth, plateau or sawtooth.
+
+# %%
+metric_files = as_list(metrics)
+if metric_files:
+    m = wb.load_metrics(*metric_files, quiet=True)
+    trend = m.leak_trend()
+    display(trend)
+    display(m.timeline())
+else:
+    trend = None
+    display(Markdown("_No metrics given: skipping this step._"))
+
+# %% [markdown]
+# ## 2. Three snapshots
+# DevTools' Statistics of each snapshot: where the bytes are (V8 heap vs native memory such as
+# `Buffer` contents).
+
+# %%
+snaps = {name: wb.load_snapshot(find_file(path), quiet=True)
+         for name, path in (("baseline", baseline), ("target", target), ("final", final))}
+stats = pl.DataFrame([{"snapshot": name, "nodes": s.node_count, "total_bytes": st["total"],
+                       "v8_heap_bytes": st["v8heap"]["total"], "native_bytes": st["native"]["total"],
+                       "typed_array_bytes": st["native"]["typed_arrays"]}
+                      for name, s in snaps.items() for st in [s.statistics()]])
+stats
+
+# %% [markdown]
+# ## 3. What leaks: objects new in *target* and still alive in *final*
+# `find_leaks` keeps those objects, groups them by their retainer trace and ranks the groups by
+# retained size; `holder` is the last named object on the path that keeps them.
+
+# %%
+leaks = wb.find_leaks(snaps["baseline"], snaps["target"], snaps["final"], quiet=True)
+suspects = leaks.suspects.select("class", "count", "retained_size", "serious", "holder")
+suspects.head(10)
+
+# %%
+if leaks.suspects.height:
+    top = leaks.suspects.row(0, named=True)
+    leak_class, holder = top["class"], top["holder"]
+    retains = ", ".join(f"{r['class'] if isinstance(r, dict) else r}" for r in (top["retains"] or [])[:4])
+    slope = ""
+    if trend is not None and trend.height and "slope_mb_per_hour" in trend.columns:
+        slope = f" The heap floor rises by **{trend['slope_mb_per_hour'][0]:,.0f} MB/hour** in the metrics."
+    display(Markdown(
+        f"**Leaking class: `{leak_class}`** — {top['count']:,} objects new in *target* and alive in *final*, "
+        f"retaining **{top['retained_size'] / 2**20:,.2f} MiB**" + (f" (with {retains})" if retains else "")
+        + f".\n\n**Held by:** `{holder}`." + slope))
+else:
+    leak_class = holder = None
+    display(Markdown("**No leak found**: nothing allocated between baseline and target survives into final."))
+
+# %% [markdown]
+# ## 4. The retainer path of one leaked object
+# From a GC root to a representative object of the group (the `leaked` column marks objects
+# allocated in the leak window).
+
+# %%
+path = leaks.path(0).select("step", "edge", "class", "name", "node_id", "retained_size", "leaked") \
+    if leaks.suspects.height else None
+path
+
+# %% [markdown]
+# ## 5. Explore: the Comparison view and the Retainers panel
+# `SnapshotComparison` is DevTools' Comparison (*target* against *baseline*), filtered to the
+# leaking class: pick a class, then one of its new objects to see its retainer paths.
+# `RetainerExplorer` opens the representative object's retainers in *final*; expand a row to go
+# one level up.
+
+# %%
+comparison = SnapshotComparison(snaps["baseline"], snaps["target"])
+if leak_class:
+    comparison.filter(leak_class)
+comparison
+
+# %%
+RetainerExplorer(snaps["final"], leaks.suspects["representative_id"][0]) if leaks.suspects.height else None
+
+# %% [markdown]
+# ## 6. Growth by class (DevTools' Comparison, largest size delta first)
+
+# %%
+wb.compare(snaps["baseline"], snaps["target"]).select(
+    "class", "new_count", "deleted_count", "delta_count", "size_delta").head(10)
+
+# %% [markdown]
+# ## 7. What the process was doing (only if a CPU profile was given)
+
+# %%
+if find_file(profile, must_exist=False) is not None:
+    prof = wb.load_profile(find_file(profile), quiet=True)
+    display(prof.hotspots().select("function", "url", "category", "self_ms", "self_pct").head(10))
+    display(prof.flame())
+else:
+    display(Markdown("_No CPU profile given._"))

@@ -1,0 +1,372 @@
+"""Reports: run an investigation notebook headless with parameters and write ONE self-contained HTML
+file (widgets embedded with their state, charts drawn offline) plus a JSON manifest of the inputs.
+
+How (sources: research note sections C1-C3, D1; nbclient, papermill and nbconvert docs):
+
+- Execution is papermill's (``execute_notebook``): parameters are injected after the cell tagged
+  ``parameters``; papermill runs the notebook through nbclient, whose ``store_widget_state`` (default
+  on) records every widget model the kernel opened into ``metadata.widgets``
+  (``application/vnd.jupyter.widget-state+json``). A failing cell becomes one ``WorkbenchError``
+  naming the notebook, the cell and the exception.
+- HTML is nbconvert's ``lab`` template with images embedded. Its CDN script tags are replaced by
+  inlined copies: require.js and ``@jupyter-widgets/html-manager``'s ``embed-amd.js`` (vendored in
+  ``report_assets/``, see its MANIFEST) and ``report_assets/anywidget_static.js``, workbench's AMD
+  module that renders anywidgets (altair's ``JupyterChart``, the flame graph) from the ES module stored
+  in their state. MathJax is dropped (no notebook uses TeX). Identical anywidget ES modules (altair's
+  offline bundle of vega, vega-lite and vega-embed made by vl-convert, ~1 MB) are stored once.
+  Nothing in the page is fetched from the network; ``check_offline(html)`` lists anything that would be.
+- Static pages have no kernel (ipywidgets' embedding docs): Python callbacks do not run, so a widget
+  shows the state it had when the notebook finished; charts keep vega's own hover and tooltips.
+- The manifest (``OUT.manifest.json`` beside ``OUT.html`` and a copy inside the page) lists the
+  notebook and every parameter that names a file or folder with its size and sha256 (a folder:
+  sha256 over its files' relative paths and sha256s, in path order), the workbench, Python and node
+  versions and the command that re-runs the investigation.
+
+Notebooks call ``use_offline_charts()`` so that charts draw in JupyterLab without a network too, and
+``find_file()`` to resolve their ``parameters`` relative to the working directory or the repository.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from .errors import UsageError, WorkbenchError
+
+ASSETS = Path(__file__).with_name("report_assets")
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+
+_REQUIRE = "WORKBENCH-INLINE-REQUIREJS"
+_RENDERER = "WORKBENCH-INLINE-WIDGET-RENDERER"
+_MATHJAX = "WORKBENCH-NO-MATHJAX"
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers for notebooks
+def use_offline_charts() -> None:
+    """Draw every altair chart as an offline ``JupyterChart`` widget (vega JS from vl-convert, no
+    CDN), so charts render in a JupyterLab without network and embed into reports."""
+    import altair as alt
+    alt.JupyterChart.enable_offline()
+    alt.renderers.enable("jupyter", offline=True)
+
+
+def find_file(path, *, must_exist: bool = True) -> Path | None:
+    """Resolve a notebook parameter naming a file or folder: as given (absolute, or relative to the
+    working directory), else relative to the workbench repository (where ``datasets/`` lives).
+    ``""``/``None`` returns None (an optional input that was not given)."""
+    if path is None or str(path) == "":
+        return None
+    p = Path(os.path.expanduser(str(path)))
+    for cand in ([p] if p.is_absolute() else [Path.cwd() / p, REPO / p, Path.cwd().parent / p]):
+        if cand.exists():
+            return cand.resolve()
+    if must_exist:
+        raise WorkbenchError("no such file", p)
+    return p
+
+
+def as_list(value) -> list[Path]:
+    """A parameter that may hold one path, several (a list, or a string separated by ``,``/``;``)
+    or none, as a list of resolved paths."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[;,]", str(value))
+    return [find_file(v) for v in items if str(v).strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters and manifest
+def notebook_parameters(notebook) -> dict:
+    """The parameters a notebook declares (papermill's reading of its ``parameters`` cell):
+    name -> {"default": source text, "inferred_type_name": ...}."""
+    from papermill.inspection import inspect_notebook
+    return inspect_notebook(str(notebook))
+
+
+def parse_value(text: str):
+    """A ``-p name value`` value as papermill's CLI reads it: int, float, bool, None, else str."""
+    low = text.strip()
+    if low in ("True", "true"):
+        return True
+    if low in ("False", "false"):
+        return False
+    if low in ("None", "none"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(low)
+        except ValueError:
+            pass
+    return text
+
+
+def _absolutize(value):
+    """Paths given relative to the caller's directory stay valid when the kernel runs elsewhere."""
+    if isinstance(value, str) and value and not value.startswith(("http:", "https:")):
+        parts = [v for v in re.split(r"([;,])", value)]
+        out = []
+        for v in parts:
+            p = Path(os.path.expanduser(v)) if v not in (",", ";") else None
+            out.append(str(p.resolve()) if p is not None and v.strip() and p.exists() else v)
+        return "".join(out)
+    if isinstance(value, (list, tuple)):
+        return [_absolutize(v) for v in value]
+    return value
+
+
+def _sha256_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def describe_input(path) -> dict:
+    """Path, size and sha256 of one input (a folder: its files, hashed in path order)."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(q for q in p.rglob("*") if q.is_file())
+        h = hashlib.sha256()
+        size = 0
+        for q in files:
+            h.update(f"{q.relative_to(p).as_posix()}\0{_sha256_file(q)}\n".encode())
+            size += q.stat().st_size
+        return {"path": str(p), "kind": "folder", "files": len(files), "bytes": size, "sha256": h.hexdigest()}
+    return {"path": str(p), "kind": "file", "bytes": p.stat().st_size, "sha256": _sha256_file(p)}
+
+
+def node_version() -> str | None:
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def manifest(notebook, parameters: dict, out_html=None) -> dict:
+    """What a report was made from, enough to re-run it (see module docstring)."""
+    from . import __version__
+    declared = {}
+    try:
+        declared = notebook_parameters(notebook)
+    except Exception:  # noqa: BLE001 - a manifest must not fail on an odd notebook
+        pass
+    inputs = {}
+    for name, value in parameters.items():
+        values = value if isinstance(value, (list, tuple)) else re.split(r"[;,]", value) if isinstance(value, str) else []
+        described = [describe_input(find_file(v)) for v in values
+                     if isinstance(v, str) and v.strip() and find_file(v, must_exist=False).exists()]
+        if described:
+            inputs[name] = described if len(described) > 1 or isinstance(value, (list, tuple)) else described[0]
+    defaults_used = sorted(set(declared) - set(parameters))
+    for name in defaults_used:  # inputs the notebook took from its own defaults are inputs too
+        try:
+            v = eval(declared[name]["default"], {}, {})  # noqa: S307 - literals from our own parameters cell
+        except Exception:  # noqa: BLE001
+            continue
+        vals = v if isinstance(v, (list, tuple)) else re.split(r"[;,]", v) if isinstance(v, str) else []
+        found = [find_file(x, must_exist=False) for x in vals if isinstance(x, str) and x.strip()]
+        found = [f for f in found if f is not None and f.exists()]
+        if found:
+            inputs[name] = [describe_input(f) for f in found] if len(found) > 1 else describe_input(found[0])
+    cmd = ["workbench", "report", str(notebook)]
+    for k, v in parameters.items():
+        if isinstance(v, (list, tuple)):
+            v = ",".join(map(str, v))
+        cmd += ["-p", k, str(v)]
+    cmd += ["-o", str(out_html or "report.html")]
+    nb = Path(notebook)
+    return {
+        "notebook": {"path": str(nb.resolve()), "sha256": _sha256_file(nb)},
+        "parameters": parameters,
+        "defaults_used": defaults_used,
+        "inputs": inputs,
+        "versions": {"workbench": __version__, "python": platform.python_version(), "node": node_version()},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "rerun": shlex.join(cmd),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# execution
+def execute(notebook, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
+            kernel_name: str = "python3", quiet: bool = False, output_path=None):
+    """Run ``notebook`` headless with ``parameters`` (papermill); returns the executed notebook
+    (with widget state in its metadata). Unknown parameter names are a UsageError."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise WorkbenchError("no such notebook", notebook)
+    parameters = {k: _absolutize(v) for k, v in (parameters or {}).items()}
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise UsageError(f"unknown parameter(s) {', '.join(unknown)}; this notebook takes: "
+                         f"{', '.join(declared) or 'none'}", notebook)
+    env_quiet = os.environ.get("WORKBENCH_QUIET")
+    os.environ["WORKBENCH_QUIET"] = "1"  # the kernel inherits it: no tqdm bars in the report
+    try:
+        nb = pm.execute_notebook(str(notebook), str(output_path) if output_path else None,
+                                 parameters=parameters, cwd=str(cwd or notebook.parent),
+                                 kernel_name=kernel_name, progress_bar=not quiet, log_output=False,
+                                 request_save_on_cell_execute=False, execution_timeout=timeout)
+    except PapermillExecutionError as e:
+        raise WorkbenchError(f"cell {e.exec_count} failed: {e.ename}: {_ansi_strip(str(e.evalue))[:500]}",
+                             notebook) from None
+    finally:
+        if env_quiet is None:
+            os.environ.pop("WORKBENCH_QUIET", None)
+        else:
+            os.environ["WORKBENCH_QUIET"] = env_quiet
+    return nb
+
+
+def _ansi_strip(s: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", s)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+def _asset(name: str) -> str:
+    p = ASSETS / name
+    data = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+    return data.decode("utf-8")
+
+
+def _script_safe(js: str) -> str:
+    # "</script" inside inline code would close the tag early; "<\/" means the same to JS.
+    return js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+
+
+def _dedupe_esm(nb) -> dict:
+    """Move identical anywidget ES modules out of the widget state into one table (sha -> source)."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    table = {}
+    for model in state.get("state", {}).values():
+        s = model.get("state", {})
+        esm = s.get("_esm")
+        if model.get("model_module") == "anywidget" and isinstance(esm, str) and len(esm) > 256:
+            sha = hashlib.sha256(esm.encode()).hexdigest()[:16]
+            table[sha] = esm
+            s["_esm"] = f"wb-esm:{sha}"
+    return table
+
+
+def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) -> str:
+    """One self-contained HTML page for an executed notebook (see module docstring)."""
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    esm = _dedupe_esm(nb)
+    if title:
+        nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter.require_js_url = _REQUIRE
+    exporter.widget_renderer_url = _RENDERER
+    exporter.mathjax_url = _MATHJAX
+    body, _ = exporter.from_notebook_node(nb)
+
+    body = body.replace(f'<script src="{_REQUIRE}"></script>',
+                        "<script>" + _script_safe(_asset("require.js.gz")) + "</script>", 1)
+    body = re.sub(r'<script src="' + _MATHJAX + r'">\s*</script>', "", body)
+    # nbconvert's loader appends <script src=widget_renderer_url> on DOMContentLoaded; we inline the
+    # renderer instead (it waits for the page's load event itself) and our anywidget module.
+    loader = re.compile(r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?\}\(\)\);\s*</script>",
+                        re.S)
+    inline = ("<script>" + _script_safe(_asset("html-manager-embed-amd.js.gz")) + "</script>\n"
+              "<script>" + _script_safe(_asset("anywidget_static.js")) + "</script>")
+    if "widgets" in nb.metadata:
+        body, n = loader.subn(lambda _m: inline, body, count=1)
+        if n != 1:
+            raise WorkbenchError("nbconvert's widget loader was not found; cannot inline the widget renderer")
+    extra = ""
+    if esm:
+        extra += ('<script type="application/json" id="wb-esm">'
+                  + json.dumps(esm).replace("</", "<\\/") + "</script>\n")
+    if manifest_data is not None:
+        extra += ('<script type="application/json" id="workbench-manifest">'
+                  + json.dumps(manifest_data, indent=1, default=str).replace("</", "<\\/") + "</script>\n")
+    body = body.replace("</body>", extra + "</body>", 1)
+    return body
+
+
+_REMOTE = re.compile(r"""(<script[^>]+src\s*=\s*["']?(https?:)?//|<link[^>]+href\s*=\s*["']?(https?:)?//|"""
+                     r"""import\s*\(?\s*["']https?://|@import\s+url\(\s*["']?https?://)""", re.I)
+
+
+def check_offline(html: str) -> list[str]:
+    """Anything in the page that would be fetched from the network (should be empty)."""
+    return [m.group(0)[:120] for m in _REMOTE.finditer(html)]
+
+
+def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
+           quiet: bool = False, save_notebook=None, title: str | None = None) -> dict:
+    """Execute ``notebook`` with ``parameters`` and write ``out`` (HTML) and ``out`` with suffix
+    ``.manifest.json``; returns the manifest. ``save_notebook``: also write the executed .ipynb."""
+    import nbformat
+
+    out = Path(out)
+    parameters = {k: _absolutize(v) for k, v in (parameters or {}).items()}
+    nb = execute(notebook, parameters, cwd=cwd, timeout=timeout, quiet=quiet)
+    man = manifest(notebook, parameters, out)
+    html = to_html(nb, title=title or Path(notebook).stem.replace("_", " "), manifest_data=man)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)
+    man_path = out.with_suffix(".manifest.json")
+    man_path.write_text(json.dumps(dict(man, html={"path": str(out), "bytes": out.stat().st_size}),
+                                   indent=1, default=str) + "\n", encoding="utf-8")
+    if save_notebook:
+        nbformat.write(nb, str(save_notebook))
+    return man
+
+
+# ---------------------------------------------------------------------------------------------
+# investigate: choose the template for the files given
+TEMPLATES = {
+    "heap": "01_api_gateway_memory_leak.ipynb",
+    "cpu": "02_cpu_regex_hotspot.ipynb",
+    "event_loop": "03_event_loop_blocking.ipynb",
+}
+
+
+def investigation(snapshots=(), profile=None, metrics=()) -> tuple[Path, dict]:
+    """The template notebook and its parameters for these files:
+    three snapshots -> the memory-leak notebook (with the profile and metrics, if given);
+    a profile and metrics -> the event-loop notebook; a profile alone -> the CPU notebook;
+    metrics alone -> the event-loop notebook without its profile part."""
+    snapshots = list(snapshots or [])
+    metrics = list(metrics or [])
+    for p in [*snapshots, *([profile] if profile else []), *metrics]:
+        if not Path(p).exists():
+            raise WorkbenchError("no such file", p)
+    if snapshots:
+        if len(snapshots) != 3:
+            raise UsageError(f"--snapshots takes three files (baseline, target, final), got {len(snapshots)}")
+        params = dict(baseline=snapshots[0], target=snapshots[1], final=snapshots[2],
+                      metrics=",".join(map(str, metrics)), profile=str(profile or ""))
+        return NOTEBOOKS / TEMPLATES["heap"], params
+    if profile and not metrics:
+        return NOTEBOOKS / TEMPLATES["cpu"], dict(profile=str(profile))
+    if metrics:
+        return NOTEBOOKS / TEMPLATES["event_loop"], dict(metrics=",".join(map(str, metrics)),
+                                                          profile=str(profile or ""))
+    raise UsageError("nothing to investigate: give --snapshots, --profile and/or --metrics")
+
+
+__all__ = ["use_offline_charts", "find_file", "as_list", "execute", "to_html", "render", "manifest",
+           "describe_input", "check_offline", "investigation", "notebook_parameters", "parse_value"]
