@@ -87,7 +87,9 @@ class FlameGraph:
                                            stroke=alt.condition("datum.match && " + ("true" if self.query else
                                                                                      "false"),
                                                                 alt.value("#000000"), alt.value("white")))
-        out = alt.layer(rect, text).properties(width=chart.width, height=chart.height, title=chart.title)
+        # the layers share the parent's data: pass it on, or the re-built layer draws nothing
+        out = alt.layer(rect, text, data=chart.data).properties(width=chart.width, height=chart.height,
+                                                                 title=chart.title)
         self.last_compute_s = time.perf_counter() - t0
         return out
 
