@@ -277,3 +277,28 @@ def test_cli_summary_comparison_and_error(tmp_path, service):
     (tmp_path / "c.hpy").write_text(GOOD[:-30])
     r = run("pyheap", tmp_path / "c.hpy")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "truncated" in r.stderr
+
+
+def test_snapshot_comparison_widget_on_two_python_heaps(service):
+    """The same SnapshotComparison widget drives two live Python heaps: choose the leaking class,
+    then one of its new objects, and its retainer path through the module-level list shows."""
+    from workbench.widgets.heap import SnapshotComparison
+    hp = hpy()
+    before = ph.take_heap(hp, label="before")
+    for i in range(300):
+        service.handle(i)
+    after = ph.take_heap(hp, label="after")
+    w = SnapshotComparison(before, after, page_size=20)
+    assert w.python
+    assert len(w.page_rows) <= 20
+    w.filter("Record")
+    assert "leaky_service.Record" in w.rows["class"].to_list()
+    objs = w.select_class("leaky_service.Record")
+    assert len(w._objects) == 300 and len(objs) == 20          # one page reaches the browser
+    assert objs["self_size"].min() > 0 and objs["retained_size"].is_null().all()
+    oid = int(objs["node_id"][0])
+    assert oid in {id(r) for r in service._records}               # a real new object's address
+    paths = w.select_object(oid)
+    assert not paths.is_empty()
+    assert "['_records']" in paths["edge"].to_list()
+    assert "leaky_service.Record" in w.paths_html.value and "_records" in w.paths_html.value

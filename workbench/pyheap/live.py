@@ -112,8 +112,9 @@ def from_idset(x, hp=None, *, relative: bool = False, label: str | None = None) 
 
 
 # ---------------------------------------------------------------------------- retainers
-def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp):
-    """guppy IdentitySet of the still-alive objects of kind ``cls`` that ``h`` recorded."""
+def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp, only_id: int | None = None):
+    """guppy IdentitySet of the still-alive objects of kind ``cls`` that ``h`` recorded (just the
+    object at address ``only_id`` when given)."""
     if not h.has_objects:
         raise UsageError(f"{h.source}: retainers need a live heap (take_heap), not a {h.format} dump")
     if cls not in h.kinds:
@@ -126,6 +127,10 @@ def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp):
         if cls in new_since.kinds:
             old = new_since.ids[new_since.kind_of == new_since.kinds.index(cls)]
             want = np.setdiff1d(want, old, assume_unique=False)
+    if only_id is not None:
+        if int(only_id) not in set(want.tolist()):
+            raise UsageError(f"{h.source}: no recorded {cls!r} object at address {only_id}")
+        want = np.array([int(only_id)])
     wanted = set(want.tolist())
     cur = hp.heap()
     clodo = hp.Clodo.classifier
@@ -165,12 +170,12 @@ def retainers(h: PyHeap, cls: str, *, new_since: PyHeap | None = None, session=N
 
 
 def retainer_paths(h: PyHeap, cls: str, *, n: int = 5, new_since: PyHeap | None = None,
-                   session=None) -> pl.DataFrame:
-    """The first ``n`` shortest paths (guppy ``sp``) from the root to the objects, one row per step:
-    path, step, class, edge (guppy's relation text, e.g. ``['_records']``, ``.__dict__``),
-    self_size, text (the whole path as guppy prints it)."""
+                   session=None, object_id: int | None = None) -> pl.DataFrame:
+    """The first ``n`` shortest paths (guppy ``sp``) from the root to the objects (or to the one
+    object at address ``object_id``), one row per step: path, step, class, edge (guppy's relation
+    text, e.g. ``['_records']``, ``.__dict__``), self_size, text (the whole path as guppy prints it)."""
     hp = _retainer_session(session)
-    s = _live_set(h, cls, new_since, hp)
+    s = _live_set(h, cls, new_since, hp, object_id)
     rows = []
     for i, p in enumerate(s.sp.iter(stop=n)):
         text = p.stra().replace("%s", p.srcname, 1)

@@ -104,8 +104,21 @@ class PyHeap:
         return retainers(self, cls, new_since=new_since, session=session)
 
     def retainer_paths(self, cls: str, *, n: int = 5, new_since: "PyHeap | None" = None,
-                       session=None) -> pl.DataFrame:
-        """Shortest retainer paths from guppy's root to objects of class ``cls`` (``x.sp``), one
-        row per step: path, step, class, edge, self_size, text."""
+                       session=None, object_id: int | None = None) -> pl.DataFrame:
+        """Shortest retainer paths from guppy's root to objects of class ``cls`` (``x.sp``), or to
+        the one object at address ``object_id``; one row per step: path, step, class, edge,
+        self_size, text."""
         from .live import retainer_paths
-        return retainer_paths(self, cls, n=n, new_since=new_since, session=session)
+        return retainer_paths(self, cls, n=n, new_since=new_since, session=session, object_id=object_id)
+
+    def new_objects(self, before: "PyHeap", cls: str) -> pl.DataFrame:
+        """Objects of class ``cls`` in this heap and not in ``before`` (by address and kind):
+        id, class, self_size, largest first. Live heaps only."""
+        for h in (before, self):
+            if not h.has_objects:
+                raise UsageError(f"{h.source}: a {h.format} dump holds totals per kind, not objects")
+        from .analyses import _objects
+        mine = _objects(self).filter(pl.col("class") == cls)
+        old = _objects(before).filter(pl.col("class") == cls)
+        return (mine.join(old, on=["id", "class"], how="anti")
+                .sort(["self_size", "id"], descending=[True, False]))

@@ -43,8 +43,11 @@ class SnapshotComparison:
         self.before, self.after = before, after
         self.page_size = page_size
         self.k = k
-        self._pair = _pair(before, after)
-        self.table = self._pair.table()           # full Comparison, stays in Python
+        # Two Python heaps (workbench.pyheap) work too: same Comparison shape; objects are
+        # addresses, and their retainer paths come from guppy3's shortest paths.
+        self.python = hasattr(after, "new_objects") and hasattr(before, "kinds")
+        self._pair = None if self.python else _pair(before, after)
+        self.table = after.compare(before) if self.python else self._pair.table()
         self.query = ""
         self.sort_column, self.descending = "size_delta", True
         self.page = 0
@@ -146,6 +149,17 @@ class SnapshotComparison:
 
     def select_class(self, class_key: str) -> pl.DataFrame:
         """Choose a Comparison row (its class key, or a class name); lists its new objects."""
+        if self.python:
+            if class_key not in self.table["class_key"].to_list():
+                raise KeyError(f"no class {class_key!r} in this comparison")
+            self.class_key = class_key
+            self._py_objects = self.after.new_objects(self.before, class_key)
+            self._objects = self._py_objects["id"].to_numpy()
+            self.object_page = 0
+            self.node_id = None
+            self.paths = None
+            self.paths_html.value = ""
+            return self._object_page(0)
         p = self._pair
         if class_key not in p.keys:
             hits = self.table.filter(pl.col("class") == class_key)["class_key"].to_list()
@@ -167,6 +181,11 @@ class SnapshotComparison:
     def object_rows(self) -> pl.DataFrame:
         """The page of new objects the browser shows."""
         a = self.object_page * self.page_size
+        if self.python:
+            page = self._py_objects.slice(a, self.page_size)
+            return pl.DataFrame({"node_id": page["id"], "name": page["class"], "self_size": page["self_size"],
+                                 "retained_size": pl.Series([None] * len(page), dtype=pl.Int64),
+                                 "distance": pl.Series([None] * len(page), dtype=pl.Int64)})
         return object_frame(self.after, self._objects[a:a + self.page_size])
 
     def _object_page(self, page: int) -> pl.DataFrame:
@@ -175,8 +194,9 @@ class SnapshotComparison:
         rows = self.object_rows
         self.object_list.unobserve(self._on_object, names="value")
         self.object_list.options = [
-            (f"@{r['node_id']}  {r['name'][:50]:<50} self {r['self_size']:>10,}  retained {r['retained_size']:>12,}"
-             f"  distance {r['distance']}", int(r["node_id"])) for r in rows.iter_rows(named=True)]
+            (f"@{r['node_id']}  {r['name'][:50]:<50} self {r['self_size']:>10,}"
+             + (f"  retained {r['retained_size']:>12,}  distance {r['distance']}" if r["retained_size"] is not None else ""),
+             int(r["node_id"])) for r in rows.iter_rows(named=True)]
         self.object_list.value = None
         self.object_list.observe(self._on_object, names="value")
         self.objects_label.value = (f"<b>{html.escape(self.class_key or '')}</b>: {len(self._objects):,} new objects "
@@ -191,9 +211,16 @@ class SnapshotComparison:
     def select_object(self, node_id: int) -> pl.DataFrame:
         """Choose an object; shows its k shortest retainer paths (in ``after``)."""
         self.node_id = int(node_id)
-        self.paths = retainer_paths(self.after, self.node_id, k=self.k)
         parts = []
-        for p in self.paths.partition_by("path", maintain_order=True):
+        if self.python:
+            self.paths = self.after.retainer_paths(self.class_key, n=self.k, object_id=self.node_id)
+            for p in self.paths.partition_by("path", maintain_order=True):
+                steps = " → ".join(f"{html.escape(r['edge'])} <b>{html.escape(r['class'])}</b>"
+                                   for r in p.iter_rows(named=True))
+                parts.append(f"<li style='{_MONO}'>{steps}</li>")
+        else:
+            self.paths = retainer_paths(self.after, self.node_id, k=self.k)
+        for p in ([] if self.python else self.paths.partition_by("path", maintain_order=True)):
             steps = " → ".join(f"{html.escape(r['edge'])} <b>{html.escape(r['class'] if r['class'] != '(synthetic)' else r['name'])}</b>"
                                for r in p.iter_rows(named=True))
             parts.append(f"<li style='{_MONO}'>{steps}</li>")
