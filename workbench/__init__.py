@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "load", "load_snapshot", "load_profile", "load_metrics",
-    "compare", "find_leaks", "diagnose", "attach",
+    "compare", "find_leaks", "growing_collections", "growing_classes", "diagnose", "attach",
     "WorkbenchError", "FormatError", "UsageError", "CaptureError",
 ]
 
@@ -50,6 +50,9 @@ def __getattr__(name):
     if name == "find_leaks":
         from .heap.leaks import find_leaks
         return find_leaks
+    if name in ("growing_collections", "growing_classes"):
+        from .heap import growth
+        return getattr(growth, name)
     if name == "diagnose":
         from .metrics.diagnose import diagnose
         return diagnose
