@@ -1,0 +1,99 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Comparing two deploys
+#
+# **Question.** Release *after* replaced release *before*: where did the CPU time move, and what
+# does its heap hold that the old one did not?
+#
+# - **CPU**: a differential flame graph. Each profile is normalised to its own total, so two
+#   recordings of different lengths compare; red frames grew, blue shrank, purple are new.
+# - **Heap**: two deploys are two processes, and V8 object ids are only comparable within one
+#   process, so we compare the DevTools **Summary** of each snapshot class by class (count, shallow
+#   and retained size). For two snapshots of *one* process, `wb.compare(a, b)` gives DevTools'
+#   id-based Comparison instead; the last cell uses it when the snapshots allow.
+#
+# Defaults: `sync_logging` before and after its fix (buffered log writes), and the final snapshots
+# of the healthy service and of the leaking API gateway.
+
+# %% tags=["parameters"]
+before_profile = "datasets/profiles/sync_logging.cpuprofile"
+after_profile = "datasets/profiles/sync_logging_fast.cpuprofile"
+before_snapshot = "datasets/heap/healthy/final.heapsnapshot.gz"
+after_snapshot = "datasets/heap/api_gateway/final.heapsnapshot.gz"
+
+# %%
+import polars as pl
+from IPython.display import Markdown, display
+
+import workbench as wb
+from workbench.profile import diff
+from workbench.report import find_file, use_offline_charts
+
+use_offline_charts()   # charts and widgets draw without a network
+pl.Config.set_fmt_str_lengths(70);
+
+# %% [markdown]
+# ## 1. CPU: per function, in percentage points of each profile
+
+# %%
+before, after = (wb.load_profile(find_file(p), quiet=True) for p in (before_profile, after_profile))
+d = diff(before, after)
+d.functions.select("function", "category", "status", "self_pct_before", "self_pct_after", "self_delta_pct").head(12)
+
+# %%
+d.flame()
+
+# %%
+top = d.functions.sort(pl.col("self_delta_pct").abs(), descending=True).row(0, named=True)
+display(Markdown(f"**Largest change:** `{top['function']}` ({top['status']}), self time "
+                 f"{top['self_pct_before']:.1f}% → {top['self_pct_after']:.1f}% of the profile."))
+
+# %% [markdown]
+# ## 2. Heap: the Summary of each deploy, class by class
+
+# %%
+a, b = (wb.load_snapshot(find_file(p), quiet=True) for p in (before_snapshot, after_snapshot))
+key = ["class"]
+sa = a.summary().group_by(key).agg(pl.col("count").sum(), pl.col("self_size").sum(), pl.col("retained_size").max())
+sb = b.summary().group_by(key).agg(pl.col("count").sum(), pl.col("self_size").sum(), pl.col("retained_size").max())
+by_class = (sa.join(sb, on=key, how="full", coalesce=True, suffix="_after")
+            .fill_null(0)
+            .with_columns((pl.col("count_after") - pl.col("count")).alias("count_delta"),
+                          (pl.col("self_size_after") - pl.col("self_size")).alias("self_size_delta"))
+            .rename({"count": "count_before", "self_size": "self_size_before",
+                     "retained_size": "max_retained_before", "retained_size_after": "max_retained_after"})
+            .sort("self_size_delta", descending=True))
+by_class.select("class", "count_before", "count_after", "count_delta", "self_size_before",
+                "self_size_after", "self_size_delta").head(12)
+
+# %%
+tot = pl.DataFrame([{"deploy": n, "nodes": s.node_count, "total_bytes": st["total"],
+                     "v8_heap_bytes": st["v8heap"]["total"], "native_bytes": st["native"]["total"]}
+                    for n, s in (("before", a), ("after", b)) for st in [s.statistics()]])
+tot
+
+# %%
+grew = by_class.row(0, named=True)
+display(Markdown(f"**Class that grew most:** `{grew['class']}`: {grew['count_before']:,} → {grew['count_after']:,} "
+                 f"objects, +{grew['self_size_delta'] / 2**20:,.2f} MiB shallow."))
+
+# %% [markdown]
+# ## 3. One process? Then DevTools' Comparison
+
+# %%
+try:
+    display(wb.compare(a, b).head(10))
+except wb.UsageError as e:
+    display(Markdown(f"_Not one process, so no id-based Comparison:_ {e.message}"))
