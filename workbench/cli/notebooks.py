@@ -1,6 +1,126 @@
-"""CLI subcommands for the notebooks subject."""
+"""CLI subcommands for notebooks and sharing: ``report``, ``investigate``, ``lab``, ``redact``."""
 from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
 
 
 def register(sub) -> None:
-    """Add this subject's subcommands to the `workbench` parser (none yet)."""
+    p = sub.add_parser("report", help="run a notebook headless with parameters; write one self-contained HTML",
+                       description="Execute NOTEBOOK (papermill) with -p parameters and write OUT.html, self-"
+                                   "contained (widgets with their state, charts offline), and OUT.manifest.json "
+                                   "(inputs with sizes and sha256, versions, the re-run command).")
+    p.add_argument("notebook")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                   help="set a parameter of the notebook's 'parameters' cell (repeatable)")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.add_argument("--save-notebook", metavar="OUT.ipynb", help="also keep the executed notebook")
+    p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("investigate", help="fill the right template notebook from your files; write an HTML report",
+                       description="Three snapshots -> the memory-leak notebook (01); a profile -> the CPU "
+                                   "notebook (02); metrics (and a profile) -> the event-loop notebook (03).")
+    p.add_argument("--snapshots", nargs="+", default=[], metavar="S", help="baseline, target and final snapshots")
+    p.add_argument("--profile", help="a CPU profile")
+    p.add_argument("--metrics", nargs="+", default=[], metavar="M", help="metric files or folders")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.add_argument("--save-notebook", metavar="OUT.ipynb", help="also keep the executed notebook")
+    p.set_defaults(func=_investigate)
+
+    p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with token authentication, on the notebooks",
+                       description="Starts JupyterLab bound to 127.0.0.1 with a random token (or $JUPYTER_TOKEN), "
+                                   "opened on notebooks/01_api_gateway_memory_leak.ipynb. Blocks until stopped.")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--notebook", default="01_api_gateway_memory_leak.ipynb",
+                   help="the notebook to open (relative to notebooks/)")
+    p.set_defaults(func=_lab)
+
+    p = sub.add_parser("redact", help="write a snapshot with string contents replaced (sizes and graph kept)",
+                       description="Replace the contents of strings, regexps and numbers by keyed-hash tokens; "
+                                   "keep classes, property names, sizes and the graph. Give the snapshots of one "
+                                   "process together (one key) so that they can still be compared.")
+    p.add_argument("snapshot", nargs="+")
+    p.add_argument("-o", "--output", required=True,
+                   help="the redacted snapshot (.heapsnapshot or .gz); a folder when several are given")
+    p.add_argument("--edge-names", action="store_true", help="also replace property names (dictionary keys)")
+    p.add_argument("--key", help="hex key for the content tokens, to keep tokens equal across several files")
+    p.set_defaults(func=_redact)
+
+
+def _quiet() -> bool:
+    return bool(os.environ.get("WORKBENCH_QUIET"))
+
+
+def _params(pairs) -> dict:
+    from ..report import parse_value
+    return {name: parse_value(value) for name, value in pairs}
+
+
+def _done(out, man) -> int:
+    print(f"wrote {out} and {Path(out).with_suffix('.manifest.json')} "
+          f"({len(man['inputs'])} inputs, notebook {Path(man['notebook']['path']).name})")
+    return 0
+
+
+def _report(args) -> int:
+    from ..report import render
+    man = render(args.notebook, args.output, _params(args.parameter), timeout=args.timeout, quiet=_quiet(),
+                 save_notebook=args.save_notebook)
+    return _done(args.output, man)
+
+
+def _investigate(args) -> int:
+    from ..report import investigation, render
+    nb, params = investigation(args.snapshots, args.profile, args.metrics)
+    man = render(nb, args.output, params, quiet=_quiet(), save_notebook=args.save_notebook)
+    return _done(args.output, man)
+
+
+def _lab(args) -> int:
+    from ..report import NOTEBOOKS, REPO
+    target = NOTEBOOKS / args.notebook
+    if not target.exists():
+        raise UsageError(f"no notebook {args.notebook} in {NOTEBOOKS}")
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    env = dict(os.environ, JUPYTER_TOKEN=token)  # in the environment, not on the command line (ps)
+    url_path = "lab/tree/" + target.relative_to(REPO).as_posix()
+    cmd = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
+           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={REPO}", f"--ServerApp.default_url=/{url_path}",
+           "--ServerApp.open_browser=" + ("False" if args.no_browser else "True"),
+           "--ServerApp.allow_remote_access=False"]
+    print(f"JupyterLab: http://127.0.0.1:{args.port}/{url_path}?token={token}", flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _redact(args) -> int:
+    try:
+        key = bytes.fromhex(args.key) if args.key else secrets.token_bytes(32)
+    except ValueError:
+        raise UsageError(f"--key must be hexadecimal, got {args.key!r}") from None
+    out = Path(args.output)
+    if len(args.snapshot) > 1 and out.exists() and not out.is_dir():
+        raise UsageError("with several snapshots, -o must be a folder", out)
+    for src in args.snapshot:
+        dest = out / Path(src).name if len(args.snapshot) > 1 else out
+        _redact_one(src, dest, key, args.edge_names)
+    return 0
+
+
+def _redact_one(src, dest, key, edge_names) -> None:
+    from ..redact import redact
+    r = redact(src, dest, key=key, edge_names=edge_names, quiet=_quiet())
+    print(f"wrote {r['output']}: {r['redacted_nodes']:,} of {r['nodes']:,} nodes had their contents replaced "
+          f"({r['distinct_contents']:,} distinct), {r['redacted_edges']:,} edge names replaced, "
+          f"{r['emptied_strings']:,} unused strings emptied"
+          + (f"; dropped unknown sections: {', '.join(r['dropped_sections'])}" if r["dropped_sections"] else ""))
