@@ -282,6 +282,9 @@ def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) 
     body = body.replace(f'<script src="{_REQUIRE}"></script>',
                         "<script>" + _script_safe(_asset("require.js.gz")) + "</script>", 1)
     body = re.sub(r'<script src="' + _MATHJAX + r'">\s*</script>', "", body)
+    # nbconvert's mermaid loader imports mermaid from a CDN when a diagram is present; none of ours has one
+    body = re.sub(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded", async \(\) => \{\s*'
+                  r'const diagrams = document\.querySelectorAll\("\.jp-Mermaid.*?</script>', "", body, flags=re.S)
     # nbconvert's loader appends <script src=widget_renderer_url> on DOMContentLoaded; we inline the
     # renderer instead (it waits for the page's load event itself) and our anywidget module.
     loader = re.compile(r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?\}\(\)\);\s*</script>",
@@ -304,7 +307,7 @@ def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) 
 
 
 _REMOTE = re.compile(r"""(<script[^>]+src\s*=\s*["']?(https?:)?//|<link[^>]+href\s*=\s*["']?(https?:)?//|"""
-                     r"""import\s*\(?\s*["']https?://|@import\s+url\(\s*["']?https?://)""", re.I)
+                     r"""import\s*\(?\s*["']https?://|(?<!/\* )@import\s+url\(\s*["']?https?://)""", re.I)
 
 
 def check_offline(html: str) -> list[str]:
