@@ -35,18 +35,14 @@ def build_retainers(first_edge, to_ord, n, ret_node, ret_edge):
 
 
 @njit(cache=True, nogil=True)
-def essential_retainers(first_edge, to_ord, essential, n, first_ret):
+def essential_retainers(first_edge, to_ord, essential, n, first_ret, ret_node):
     """Reverse CSR of the essential edges only, in DevTools' retainer order (decreasing edge
     index within each node's slice): all the dominator pass ever reads of the retainers.
-    ``first_ret`` (zeros, n + 1, int32 or int64 as the edge count needs) is filled."""
-    e = to_ord.shape[0]
-    for i in range(e):
-        if essential[i]:
-            first_ret[to_ord[i] + 1] += 1
+    ``first_ret`` (n + 1, int32 or int64 as the edge count needs) arrives holding the essential
+    retainer count of node i at i + 1 (counted by essential_edges) and leaves as offsets."""
     for i in range(n):
         first_ret[i + 1] += first_ret[i]
     fill = first_ret[1:].copy()
-    ret_node = np.empty(first_ret[n], dtype=np.uint32)
     for src in range(n):
         for ei in range(first_edge[src], first_edge[src + 1]):
             if essential[ei]:
@@ -171,11 +167,10 @@ def mark_page_owned(first_edge, to_ord, etype, root, is_dom_trees_root, shortcut
 
 @njit(cache=True, nogil=True)
 def essential_edges(first_edge, to_ord, etype, ename, node_id, root, page_owned,
-                    internal_type, weak_type, shortcut_type, str_weakmap_table):
-    """DevTools computeIsEssentialEdge for every edge (page-owned flags as userObjectsMapAndFlag)."""
+                    internal_type, weak_type, shortcut_type, str_weakmap_table, ess_count, out):
+    """DevTools computeIsEssentialEdge for every edge (page-owned flags as userObjectsMapAndFlag).
+    Also counts essential retainers per node into ess_count[1:] (for essential_retainers)."""
     n = first_edge.shape[0] - 1
-    e = to_ord.shape[0]
-    out = np.zeros(e, dtype=np.bool_)
     for v in range(n):
         for ei in range(first_edge[v], first_edge[v + 1]):
             t = etype[ei]
@@ -194,18 +189,18 @@ def essential_edges(first_edge, to_ord, etype, ename, node_id, root, page_owned,
                 if page_owned[c] and not page_owned[v]:
                     continue
             out[ei] = True
+            ess_count[c + 1] += 1
     return out
 
 
 @njit(cache=True, nogil=True)
-def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocked, weak_type):
+def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocked, weak_type, owners, work, out):
     """DevTools JSHeapSnapshot.calculateShallowSizes: hidden/array nodes (and native
     'system / ExternalStringData') reachable from exactly one owner give their size to it."""
     n = self_size.shape[0]
     UNVISITED = -1
     MULTIPLE = -2
-    owners = np.empty(n, dtype=np.int32)
-    work = np.empty(2 * n + 1, dtype=np.int32)
+    # owners (int32, n), work (int32, 2n + 1) and out (int64 copy of self_size) come from the caller
     wp = 0
     for i in range(n):
         if unowned[i]:
@@ -233,7 +228,6 @@ def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocke
                 owners[t] = MULTIPLE
                 work[wp] = t
                 wp += 1
-    out = self_size.astype(np.int64)
     for i in range(n):
         o = owners[i]
         if o < 0 or o == i:
@@ -248,15 +242,13 @@ def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocke
 @njit(cache=True, nogil=True)
 def distances(first_edge, to_ord, etype, ename, root, user_root_mask, weak_type, element_type,
               hidden_type_edge, internal_type, is_hidden_node, is_array_node, name_idx,
-              sloppy_str, native_ctx_str, map_desc_name, str_parseint, str_ephemeron, n_ephemeron):
+              sloppy_str, native_ctx_str, map_desc_name, str_parseint, str_ephemeron, n_ephemeron, dist, queue):
     """DevTools JSHeapSnapshot.calculateDistances: BFS from user roots (distance 1), then from
     the root (base system distance) for the rest; weak edges never followed; the filter skips
     NativeContext's sloppy_function_map, descriptor slots of '(map descriptors)' arrays, and the
     first edge of each WeakMap ephemeron pair (stateful, so the visiting order is DevTools')."""
     n = first_edge.shape[0] - 1
-    dist = np.full(n, NO_DISTANCE, dtype=np.int32)
-    nroot_edges = first_edge[root + 1] - first_edge[root]
-    queue = np.empty(n + nroot_edges + 1, dtype=np.int64)
+    # dist (int32, n, filled with NO_DISTANCE) and queue (int32, n + root edges + 1) from the caller
     pending = np.zeros(n_ephemeron + 1, dtype=np.bool_)
     ql = 0
     for ei in range(first_edge[root], first_edge[root + 1]):
@@ -355,29 +347,28 @@ def _dfs(start, parent, semi, vertex, label, cnt, first_edge, to_ord, essential,
 
 
 @njit(cache=True, nogil=True)
-def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_size):
+def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, ws, comp, stack_v, stack_e, ret):
     """Lengauer-Tarjan exactly as DevTools' calculateDominatorsAndRetainedSizes: iterative DFS
     over essential edges in edge order, then DFS from nodes whose retainers are all
     non-essential, then remaining nodes attached to the root one by one. ``first_ret/ret_node``
     hold only the essential retainers (essential_retainers). Returns the immediate dominator
     ordinal per node, the retained sizes (self sizes accumulated in reverse DFS order, float64
-    like DevTools' Float64Array), and the counts of weak-only and clique nodes."""
+    like DevTools' Float64Array), and the counts of weak-only and clique nodes.
+
+    Buffers come from the caller (numpy allocates big arrays on huge pages, numba does not):
+    ``ws`` int32 zeros (9, n + 1); ``comp``, ``stack_v`` int32 and ``stack_e`` int64 of n + 1
+    (uninitialised: only the depth used is touched); ``ret`` float64 holding the self sizes."""
     n = first_edge.shape[0] - 1
-    L = n + 1
     # int32 vertex numbers (the caller guarantees n < 2**31): half the memory of int64
-    parent = np.zeros(L, dtype=np.int32)
-    ancestor = np.zeros(L, dtype=np.int32)
-    vertex = np.zeros(L, dtype=np.int32)
-    label = np.zeros(L, dtype=np.int32)
-    semi = np.zeros(L, dtype=np.int32)
+    parent = ws[0]
+    ancestor = ws[1]
+    vertex = ws[2]
+    label = ws[3]
+    semi = ws[4]
     # buckets as FIFO linked lists (insertion order, like a JS Set)
-    bhead = np.zeros(L, dtype=np.int32)
-    btail = np.zeros(L, dtype=np.int32)
-    bnext = np.zeros(L, dtype=np.int32)
-    # stacks: np.empty, so only the depth actually used is ever paged in
-    comp = np.empty(L, dtype=np.int32)
-    stack_v = np.empty(L, dtype=np.int32)
-    stack_e = np.empty(L, dtype=np.int64)
+    bhead = ws[5]
+    btail = ws[6]
+    bnext = ws[7]
     r = root + 1
     cnt = _dfs(r, parent, semi, vertex, label, 0, first_edge, to_ord, essential, stack_v, stack_e)
     unreachable_weak = 0
@@ -401,7 +392,7 @@ def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_si
                 semi[v0] = cnt
                 vertex[cnt] = v0
                 label[v0] = v0
-    dom = np.zeros(L, dtype=np.int32)
+    dom = ws[8]
     for i in range(cnt, 1, -1):
         w = vertex[i]
         wo = w - 1
@@ -470,7 +461,6 @@ def dominators(first_edge, to_ord, first_ret, ret_node, essential, root, self_si
         w = vertex[i]
         if dom[w] != vertex[semi[w]]:
             dom[w] = dom[dom[w]]
-    ret = self_size.astype(np.float64)
     for i in range(cnt, 1, -1):
         w = vertex[i]
         ret[dom[w] - 1] += ret[w - 1]

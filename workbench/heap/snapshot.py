@@ -212,10 +212,14 @@ class HeapSnapshot:
     def essential_edges(self) -> np.ndarray:
         """Per edge: does it count for dominators (DevTools computeIsEssentialEdge)?"""
         table, _, _ = self._ephemeron_tables
-        return K.essential_edges(self.first_edge, self._to, self._etype, self._ename,
-                                 self.ids, self.root, self._page_owned,
-                                 self._etype_index("internal"), self._etype_index("weak"),
-                                 self._etype_index("shortcut"), table)
+        counts = np.zeros(self.node_count + 1, dtype=np.int32 if self.edge_count < 2**31 else np.int64)
+        ess = np.zeros(self.edge_count, dtype=np.bool_)
+        K.essential_edges(self.first_edge, self._to, self._etype, self._ename,
+                          self.ids, self.root, self._page_owned,
+                          self._etype_index("internal"), self._etype_index("weak"),
+                          self._etype_index("shortcut"), table, counts, ess)
+        self._essential_counts = counts
+        return ess
 
     @cached_property
     def self_sizes(self) -> np.ndarray:
@@ -230,8 +234,10 @@ class HeapSnapshot:
             unowned |= native & self._string_mask("system / ExternalStringData")[self.node_names]
         blocked = self._is_synthetic.copy()
         blocked[self.root] = True
-        sizes = K.shallow_sizes(self.first_edge, self._to, self._etype, self._raw_self, unowned, blocked,
-                                self._etype_index("weak"))
+        n = self.node_count
+        sizes = self._raw_self.astype(np.int64)
+        K.shallow_sizes(self.first_edge, self._to, self._etype, self._raw_self, unowned, blocked,
+                        self._etype_index("weak"), np.empty(n, np.int32), np.empty(2 * n + 1, np.int32), sizes)
         self._raw_self = None  # V8's sizes are not needed once re-attributed
         # DevTools keeps shallow sizes in a Uint32Array; so do we when they fit (half of int64)
         return sizes.astype(np.uint32) if sizes.size and sizes.max() < 2**32 else sizes
@@ -249,12 +255,19 @@ class HeapSnapshot:
     def _dominators(self):
         if self.node_count >= 2**31 - 2:
             raise MemoryError("snapshots with 2**31 nodes or more are not supported")
-        first_ret = np.zeros(self.node_count + 1, dtype=np.int32 if self.edge_count < 2**31 else np.int64)
-        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, self.essential_edges,
-                                                    self.node_count, first_ret)
-        idom, retained, weak_only, clique = K.dominators(self.first_edge, self._to, first_ret, ret_node,
-                                                         self.essential_edges, self.root, self.self_sizes)
-        del first_ret, ret_node
+        essential = self.essential_edges
+        first_ret, self._essential_counts = self._essential_counts, None
+        n = self.node_count
+        # Buffers are numpy's (huge pages) rather than numba's: measurably fewer page faults.
+        ret_node = np.empty(int(first_ret.sum(dtype=np.int64)), dtype=np.uint32)
+        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, first_ret, ret_node)
+        ws = np.zeros((9, n + 1), dtype=np.int32)
+        retained = self.self_sizes.astype(np.float64)
+        idom, retained, weak_only, clique = K.dominators(
+            self.first_edge, self._to, first_ret, ret_node, essential, self.root, ws,
+            np.empty(n + 1, np.int32), np.empty(n + 1, np.int32), np.empty(n + 1, np.int64), retained)
+        idom = idom.copy()  # a view of the workspace: keep 1 row, not 9
+        del essential, ws, first_ret, ret_node
         # only the dominator pass reads these: free them (recomputed if ever asked again)
         self.__dict__.pop("essential_edges", None)
         if weak_only or clique:
@@ -304,7 +317,10 @@ class HeapSnapshot:
         return K.distances(self.first_edge, self._to, self._etype, self._ename, self.root,
                            self._user_root_mask, self._etype_index("weak"), elem, hid,
                            self._etype_index("internal"), is_hidden, is_array, names,
-                           sloppy, native_ctx, map_desc, parse, dup_id, ndup)
+                           sloppy, native_ctx, map_desc, parse, dup_id, ndup,
+                           np.full(self.node_count, K.NO_DISTANCE, dtype=np.int32),
+                           np.empty(self.node_count + int(np.diff(self.first_edge[self.root:self.root + 2])[0]) + 1,
+                                    dtype=np.int32))
 
     # ------------------------------------------------------------------ names and classes
     @cached_property
