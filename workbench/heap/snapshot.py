@@ -258,16 +258,10 @@ class HeapSnapshot:
         essential = self.essential_edges
         first_ret, self._essential_counts = self._essential_counts, None
         n = self.node_count
-        # Buffers are numpy's (huge pages) rather than numba's: measurably fewer page faults.
-        ret_node = np.empty(int(first_ret.sum(dtype=np.int64)), dtype=np.uint32)
-        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, first_ret, ret_node)
-        ws = np.zeros((9, n + 1), dtype=np.int32)
-        retained = self.self_sizes.astype(np.float64)
+        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, first_ret)
         idom, retained, weak_only, clique = K.dominators(
-            self.first_edge, self._to, first_ret, ret_node, essential, self.root, ws,
-            np.empty(n + 1, np.int32), np.empty(n + 1, np.int32), np.empty(n + 1, np.int64), retained)
-        idom = idom.copy()  # a view of the workspace: keep 1 row, not 9
-        del essential, ws, first_ret, ret_node
+            self.first_edge, self._to, first_ret, ret_node, essential, self.root, self.self_sizes)
+        del essential, first_ret, ret_node
         # only the dominator pass reads these: free them (recomputed if ever asked again)
         self.__dict__.pop("essential_edges", None)
         if weak_only or clique:
