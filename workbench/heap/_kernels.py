@@ -697,3 +697,47 @@ def assign_classes(ntype, names, named_type, type_class, name_class):
         else:
             out[i] = type_class[t]
     return out
+
+
+@njit(cache=True, nogil=True)
+def factorize2(h1, h2):
+    """Codes (first-appearance order) and first index of each distinct (h1, h2) pair."""
+    n = h1.shape[0]
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, dtype=np.int32)
+    codes = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        a = h1[i]
+        b = h2[i]
+        slot = np.int64(((a ^ (b * np.uint64(0x9E3779B97F4A7C15))) >> np.uint64(17)) & mask)
+        while True:
+            j = table[slot]
+            if j < 0:
+                table[slot] = k
+                first[k] = i
+                codes[i] = k
+                k += 1
+                break
+            f = first[j]
+            if h1[f] == a and h2[f] == b:
+                codes[i] = j
+                break
+            slot = (slot + 1) & np.int64(mask)
+    return codes, first[:k]
+
+
+@njit(cache=True, nogil=True)
+def mark_property_names(first_edge, etype, ename, objs, property_type, nstr):
+    """Which strings name property edges of the given objects."""
+    out = np.zeros(nstr, dtype=np.bool_)
+    for j in range(objs.shape[0]):
+        v = objs[j]
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] == property_type:
+                out[ename[ei]] = True
+    return out

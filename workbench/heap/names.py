@@ -49,23 +49,33 @@ def _sorted_property_signatures(first_edge, etype, ename, objs, property_type):
     m = objs.shape[0]
     h1 = np.empty(m, dtype=np.uint64)
     h2 = np.empty(m, dtype=np.uint64)
+    most = 0
+    for j in range(m):
+        v = objs[j]
+        most = max(most, first_edge[v + 1] - first_edge[v])
+    tmp = np.empty(most, dtype=np.int64)  # one scratch buffer, not one per object
     for j in range(m):
         v = objs[j]
         k = 0
         for ei in range(first_edge[v], first_edge[v + 1]):
             if etype[ei] == property_type:
-                k += 1
-        tmp = np.empty(k, dtype=np.int64)
-        k = 0
-        for ei in range(first_edge[v], first_edge[v + 1]):
-            if etype[ei] == property_type:
                 tmp[k] = ename[ei]
                 k += 1
-        tmp.sort()
+        part = tmp[:k]
+        if k > 24:
+            part.sort()
+        else:  # insertion sort: objects have few properties, and np.sort's call costs more
+            for i in range(1, k):
+                x = part[i]
+                q = i - 1
+                while q >= 0 and part[q] > x:
+                    part[q + 1] = part[q]
+                    q -= 1
+                part[q + 1] = x
         a = np.uint64(1469598103934665603)
         b = np.uint64(7809847782465536322)
         for i in range(k):
-            x = np.uint64(tmp[i]) + np.uint64(0x9E3779B97F4A7C15)
+            x = np.uint64(part[i]) + np.uint64(0x9E3779B97F4A7C15)
             a = (a ^ x) * np.uint64(1099511628211)
             b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
             b ^= b >> np.uint64(31)
@@ -75,10 +85,9 @@ def _sorted_property_signatures(first_edge, etype, ename, objs, property_type):
 
 
 def _unique_rows(h1, h2):
-    keys = np.stack([h1, h2], axis=1)
-    _, first, inverse, counts = np.unique(keys, axis=0, return_index=True, return_inverse=True,
-                                          return_counts=True)
-    return first, inverse.reshape(-1), counts
+    """Distinct (h1, h2) pairs in first-appearance order: (first index, code per row, count)."""
+    codes, first = K.factorize2(h1, h2)
+    return first, codes, np.bincount(codes, minlength=len(first))
 
 
 def base_class_indices(snap) -> np.ndarray:
@@ -132,8 +141,8 @@ def infer_interfaces(snap) -> list[dict]:
     st = snap.strings
     prop = snap._etype_index("property")
     # formatted UTF-16 lengths of every property name used by plain objects
-    eidx = edge_ranges(snap.first_edge, objs)
-    used = np.unique(snap._ename[eidx[snap._etype[eidx] == prop]])
+    used = np.flatnonzero(K.mark_property_names(snap.first_edge, snap._etype, snap._ename, objs, prop,
+                                                st.n_original))
     len16 = np.zeros(st.n_original, dtype=np.int64)
     proto = -1
     for i in used.tolist():
@@ -141,8 +150,7 @@ def infer_interfaces(snap) -> list[dict]:
         if s == "__proto__":
             proto = i
         len16[i] = utf16_len(format_property_name(s))
-    h1, h2, cnt = K.object_signatures(snap.first_edge, snap._etype, snap._ename.astype(np.int64), objs, prop,
-                                      proto, len16)
+    h1, h2, cnt = K.object_signatures(snap.first_edge, snap._etype, snap._ename, objs, prop, proto, len16)
     has_props = cnt > 0
     cand = np.flatnonzero(has_props)
     if not cand.size:
@@ -179,7 +187,7 @@ def apply_interfaces(snap, definitions: list[dict], base: np.ndarray, inplace: b
         return out
     st = snap.strings
     prop = snap._etype_index("property")
-    h1, h2 = _sorted_property_signatures(snap.first_edge, snap._etype, snap._ename.astype(np.int64), objs, prop)
+    h1, h2 = _sorted_property_signatures(snap.first_edge, snap._etype, snap._ename, objs, prop)
     first, inverse, _ = _unique_rows(h1, h2)
     # Priority: more properties first, then the earlier definition; identical property lists
     # keep only the first definition (DevTools sets matchInfo once per tree node).
