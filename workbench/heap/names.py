@@ -31,7 +31,7 @@ _NEEDS_QUOTES = re.compile(r"[,'\"{}]")
 
 def edge_ranges(first_edge: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """Indices of all edges of ``nodes``, concatenated in node order."""
-    starts, ends = first_edge[nodes], first_edge[nodes + 1]
+    starts, ends = first_edge[nodes].astype(np.int64), first_edge[nodes + 1].astype(np.int64)
     lengths = ends - starts
     offsets = np.cumsum(lengths) - lengths
     return np.repeat(starts, lengths) + (np.arange(int(lengths.sum())) - np.repeat(offsets, lengths))
@@ -52,7 +52,7 @@ def _sorted_property_signatures(first_edge, etype, ename, objs, property_type):
     most = 0
     for j in range(m):
         v = objs[j]
-        most = max(most, first_edge[v + 1] - first_edge[v])
+        most = max(most, np.int64(first_edge[v + 1]) - np.int64(first_edge[v]))
     tmp = np.empty(most, dtype=np.int64)  # one scratch buffer, not one per object
     for j in range(m):
         v = objs[j]

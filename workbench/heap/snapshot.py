@@ -76,7 +76,8 @@ class HeapSnapshot:
         self._etype = edges["type"].astype(edt)
         self._ename = edges["name_or_index"]
         self._to = edges["to_node"]  # ordinals (the reader divided)
-        self.first_edge = np.empty(self.node_count + 1, dtype=np.int64)
+        # uint32 offsets while the edge count fits (half of int64 on big snapshots)
+        self.first_edge = np.empty(self.node_count + 1, dtype=np.uint32 if self.edge_count < 2**32 else np.int64)
         prefix_sum(edge_counts, self.first_edge)
         raw.nodes = raw.edges = None
         self.strings = StringTable(raw.strings_raw, raw.string_starts, raw.string_lens, raw.string_esc)
@@ -202,8 +203,9 @@ class HeapSnapshot:
         return table, dup_id, len(dups)
 
     # ------------------------------------------------------------------ DevTools passes
-    @cached_property
+    @property
     def _page_owned(self) -> np.ndarray:
+        """DevTools' pageObject flag (only the essential-edge rule reads it; not kept)."""
         return K.mark_page_owned(self.first_edge, self._to, self._etype, self.root, self._is_dom_trees_root,
                                  self._etype_index("shortcut"), self._etype_index("element"),
                                  self._etype_index("weak"))
@@ -256,14 +258,17 @@ class HeapSnapshot:
         if self.node_count >= 2**31 - 2:
             raise MemoryError("snapshots with 2**31 nodes or more are not supported")
         essential = self.essential_edges
-        first_ret, self._essential_counts = self._essential_counts, None
+        counts, self._essential_counts = self._essential_counts, None
         n = self.node_count
-        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, first_ret)
-        idom, retained, weak_only, clique = K.dominators(
-            self.first_edge, self._to, first_ret, ret_node, essential, self.root, self.self_sizes)
-        del essential, first_ret, ret_node
-        # only the dominator pass reads these: free them (recomputed if ever asked again)
+        parent, semi, vertex, label, cnt, weak_only, clique = K.dominator_dfs(
+            self.first_edge, self._to, counts, essential, self.root)
+        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, counts)
+        # only the DFS and the retainer index read the flags: free them before step two
+        del essential
         self.__dict__.pop("essential_edges", None)
+        idom, retained = K.dominators(first_ret, ret_node, self.root, parent, semi, vertex, label, cnt,
+                                      self.self_sizes)
+        del first_ret, ret_node, parent, semi, vertex, label
         if weak_only or clique:
             self.warnings.append(
                 f"{weak_only} nodes are reachable only through weak edges and {clique} more are "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pyarrow as pa
 from numba import njit
 
 from ..io._json_kernels import unescape_table
@@ -112,8 +111,10 @@ class StringTable:
     def starts_with_digit(self, idx: np.ndarray) -> np.ndarray:
         return _first_byte_is_digit(self.raw, self.starts, self.lens, np.asarray(idx, dtype=np.int64))
 
-    def arrow(self) -> pa.LargeStringArray:
-        """Every string (original then added) as one Arrow array, decoded in a single pass."""
+    def arrow(self):
+        """Every string (original then added) as one pyarrow LargeStringArray, decoded in a
+        single pass (pyarrow is imported here: the Summary path never needs it)."""
+        import pyarrow as pa
         if self._arrow is None:
             cap = int(self.raw.shape[0] + 2 * np.count_nonzero(self.raw == 92) + 16)
             out = np.empty(cap, dtype=np.uint8)
