@@ -1,10 +1,14 @@
 'use strict';
-// Builds a large, realistic heap (an order-processing service holding ~1.2M orders with
-// items, customers and a session Map) and writes it with v8.writeHeapSnapshot.
-// usage: node --max-old-space-size=8192 gen_large_heap.js OUT.heapsnapshot [ORDERS]
+// Builds a large heap shaped like a busy Node service's and writes it with v8.writeHeapSnapshot:
+// class instances (orders with items and customers), parsed JSON payloads (plain objects, the
+// kind DevTools names by their properties), closures capturing request contexts, strings,
+// arrays, a Map cache and a Set index.
+// usage: node --max-old-space-size=16384 gen_large_heap.js OUT.heapsnapshot [SCALE]
+// SCALE 1 gives about 3.6 million nodes and a 0.3 GB snapshot; SCALE 2 about 7.2 million and 0.6 GB.
 const v8 = require('v8');
 const out = process.argv[2];
-const n = Number(process.argv[3] || 1200000);
+const scale = Number(process.argv[3] || 1);
+const N = Math.round(200000 * scale);
 
 class Customer { constructor(id) { this.id = id; this.email = `customer${id}@example.com`; this.tier = id % 3; } }
 class Item { constructor(sku, qty) { this.sku = sku; this.qty = qty; this.price = qty * 1.5; } }
@@ -16,10 +20,25 @@ class Order {
     this.note = id % 10 === 0 ? `priority order ${id}` : null;
   }
 }
-const customers = Array.from({ length: 50000 }, (_, i) => new Customer(i));
+const customers = Array.from({ length: Math.max(1000, N / 20) }, (_, i) => new Customer(i));
 const orders = new Map();
-for (let i = 0; i < n; i++) orders.set(i, new Order(i, customers[i % customers.length]));
-const byDay = {};
-for (let i = 0; i < n; i += 1000) byDay[`day-${i / 1000}`] = { count: 1000, first: orders.get(i) };
-global.__keep = { customers, orders, byDay };
+for (let i = 0; i < N; i++) orders.set(i, new Order(i, customers[i % customers.length]));
+
+// API payloads kept in a response cache: plain objects from JSON.parse
+const payloads = [];
+for (let i = 0; i < N; i++) {
+  payloads.push(JSON.parse(JSON.stringify({
+    id: i, user: { name: `user${i % 9000}`, locale: i % 2 ? 'en-GB' : 'fr-FR' },
+    tags: ['a', 'b', `t${i % 50}`], meta: { created: 1700000000 + i, source: i % 3 ? 'web' : 'app' },
+  })));
+}
+// per-request handlers: closures over a context object
+const handlers = [];
+for (let i = 0; i < N / 2; i++) {
+  const ctx = { requestId: `req-${i}`, startedAt: i, headers: { accept: 'json', 'x-trace': `t-${i}` } };
+  handlers.push(function onDone(result) { return ctx.requestId + result; });
+}
+const index = new Set();
+for (let i = 0; i < N; i += 3) index.add(`key-${i}`);
+global.__keep = { customers, orders, payloads, handlers, index };
 v8.writeHeapSnapshot(out);
