@@ -174,7 +174,7 @@ def _err_msg_for(status: int) -> str:
     }.get(status, f"syntax error ({status})")
 
 
-def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -> list:
+def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
     ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error)
     and each buffer window is split in two at a comma, the second half parsed by another thread
@@ -183,7 +183,7 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1) -
         nrec = expected // nf
         outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
     else:
-        nrec = 1 << 16
+        nrec = max(capacity_hint, 1 << 16)
         outs = (np.empty(nrec, dtype=np.uint32),)
     st = np.zeros(6, dtype=np.int64)
     while True:
@@ -395,7 +395,10 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
                 arrays[key] = dict(zip(header["meta"]["edge_fields"],
                                        _scan_numbers(s, key, header["edge_count"] * ef, ef)))
             else:
-                arrays[key] = _scan_numbers(s, key, None)[0]
+                # locations hold 4 values per located object (at most one per node): start there
+                # rather than doubling from small (np.empty only pages in what is written)
+                hint = 4 * header["node_count"] + 16 if key == "locations" else 0
+                arrays[key] = _scan_numbers(s, key, None, capacity_hint=hint)[0]
         elif key == "strings":
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
