@@ -41,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--notebook", default="01_api_gateway_memory_leak.ipynb",
                    help="the notebook to open (relative to notebooks/)")
+    p.add_argument("--root", help="serve this folder (holding notebooks/) instead of the workbench checkout")
     p.set_defaults(func=_lab)
 
     p = sub.add_parser("redact", help="write a snapshot with string contents replaced (sizes and graph kept)",
@@ -85,17 +86,22 @@ def _investigate(args) -> int:
 
 
 def _lab(args) -> int:
-    from ..report import NOTEBOOKS, REPO
-    target = NOTEBOOKS / args.notebook
+    from ..report import REPO
+    root = Path(args.root).resolve() if args.root else REPO
+    target = root / "notebooks" / args.notebook
     if not target.exists():
-        raise UsageError(f"no notebook {args.notebook} in {NOTEBOOKS}")
+        raise UsageError(f"no notebook {args.notebook} in {root / 'notebooks'}")
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
     env = dict(os.environ, JUPYTER_TOKEN=token)  # in the environment, not on the command line (ps)
-    url_path = "lab/tree/" + target.relative_to(REPO).as_posix()
+    url_path = "lab/tree/" + target.relative_to(root).as_posix()
     cmd = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
-           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={REPO}", f"--ServerApp.default_url=/{url_path}",
+           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--ServerApp.default_url=/{url_path}",
            "--ServerApp.open_browser=" + ("False" if args.no_browser else "True"),
-           "--ServerApp.allow_remote_access=False"]
+           "--ServerApp.allow_remote_access=False",
+           # the extension manager would query PyPI from the server; an investigation needs no installs
+           "--LabApp.extension_manager=readonly"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
+        cmd.append("--allow-root")
     print(f"JupyterLab: http://127.0.0.1:{args.port}/{url_path}?token={token}", flush=True)
     try:
         return subprocess.call(cmd, env=env)
