@@ -76,7 +76,7 @@ display(Markdown(
 # and **search** highlights matching frames with their share of the view.
 
 # %%
-FlameGraph(prof)
+FlameGraph(prof, width=900)   # 900 px fits a JupyterLab output area
 
 # %% [markdown]
 # ## 4. The call tree (top-down), the main paths only
