@@ -220,7 +220,9 @@ def execute(notebook, parameters: dict | None = None, *, cwd=None, timeout: int 
         nb = pm.execute_notebook(str(notebook), str(output_path) if output_path else None,
                                  parameters=parameters, cwd=str(cwd or notebook.parent),
                                  kernel_name=kernel_name, progress_bar=not quiet, log_output=False,
-                                 request_save_on_cell_execute=False, execution_timeout=timeout)
+                                 request_save_on_cell_execute=False, execution_timeout=timeout,
+                                 # the kernel's own start-up warnings (loopback TCP) are noise here
+                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as e:
         raise WorkbenchError(f"cell {e.exec_count} failed: {e.ename}: {_ansi_strip(str(e.evalue))[:500]}",
                              notebook) from None
