@@ -115,7 +115,8 @@ path
 # `SnapshotComparison` is DevTools' Comparison (*target* against *baseline*), filtered to the
 # leaking class: pick a class, then one of its new objects to see its retainer paths.
 # `RetainerExplorer` opens the representative object's retainers in *final*; expand a row to go
-# one level up.
+# one level up. (In an HTML report there is no kernel: the widgets show the state they were left
+# in, and step 4 above holds the retainer path.)
 
 # %%
 comparison = SnapshotComparison(snaps["baseline"], snaps["target"])

@@ -297,7 +297,11 @@ def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) 
         body, n = loader.subn(lambda _m: inline, body, count=1)
         if n != 1:
             raise WorkbenchError("nbconvert's widget loader was not found; cannot inline the widget renderer")
-    extra = ""
+    # JupyterLab styles widgets with its own font variables; without them the static manager falls
+    # back to the browser's serif font, and the Comparison's padded columns lose their alignment
+    extra = ("<style>.jupyter-widgets, .jupyter-widgets button, .widget-label, .widget-html-content "
+             "{font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: 13px}\n"
+             ".widget-select select {font-family: var(--jp-code-font-family, monospace); font-size: 12px}</style>\n")
     if esm:
         extra += ('<script type="application/json" id="wb-esm">'
                   + json.dumps(esm).replace("</", "<\\/") + "</script>\n")
