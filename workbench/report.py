@@ -27,6 +27,7 @@ Notebooks call ``use_offline_charts()`` so that charts draw in JupyterLab withou
 """
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import gzip
 import hashlib
@@ -170,8 +171,8 @@ def manifest(notebook, parameters: dict, out_html=None) -> dict:
     defaults_used = sorted(set(declared) - set(parameters))
     for name in defaults_used:  # inputs the notebook took from its own defaults are inputs too
         try:
-            v = eval(declared[name]["default"], {}, {})  # noqa: S307 - literals from our own parameters cell
-        except Exception:  # noqa: BLE001
+            v = ast.literal_eval(declared[name]["default"])   # literals only: never run notebook code here
+        except (ValueError, SyntaxError, TypeError):
             continue
         vals = v if isinstance(v, (list, tuple)) else re.split(r"[;,]", v) if isinstance(v, str) else []
         found = [find_file(x, must_exist=False) for x in vals if isinstance(x, str) and x.strip()]
