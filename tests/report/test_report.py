@@ -58,7 +58,9 @@ def redacted(new_snapshots, tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="module")
 def report(redacted, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "sessions.html"
-    rc = main(["--quiet", "investigate", "--snapshots", *map(str, redacted), "-o", str(out)])
+    rc = main(["--quiet", "investigate", "--snapshots", *map(str, redacted),
+               "--profile", str(ROOT / "datasets/profiles/regex.cpuprofile"),
+               "--metrics", str(ROOT / "datasets/metrics/leak"), "-o", str(out)])
     assert rc == 0
     return out
 
@@ -80,6 +82,13 @@ def test_report_is_self_contained(report):
     assert {"SelectModel", "HTMLModel", "VBoxModel"} <= kinds          # the comparison widget
     assert 'define("@jupyter-widgets/base"' in html                      # the manager, inlined
     assert 'define("anywidget"' in html
+    # charts are anywidgets (altair JupyterChart): their ES module is stored once for all of them
+    charts = [m for m in models.values() if m["model_module"] == "anywidget"]
+    assert len(charts) >= 2                                             # metrics timeline, flame graph
+    refs = {m["state"]["_esm"] for m in charts}
+    assert len(refs) == 1 and next(iter(refs)).startswith("wb-esm:")
+    table = json.loads(re.search(r'<script type="application/json" id="wb-esm">(.*?)</script>', html, re.S).group(1))
+    assert list(table) == [next(iter(refs))[7:]] and "vega" in next(iter(table.values()))
     # the comparison widget was filtered to the leaking class before the page was written
     labels = [o for m in models.values() if m["model_name"] == "SelectModel"
               for o in m["state"].get("_options_labels", [])]
@@ -88,6 +97,9 @@ def test_report_is_self_contained(report):
 
 def test_manifest_describes_inputs(report, redacted):
     man = json.loads(report.with_suffix(".manifest.json").read_text())
+    assert man["inputs"]["profile"]["sha256"] == _sha(ROOT / "datasets/profiles/regex.cpuprofile")
+    leak = man["inputs"]["metrics"]
+    assert leak["kind"] == "folder" and leak["files"] == sum(1 for p in (ROOT / "datasets/metrics/leak").rglob("*") if p.is_file())
     assert man["notebook"]["path"].endswith("01_api_gateway_memory_leak.ipynb")
     for name, path in zip(NAMES, redacted):
         entry = man["inputs"][name]
