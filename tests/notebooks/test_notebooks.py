@@ -90,3 +90,17 @@ def test_executes_and_concludes(path):
     # widgets were stored for the report (nbclient store_widget_state)
     if path.stem in ("01_api_gateway_memory_leak", "02_cpu_regex_hotspot", "heap_leak_widgets"):
         assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+
+
+def test_flame_graph_widget_carries_its_rectangles():
+    """The FlameGraph's JupyterChart must ship its data (it once re-built its layers without it and
+    rendered an empty frame in JupyterLab)."""
+    nb = execute(ROOT / "notebooks" / "02_cpu_regex_hotspot.ipynb", {"fixed_profile": ""}, quiet=True)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    specs = [m["state"]["spec"] for m in state.values()
+             if m["model_module"] == "anywidget" and m["state"].get("spec")]
+    assert specs
+    flame = specs[0]
+    name = flame.get("data", {}).get("name")
+    assert name and name != "empty" and len(flame["datasets"][name]) > 10
+    assert {"validateEmail", "handleSignup"} <= {r["name"] for r in flame["datasets"][name]}
