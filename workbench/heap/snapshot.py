@@ -160,11 +160,11 @@ class HeapSnapshot:
         """Name string index per node (after DevTools' 'Detached ' renaming)."""
         return self._dom_state[1]
 
-    @cached_property
+    @property
     def _is_synthetic(self) -> np.ndarray:
         return self._ntype == self._ntype_index("synthetic")
 
-    @cached_property
+    @property
     def _is_dom_trees_root(self) -> np.ndarray:
         mask = self._is_synthetic.copy()
         if mask.any():

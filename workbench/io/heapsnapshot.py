@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._memory import tune_malloc
 from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
@@ -57,8 +56,8 @@ class RawSnapshot:
     nodes: dict                  # field name -> uint32 array (node_count,)
     edges: dict                  # field name -> uint32 array (edge_count,); to_node already an ordinal
     strings_raw: np.ndarray      # uint8 raw JSON string contents (escapes kept)
-    string_starts: np.ndarray    # int64
-    string_lens: np.ndarray      # int64
+    string_starts: np.ndarray    # uint32 (int64 past 4 GiB of string bytes)
+    string_lens: np.ndarray      # uint32
     string_esc: np.ndarray       # bool: has escapes
     sections: dict = field(default_factory=dict)   # other numeric sections, uint32 1-D
     trace_tree: object = None
@@ -267,9 +266,13 @@ def _scan_strings(s: _Stream, section: str, file_size: int):
             raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
     n = int(st[2])
     used = int(st[1])
+    # compact offsets: uint32 starts while the bytes fit, uint32 lengths
+    sdt = np.uint32 if used < 2**32 else np.int64
+    starts = starts[:n].astype(sdt)
+    lens = lens[:n].astype(np.uint32)
     # copy only when the slack is large (the copy costs a second buffer while it runs)
     raw = out[:used].copy() if out.shape[0] - used > max(used // 4, 1 << 20) and used < (1 << 28) else out[:used]
-    return raw, starts[:n].copy(), lens[:n].copy(), esc[:n].copy()
+    return raw, starts, lens, esc[:n].copy()
 
 
 def _scan_value_bytes(s: _Stream, section: str, limit: int | None = None) -> bytes:
@@ -336,7 +339,6 @@ def _validate_header(path: str, header, offset: int) -> dict:
 def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
     """Parse and validate a snapshot file into a RawSnapshot (see module docstring)."""
     path = os.fspath(path)
-    tune_malloc()
     size = os.path.getsize(path)
     if size == 0:
         raise FormatError(path, "header", 0, "empty file")
