@@ -195,13 +195,16 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1, c
             comma = K.find_byte(s.buf, mid, s.end, 44)
             if comma >= 0:
                 split = comma + 1
-                before = int(st[2]) + K.count_byte(s.buf, s.pos, split, 44)
+                # the other thread parses the first half (its start is known) while this one
+                # counts the first half's values and then parses the second half in place
+                start_count = int(st[2])  # read before the other thread starts writing st
+                fut = _pool().submit(K.parse_uints, s.buf, s.pos, split, outs, nrec, st)
+                before = start_count + K.count_byte(s.buf, s.pos, split, 44)
                 st2 = np.zeros(6, dtype=np.int64)
                 st2[1] = 3  # right after a comma: a value is expected
                 st2[2], st2[4], st2[5] = before, before % nf, before // nf
-                fut = _pool().submit(K.parse_uints, s.buf, split, s.end, outs, nrec, st2)
-                status, pos = K.parse_uints(s.buf, s.pos, split, outs, nrec, st)
-                status2, pos2 = fut.result()
+                status2, pos2 = K.parse_uints(s.buf, split, s.end, outs, nrec, st2)
+                status, pos = fut.result()
                 if status == 0 and st[1] == 3 and int(st[2]) == before:
                     # the first half ended cleanly at the split: continue from the second
                     st[:] = st2
