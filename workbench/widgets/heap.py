@@ -199,7 +199,14 @@ class SnapshotComparison:
              int(r["node_id"])) for r in rows.iter_rows(named=True)]
         self.object_list.value = None
         self.object_list.observe(self._on_object, names="value")
-        self.objects_label.value = (f"<b>{html.escape(self.class_key or '')}</b>: {len(self._objects):,} new objects "
+        key = self.class_key or ""
+        names = self.table.filter(pl.col("class_key") == key)["class"].to_list() if key else []
+        shown = names[0] if names else key
+        where = ""
+        if key and not key.startswith(",") and key.count(",") >= 3:
+            script, line, col = key.split(",", 3)[:3]  # DevTools' location class key
+            where = f" <span style='color:#777'>(constructor at script {script}, line {line}, column {col})</span>"
+        self.objects_label.value = (f"<b>{html.escape(shown)}</b>{where}: {len(self._objects):,} new objects "
                                     f"· page {self.object_page + 1} of {n}")
         return rows
 
