@@ -347,6 +347,26 @@ def _dfs(start, parent, semi, vertex, label, cnt, first_edge, to_ord, essential,
     return cnt
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _evaluate(v, ancestor, label, semi, comp):
+    """DevTools' evaluate(v) with its iterative compress(v) (simple eval/link of the paper)."""
+    if ancestor[v] == 0:
+        return v
+    sp = 0
+    x = v
+    while ancestor[ancestor[x]] != 0:
+        sp += 1
+        comp[sp] = x
+        x = ancestor[x]
+    while sp > 0:
+        y = comp[sp]
+        sp -= 1
+        if semi[label[ancestor[y]]] < semi[label[y]]:
+            label[y] = label[ancestor[y]]
+        ancestor[y] = ancestor[ancestor[y]]
+    return label[v]
+
+
 @njit(cache=True, nogil=True)
 def dominator_dfs(first_edge, to_ord, ess_count, essential, root):
     """Step one of DevTools' Lengauer-Tarjan (calculateDominatorsAndRetainedSizes): the iterative
@@ -413,25 +433,7 @@ def dominators(first_ret, ret_node, root, parent, semi, vertex, label, cnt, self
         orphan = True
         for ri in range(first_ret[wo], first_ret[wo + 1]):
             orphan = False
-            vv = ret_node[ri] + 1
-            # evaluate(vv)
-            if ancestor[vv] == 0:
-                u = vv
-            else:
-                # compress(vv)
-                sp = 0
-                x = vv
-                while ancestor[ancestor[x]] != 0:
-                    sp += 1
-                    comp[sp] = x
-                    x = ancestor[x]
-                while sp > 0:
-                    y = comp[sp]
-                    sp -= 1
-                    if semi[label[ancestor[y]]] < semi[label[y]]:
-                        label[y] = label[ancestor[y]]
-                    ancestor[y] = ancestor[ancestor[y]]
-                u = label[vv]
+            u = _evaluate(np.int32(ret_node[ri] + 1), ancestor, label, semi, comp)
             if semi[u] < semi[w]:
                 semi[w] = semi[u]
         if orphan:
@@ -449,22 +451,7 @@ def dominators(first_ret, ret_node, root, parent, semi, vertex, label, cnt, self
         x = bhead[pw]
         while x != 0:
             vv = x
-            if ancestor[vv] == 0:
-                u = vv
-            else:
-                sp = 0
-                y0 = vv
-                while ancestor[ancestor[y0]] != 0:
-                    sp += 1
-                    comp[sp] = y0
-                    y0 = ancestor[y0]
-                while sp > 0:
-                    y = comp[sp]
-                    sp -= 1
-                    if semi[label[ancestor[y]]] < semi[label[y]]:
-                        label[y] = label[ancestor[y]]
-                    ancestor[y] = ancestor[ancestor[y]]
-                u = label[vv]
+            u = _evaluate(vv, ancestor, label, semi, comp)
             dom[vv] = u if semi[u] < semi[vv] else pw
             x = bnext[x]
         bhead[pw] = 0

@@ -21,6 +21,7 @@ import polars as pl
 
 from ..errors import FormatError
 from ._jsonfile import load_json
+from ._stream import ByteStream
 
 _CALLFRAME = pl.Struct({"functionName": pl.String, "scriptId": pl.String, "url": pl.String,
                         "lineNumber": pl.Int64, "columnNumber": pl.Int64})
@@ -214,108 +215,14 @@ class _Fallback(Exception):
     """The streaming reader met something legal it does not handle (fractional deltas)."""
 
 
-class _Stream:
+class _Stream(ByteStream):
+    """The shared byte window (workbench/io/_stream.py) plus signed/unsigned integer arrays."""
+
     def __init__(self, path, bar):
-        import gzip
-        import os
+        super().__init__(path, bar, chunk=CHUNK)
 
-        self.path = path
-        self.raw = open(path, "rb")
-        gz = self.raw.read(2) == b"\x1f\x8b"
-        self.gz = gz
-        self.size = os.fstat(self.raw.fileno()).st_size
-        self.raw.seek(0)
-        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if gz else self.raw
-        self.buf = np.empty(CHUNK, np.uint8)
-        self.pos = self.end = self.base = 0
-        self.eof = False
-        self.bar = bar
-        self._raw_seen = 0
-
-    def close(self):
-        self.f.close()
-        self.raw.close()
-
-    def offset(self, pos=None) -> int:
-        return self.base + (self.pos if pos is None else pos)
-
-    def fill(self) -> bool:
-        import zlib
-
-        if self.eof:
-            return False
-        keep = self.end - self.pos
-        if self.pos:
-            self.buf[:keep] = self.buf[self.pos:self.end]
-            self.base += self.pos
-            self.pos, self.end = 0, keep
-        if self.end == len(self.buf):
-            self.buf = np.concatenate([self.buf, np.empty(len(self.buf), np.uint8)])
-        try:
-            n = self.f.readinto(memoryview(self.buf)[self.end:])
-        except (OSError, EOFError, zlib.error) as e:
-            raise FormatError(self.path, "gzip", self.offset(self.end), f"corrupt or truncated gzip stream ({e})") \
-                from None
-        if self.bar is not None:
-            now = self.raw.tell()
-            self.bar.update(now - self._raw_seen)
-            self._raw_seen = now
-        if not n:
-            self.eof = True
-            return False
-        self.end += n
-        return True
-
-    def peek(self, section) -> int:
-        while True:
-            while self.pos < self.end:
-                c = int(self.buf[self.pos])
-                if c in (32, 10, 13, 9):
-                    self.pos += 1
-                    continue
-                return c
-            if not self.fill():
-                return -1
-
-    def expect(self, ch: str, section: str, what: str) -> None:
-        c = self.peek(section)
-        if c != ord(ch):
-            if c < 0:
-                raise FormatError(self.path, section, self.offset(), f"truncated JSON (expected {what})")
-            raise FormatError(self.path, section, self.offset(), f"expected {what}, found {chr(c)!r}")
-        self.pos += 1
-
-    def key(self) -> str:
-        self.expect('"', "document", "a key")
-        out = bytearray()
-        while True:
-            while self.pos < self.end:
-                c = self.buf[self.pos]
-                self.pos += 1
-                if c == 34 and not (out and out[-1] == 92):
-                    return out.decode("utf-8", "replace")
-                out.append(c)
-            if not self.fill():
-                raise FormatError(self.path, "document", self.offset(), "truncated JSON (inside a key)")
-
-    def value_bytes(self, section: str) -> bytes:
-        from ._profile_kernels import skip_value as scan_value
-
-        st = np.zeros(4, np.int64)
-        self.peek(section)
-        out = bytearray()
-        while True:
-            status, npos = scan_value(self.buf, self.pos, self.end, st)
-            out += self.buf[self.pos:npos].tobytes()
-            self.pos = npos
-            if status == 1:
-                return bytes(out)
-            if status < 0:
-                raise FormatError(self.path, section, self.offset(npos), "invalid JSON")
-            if not self.fill():
-                if st[1] == 3:  # a scalar running to the end of the data
-                    return bytes(out)
-                raise FormatError(self.path, section, self.offset(), "truncated JSON")
+    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = True) -> bytes:
+        return super().value_bytes(section, limit, scalar_to_eof)
 
     def int_array(self, section: str, signed: bool, cap: int | None):
         from ._profile_kernels import parse_ints
@@ -370,7 +277,7 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
     with progress(size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:
         s = _Stream(path, bar)
         try:
-            c = s.peek("document")
+            c = s.peek()
             if c < 0:
                 raise FormatError(path, "document", 0, "empty file")
             if c != ord("{"):
@@ -378,11 +285,11 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
             s.pos += 1
             d: dict = {}
             arrays = {}
-            if s.peek("document") == ord("}"):
+            if s.peek() == ord("}"):
                 s.pos += 1
                 return d
             while True:
-                k = s.key()
+                k = s.read_key("document")
                 s.expect(":", "document", "':'")
                 if k in ("samples", "timeDeltas"):
                     other = arrays.get("timeDeltas" if k == "samples" else "samples")
@@ -393,7 +300,7 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
                         d[k] = json.loads(raw)
                     except (ValueError, RecursionError) as e:
                         raise FormatError(path, k, s.offset() - len(raw), f"invalid JSON ({e})") from None
-                c = s.peek("document")
+                c = s.peek()
                 if c == ord(","):
                     s.pos += 1
                     continue

@@ -16,10 +16,8 @@ arrays), optional ``trace_function_infos``, ``trace_tree``, ``samples``, ``locat
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,6 +26,7 @@ import numpy as np
 from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
+from ._stream import ByteStream
 
 CHUNK = 8 * 1024 * 1024
 # A window of an integer section at least this large is parsed by two threads.
@@ -66,102 +65,9 @@ class RawSnapshot:
     file_size: int = 0
 
 
-class _Stream:
-    """A refillable byte window over a (possibly gzip) file, tracking absolute offsets."""
-
+class _Stream(ByteStream):
     def __init__(self, path: str, bar):
-        self.path = path
-        self.raw = open(path, "rb")
-        magic = self.raw.read(2)
-        self.raw.seek(0)
-        self.gz = magic == b"\x1f\x8b"
-        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.gz else self.raw
-        self.buf = np.empty(CHUNK * 2, dtype=np.uint8)
-        self.mv = memoryview(self.buf)
-        self.pos = 0
-        self.end = 0
-        self.base = 0      # absolute offset of buf[0]
-        self.eof = False
-        self.bar = bar
-        self._last_raw = 0
-
-    def close(self):
-        try:
-            if self.gz:
-                self.f.close()
-        finally:
-            self.raw.close()
-
-    def offset(self, pos=None) -> int:
-        return self.base + (self.pos if pos is None else pos)
-
-    def fill(self) -> bool:
-        """Keep buf[pos:end], read more after it. False at end of file."""
-        if self.eof:
-            return False
-        keep = self.end - self.pos
-        if self.pos > 0:
-            self.buf[:keep] = self.buf[self.pos:self.end]
-            self.base += self.pos
-            self.pos = 0
-            self.end = keep
-        if self.end >= len(self.buf):  # a single token larger than the window: grow
-            bigger = np.empty(len(self.buf) * 2, dtype=np.uint8)
-            bigger[: self.end] = self.buf[: self.end]
-            self.buf = bigger
-            self.mv = memoryview(self.buf)
-        try:
-            n = self.f.readinto(self.mv[self.end:])
-        except (OSError, EOFError, zlib.error) as e:
-            raise FormatError(self.path, "gzip", self.offset(self.end),
-                              f"corrupt or truncated gzip stream ({e})") from None
-        if self.bar is not None:
-            now = self.raw.tell()
-            self.bar.update(now - self._last_raw)
-            self._last_raw = now
-        if not n:
-            self.eof = True
-            return False
-        self.end += n
-        return True
-
-    def peek(self) -> int:
-        """Next non-whitespace byte (not consumed), or -1 at EOF."""
-        while True:
-            while self.pos < self.end:
-                c = self.buf[self.pos]
-                if c in (32, 10, 13, 9):
-                    self.pos += 1
-                    continue
-                return int(c)
-            if not self.fill():
-                return -1
-
-    def expect(self, ch: bytes, section: str, what: str):
-        c = self.peek()
-        if c != ch[0]:
-            found = "end of file" if c < 0 else repr(chr(c))
-            raise FormatError(self.path, section, self.offset(), f"expected {what}, found {found}")
-        self.pos += 1
-
-    def read_key(self, section: str) -> str:
-        self.expect(b'"', section, "a key")
-        start = self.offset()
-        out = bytearray()
-        while True:
-            while self.pos < self.end:
-                c = self.buf[self.pos]
-                self.pos += 1
-                if c == 34:
-                    try:
-                        return json.loads(b'"' + bytes(out) + b'"')
-                    except ValueError:
-                        raise FormatError(self.path, section, start, "malformed key") from None
-                out.append(c)
-                if len(out) > 4096:
-                    raise FormatError(self.path, section, start, "key longer than 4096 bytes")
-            if not self.fill():
-                raise FormatError(self.path, section, self.offset(), "file ends inside a key")
+        super().__init__(path, bar, chunk=CHUNK)  # this module's CHUNK, read at call time
 
 
 def _err_msg_for(status: int) -> str:
@@ -279,23 +185,7 @@ def _scan_strings(s: _Stream, section: str, file_size: int):
 
 
 def _scan_value_bytes(s: _Stream, section: str, limit: int | None = None) -> bytes:
-    st = np.zeros(4, dtype=np.int64)
-    parts = []
-    total = 0
-    while True:
-        start = s.pos
-        status, pos = K.scan_value(s.buf, s.pos, s.end, st)
-        parts.append(bytes(s.buf[start:pos]))
-        total += pos - start
-        s.pos = pos
-        if limit is not None and total > limit:
-            raise FormatError(s.path, section, s.offset(), f"section larger than {limit} bytes")
-        if status == 1:
-            return b"".join(parts)
-        if status < 0:
-            raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
-        if not s.fill():
-            raise FormatError(s.path, section, s.offset(), "file ends inside this section (truncated)")
+    return s.value_bytes(section, limit)
 
 
 def _field_index(fields: list, name: str) -> int:

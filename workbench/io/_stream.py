@@ -1,0 +1,140 @@
+"""A refillable byte window over a (possibly gzip) JSON file, shared by the streaming readers
+(heap snapshots, .cpuprofile): absolute offsets for error messages, whitespace-skipping peeks,
+keys, and whole values cut out with the balanced scanner of ``_json_kernels``."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+
+import numpy as np
+
+from ..errors import FormatError
+from . import _json_kernels as K
+
+CHUNK = 8 * 1024 * 1024
+
+
+class ByteStream:
+    """``buf[pos:end]`` is the unread window; ``offset(p)`` is the absolute (decompressed) offset."""
+
+    def __init__(self, path: str, bar=None, chunk: int = CHUNK):
+        self.path = path
+        self.raw = open(path, "rb")
+        magic = self.raw.read(2)
+        self.raw.seek(0)
+        self.gz = magic == b"\x1f\x8b"
+        self.size = os.fstat(self.raw.fileno()).st_size
+        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.gz else self.raw
+        self.buf = np.empty(chunk * 2, dtype=np.uint8)
+        self.mv = memoryview(self.buf)
+        self.pos = 0
+        self.end = 0
+        self.base = 0      # absolute offset of buf[0]
+        self.eof = False
+        self.bar = bar
+        self._last_raw = 0
+
+    def close(self):
+        try:
+            if self.gz:
+                self.f.close()
+        finally:
+            self.raw.close()
+
+    def offset(self, pos=None) -> int:
+        return self.base + (self.pos if pos is None else pos)
+
+    def fill(self) -> bool:
+        """Keep buf[pos:end], read more after it. False at end of file."""
+        if self.eof:
+            return False
+        keep = self.end - self.pos
+        if self.pos > 0:
+            self.buf[:keep] = self.buf[self.pos:self.end]
+            self.base += self.pos
+            self.pos = 0
+            self.end = keep
+        if self.end >= len(self.buf):  # a single token larger than the window: grow
+            bigger = np.empty(len(self.buf) * 2, dtype=np.uint8)
+            bigger[: self.end] = self.buf[: self.end]
+            self.buf = bigger
+            self.mv = memoryview(self.buf)
+        try:
+            n = self.f.readinto(self.mv[self.end:])
+        except (OSError, EOFError, zlib.error) as e:
+            raise FormatError(self.path, "gzip", self.offset(self.end),
+                              f"corrupt or truncated gzip stream ({e})") from None
+        if self.bar is not None:
+            now = self.raw.tell()
+            self.bar.update(now - self._last_raw)
+            self._last_raw = now
+        if not n:
+            self.eof = True
+            return False
+        self.end += n
+        return True
+
+    def peek(self) -> int:
+        """Next non-whitespace byte (not consumed), or -1 at EOF."""
+        while True:
+            while self.pos < self.end:
+                c = self.buf[self.pos]
+                if c in (32, 10, 13, 9):
+                    self.pos += 1
+                    continue
+                return int(c)
+            if not self.fill():
+                return -1
+
+    def expect(self, ch: bytes | str, section: str, what: str):
+        want = ord(ch) if isinstance(ch, str) else ch[0]
+        c = self.peek()
+        if c != want:
+            found = "end of file (truncated)" if c < 0 else repr(chr(c))
+            raise FormatError(self.path, section, self.offset(), f"expected {what}, found {found}")
+        self.pos += 1
+
+    def read_key(self, section: str) -> str:
+        self.expect(b'"', section, "a key")
+        start = self.offset()
+        out = bytearray()
+        escaped = False
+        while True:
+            while self.pos < self.end:
+                c = self.buf[self.pos]
+                self.pos += 1
+                if c == 34 and not escaped:
+                    try:
+                        return json.loads(b'"' + bytes(out) + b'"')
+                    except ValueError:
+                        raise FormatError(self.path, section, start, "malformed key") from None
+                escaped = c == 92 and not escaped
+                out.append(c)
+                if len(out) > 4096:
+                    raise FormatError(self.path, section, start, "key longer than 4096 bytes")
+            if not self.fill():
+                raise FormatError(self.path, section, self.offset(), "file ends inside a key (truncated)")
+
+    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = False) -> bytes:
+        """The bytes of the next JSON value. ``scalar_to_eof``: a scalar may end the data."""
+        st = np.zeros(4, dtype=np.int64)
+        parts = []
+        total = 0
+        while True:
+            start = self.pos
+            status, pos = K.scan_value(self.buf, self.pos, self.end, st)
+            parts.append(bytes(self.buf[start:pos]))
+            total += pos - start
+            self.pos = pos
+            if limit is not None and total > limit:
+                raise FormatError(self.path, section, self.offset(), f"section larger than {limit} bytes")
+            if status == 1:
+                return b"".join(parts)
+            if status < 0:
+                raise FormatError(self.path, section, self.offset(pos), "invalid JSON value")
+            if not self.fill():
+                if scalar_to_eof and st[1] == 3:
+                    return b"".join(parts)
+                raise FormatError(self.path, section, self.offset(), "file ends inside this section (truncated)")
