@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-TIMEOUT_MS = 90_000
+TIMEOUT_MS = 180_000  # a fresh CI machine compiles the numba kernels inside the first notebook
 
 
 def _require_browser():
@@ -112,22 +112,31 @@ def _open_and_run(page, base, token, name):
     panel.locator(".jp-Cell").first.wait_for()
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
     news = page.locator('.jp-toast-button:has-text("No")')   # "notified about Jupyter news?" toast
+    # JupyterLab sometimes asks which kernel to start ("Select Kernel", Python 3 preselected) when
+    # the session is slow to come up: accept it (Escape would choose "No Kernel")
+    accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
     # "idle" can show before the kernel takes requests, and a run-all sent then is dropped: retry
     for _attempt in range(6):
         try:
+            if accept.count():
+                accept.first.click()
             if news.count():
                 news.first.click()
             page.click('.lm-MenuBar-item:has-text("Run")', timeout=10_000)
             page.click('.lm-Menu-itemLabel:text-is("Run All Cells")', timeout=10_000)
-            # the first code cell got an execution count: the run started (counts may not start at 1
-            # when the kernel session already existed)
+            # the first code cell is queued or running ([*]) or done ([n]): the run started (counts
+            # may not start at 1 when the kernel session already existed; the first cell imports
+            # workbench and can take longer than this wait on a busy machine)
             page.wait_for_function(
                 "el => { const p = el.querySelector('.jp-CodeCell .jp-InputPrompt');"
-                " return p && /^\\[\\d+\\]:$/.test(p.textContent.trim()); }",
-                arg=panel.element_handle(), timeout=10_000)
+                " return p && /^\\[(\\d+|\\*)\\]:$/.test(p.textContent.trim()); }",
+                arg=panel.element_handle(), timeout=20_000)
             return panel
         except Exception:  # noqa: BLE001 - playwright's TimeoutError
-            page.keyboard.press("Escape")
+            if accept.count():
+                accept.first.click()
+            else:
+                page.keyboard.press("Escape")
     page.screenshot(path=str(Path(os.environ.get("WORKBENCH_SCREENSHOTS") or tempfile.gettempdir())
                              / f"failed_{Path(name).stem}.png"))
     raise AssertionError(f"JupyterLab did not run {name}")
