@@ -143,14 +143,16 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1, c
             raise FormatError(s.path, section, s.offset(),
                               f"{count} values where the header declares {expected}")
         return list(outs)
-    return [outs[0][:count].copy()]
+    # a view: the buffer's pages past ``count`` were never written, so they cost no memory
+    return [outs[0][:count] if capacity_hint else outs[0][:count].copy()]
 
 
 def _scan_strings(s: _Stream, section: str, file_size: int):
     # An uncompressed file bounds the string bytes still to come: allocate that once (pages are
     # only touched as they fill) instead of doubling, which would copy gigabytes on big files.
     cap = max(file_size - s.offset() + 16, 1 << 10) if not s.gz else 1 << 20
-    slots = 1 << 14
+    # each string takes at least 3 bytes ("",): an uncompressed file bounds the count as well
+    slots = min(max(1 << 14, (file_size - s.offset()) // 3 + 1), 1 << 26) if not s.gz else 1 << 14
     out = np.empty(cap, dtype=np.uint8)
     starts = np.empty(slots, dtype=np.int64)
     lens = np.empty(slots, dtype=np.int64)
