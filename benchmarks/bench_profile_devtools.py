@@ -19,31 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 PEERS = ROOT / ".peers" / "profile"
-
-PROGRAM = r"""
-// Many functions in a deep random call graph, so the profile has a large tree, not just many samples.
-const N = 3000;
-const fns = [];
-let seed = 12345;
-const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-for (let i = 0; i < N; i++) {
-  fns.push(new Function('fns', 'depth', 'x',
-    `"use strict"; // f${i}
-     let s = x;
-     for (let k = 0; k < ${20 + (i % 50)}; k++) s = (s * 31 + k) % 1000003;
-     if (depth > 0) { s += fns[(s + ${i}) % fns.length](fns, depth - 1, s); s += fns[(s * 7 + ${i}) % fns.length](fns, depth - 1, s); }
-     return s;`).bind(null, fns));
-}
-const seconds = Number(process.argv[2] || 8);
-const t0 = Date.now();
-let acc = 0, i = 0;
-while (Date.now() - t0 < seconds * 1000) acc += fns[i++ % N](9, i);
-console.log(acc > 0);
-"""
-
 
 def peak(cmd: list[str]) -> tuple[str, float]:
     """Run cmd; return (stdout, peak RSS in MiB of the child)."""
@@ -87,10 +66,9 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     prof = DATA / f"deep_{int(a.seconds)}s_{a.interval}us.cpuprofile"
     if not prof.exists():
-        js = DATA / "deep_calls.js"
-        js.write_text(PROGRAM)
         subprocess.run(["node", "--cpu-prof", f"--cpu-prof-interval={a.interval}", "--cpu-prof-dir", str(DATA),
-                        "--cpu-prof-name", prof.name, str(js), str(a.seconds)], check=True, stdout=subprocess.DEVNULL)
+                        "--cpu-prof-name", prof.name, str(HERE / "deep_calls.js"), str(a.seconds), "3000", "9"],
+                       check=True, stdout=subprocess.DEVNULL)
     bundle = PEERS / "devtools_profile_bench.mjs"
     subprocess.run([str(PEERS / "node_modules/.bin/esbuild"), str(ROOT / "benchmarks/peer/devtools_profile_bench.ts"),
                     "--bundle", "--platform=node", "--format=esm", f"--outfile={bundle}", "--log-level=warning"],

@@ -25,29 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 PEERS = ROOT / ".peers" / "profile"
-
-PROGRAM = r"""
-// Many functions in a deep random call graph, so the profile has a large tree, not just many samples.
-const N = Number(process.argv[3] || 6000);
-const fns = [];
-let seed = 12345;
-for (let i = 0; i < N; i++) {
-  fns.push(new Function('fns', 'depth', 'x',
-    `"use strict"; // f${i}
-     let s = x;
-     for (let k = 0; k < ${20 + (i % 50)}; k++) s = (s * 31 + k) % 1000003;
-     if (depth > 0) { s += fns[(s + ${i}) % fns.length](fns, depth - 1, s); s += fns[(s * 7 + ${i}) % fns.length](fns, depth - 1, s); }
-     return s;`).bind(null, fns));
-}
-const seconds = Number(process.argv[2] || 8);
-const t0 = Date.now();
-let acc = 0, i = 0;
-while (Date.now() - t0 < seconds * 1000) acc += fns[i++ % N](10, i);
-console.log(acc > 0);
-"""
 
 OURS = r"""
 import json, resource, sys, time
@@ -91,11 +72,9 @@ def record(seconds: float, n_fns: int) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     prof = DATA / f"tree_{int(seconds)}s_{n_fns}f.cpuprofile"
     if not prof.exists():
-        js = DATA / "tree_calls.js"
-        js.write_text(PROGRAM)
         subprocess.run(["node", "--cpu-prof", "--cpu-prof-interval=50", "--cpu-prof-dir", str(DATA),
-                        "--cpu-prof-name", prof.name, str(js), str(seconds), str(n_fns)], check=True,
-                       stdout=subprocess.DEVNULL)
+                        "--cpu-prof-name", prof.name, str(HERE / "deep_calls.js"), str(seconds), str(n_fns), "10"],
+                       check=True, stdout=subprocess.DEVNULL)
     return prof
 
 

@@ -231,3 +231,30 @@ def test_dominators_match_reference_on_random_graphs(tmp_path, graph):
                 frontier.append(w)
     dist[0] = 100000000
     assert snap.distances.tolist() == dist
+
+
+def test_detached_dom_state_spreads_through_native_nodes_only(tmp_path):
+    """DevTools' propagateDOMState: attached spreads to native children; detached to those not
+    attached (renamed 'Detached <name>'); a JS node stops both."""
+    g, root = rooted()
+    doc = g.node("native", "HTMLDocument", 40, detachedness=1)
+    a = g.node("native", "<div>", 20)           # attached through doc
+    gone = g.node("native", "<section>", 30, detachedness=2)
+    child = g.node("native", '<p class="x">', 10)  # detached through gone
+    js = g.node("object", "Wrapper", 16)
+    behind_js = g.node("native", "<span>", 8)    # not reached: a JS node stops propagation
+    shared = g.node("native", "<b>", 8)          # reachable from both: attached wins
+    for i, o in enumerate((doc, gone)):
+        g.edge(root, o, "element", i + 2)
+    g.edge(doc, a, "element", 0)
+    g.edge(gone, child, "element", 0)
+    g.edge(gone, js, "property", "wrapper")
+    g.edge(js, behind_js, "property", "el")
+    g.edge(a, shared, "element", 0)
+    g.edge(gone, shared, "element", 1)
+    snap = load(g, tmp_path)
+    det = snap.nodes["detachedness"].to_list()
+    assert [det[o] for o in (doc, a, shared, gone, child, behind_js)] == [1, 1, 1, 2, 2, 0]
+    names = snap.class_names()
+    assert names[gone] == "Detached <section>" and names[child] == "Detached <p>"
+    assert names[a] == "<div>" and names[shared] == "<b>" and names[behind_js] == "<span>"

@@ -62,6 +62,31 @@ def retainer_counts(to_ord, n):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _spread_dom_state(p, new_state, stack, sp, first_edge, to_ord, etype, ntype, state, visited, rename,
+                      native_type, hidden_type, invisible_type, weak_type):
+    """DevTools' propagateState(p, newState): give ``new_state`` to p's unvisited native children
+    over non-hidden, non-invisible, non-weak edges, push them; JS children are only marked
+    visited. Returns the new stack size."""
+    for ei in range(first_edge[p], first_edge[p + 1]):
+        t = etype[ei]
+        if t == hidden_type or t == invisible_type or t == weak_type:
+            continue
+        c = to_ord[ei]
+        if visited[c]:
+            continue
+        if ntype[c] != native_type:
+            visited[c] = 1
+            continue
+        state[c] = new_state
+        if new_state == 2:
+            rename[c] = True
+        stack[sp] = c
+        sp += 1
+        visited[c] = 1
+    return sp
+
+
 @njit(cache=True, nogil=True)
 def propagate_dom_state(first_edge, to_ord, etype, ntype, detached, native_type,
                         hidden_type, invisible_type, weak_type):
@@ -93,41 +118,15 @@ def propagate_dom_state(first_edge, to_ord, etype, ntype, detached, native_type,
         visited[i] = 1
     while na > 0:
         na -= 1
-        p = attached_stack[na]
-        for ei in range(first_edge[p], first_edge[p + 1]):
-            t = etype[ei]
-            if t == hidden_type or t == invisible_type or t == weak_type:
-                continue
-            c = to_ord[ei]
-            if visited[c]:
-                continue
-            if ntype[c] != native_type:
-                visited[c] = 1
-                continue
-            state[c] = 1
-            attached_stack[na] = c
-            na += 1
-            visited[c] = 1
+        na = _spread_dom_state(attached_stack[na], 1, attached_stack, na, first_edge, to_ord, etype, ntype,
+                               state, visited, rename, native_type, hidden_type, invisible_type, weak_type)
     while nd > 0:
         nd -= 1
         p = detached_stack[nd]
         if state[p] == 1:
             continue
-        for ei in range(first_edge[p], first_edge[p + 1]):
-            t = etype[ei]
-            if t == hidden_type or t == invisible_type or t == weak_type:
-                continue
-            c = to_ord[ei]
-            if visited[c]:
-                continue
-            if ntype[c] != native_type:
-                visited[c] = 1
-                continue
-            state[c] = 2
-            rename[c] = True
-            detached_stack[nd] = c
-            nd += 1
-            visited[c] = 1
+        nd = _spread_dom_state(p, 2, detached_stack, nd, first_edge, to_ord, etype, ntype,
+                               state, visited, rename, native_type, hidden_type, invisible_type, weak_type)
     return state, rename
 
 

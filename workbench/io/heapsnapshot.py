@@ -186,10 +186,6 @@ def _scan_strings(s: _Stream, section: str, file_size: int):
     return raw, starts, lens, esc[:n].copy()
 
 
-def _scan_value_bytes(s: _Stream, section: str, limit: int | None = None) -> bytes:
-    return s.value_bytes(section, limit)
-
-
 def _field_index(fields: list, name: str) -> int:
     try:
         return fields.index(name)
@@ -269,7 +265,7 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
             raise FormatError(path, key, s.offset(), "the 'snapshot' header must come first; this is not a V8 heap snapshot")
         if key == "snapshot":
             off = s.offset()
-            raw = _scan_value_bytes(s, "snapshot", limit=64 * 1024 * 1024)
+            raw = s.value_bytes("snapshot", limit=64 * 1024 * 1024)
             try:
                 header = json.loads(raw)
             except ValueError as e:
@@ -302,13 +298,13 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
             strings = _scan_strings(s, key, size)
         elif key == "trace_tree":
             off = s.offset()
-            raw = _scan_value_bytes(s, key)
+            raw = s.value_bytes(key)
             try:
                 trace_tree = json.loads(raw)
             except ValueError as e:
                 raise FormatError(path, key, off, f"not valid JSON ({e})") from None
         else:
-            _scan_value_bytes(s, key)
+            s.value_bytes(key)
             unknown.append(key)
         c = s.peek()
         if c == ord(","):
