@@ -47,7 +47,7 @@ print(json.dumps({"parse": t, "events": len(r.events), "rss_mb": resource.getrus
 def make_big(dst: Path, scale: int) -> int:
     """A long recording: the leak recording repeated `scale` times, timestamps shifted."""
     sys.path.insert(0, str(ROOT))
-    from workbench.io._metrics_common import read_bytes
+    from workbench.io._files import read_bytes
     ps_path = next(SRC.glob("*-processstat*"))
     ps = read_bytes(ps_path)
     sysinfo = json.loads((SRC / "doctor.clinic-doctor-systeminfo").read_text())

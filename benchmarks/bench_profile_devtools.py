@@ -70,7 +70,7 @@ def main() -> None:
                         "--cpu-prof-name", prof.name, str(HERE / "deep_calls.js"), str(a.seconds), "3000", "9"],
                        check=True, stdout=subprocess.DEVNULL)
     bundle = PEERS / "devtools_profile_bench.mjs"
-    subprocess.run([str(PEERS / "node_modules/.bin/esbuild"), str(ROOT / "benchmarks/peer/devtools_profile_bench.ts"),
+    subprocess.run([str(PEERS / "node_modules/.bin/esbuild"), str(ROOT / "benchmarks/peers/devtools_profile_bench.ts"),
                     "--bundle", "--platform=node", "--format=esm", f"--outfile={bundle}", "--log-level=warning"],
                    check=True)
     size = prof.stat().st_size / 2**20

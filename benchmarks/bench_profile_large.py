@@ -105,7 +105,7 @@ def blow_up(base: Path, target_bytes: int) -> Path:
 def peer_cmd(path: Path) -> list[str]:
     bundle = PEERS / "devtools_profile_bench.mjs"
     if not bundle.exists():
-        subprocess.run([str(PEERS / "node_modules/.bin/esbuild"), str(ROOT / "benchmarks/peer/devtools_profile_bench.ts"),
+        subprocess.run([str(PEERS / "node_modules/.bin/esbuild"), str(ROOT / "benchmarks/peers/devtools_profile_bench.ts"),
                         "--bundle", "--platform=node", "--format=esm", f"--outfile={bundle}",
                         "--log-level=warning"], check=True)
     return ["node", "--max-old-space-size=16000", str(bundle), str(path)]

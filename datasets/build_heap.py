@@ -1,6 +1,7 @@
 """Regenerate the heap datasets: run each datasets/scenarios/heap_*.js with the machine's node,
 gzip the snapshots it writes into datasets/heap/<scenario>/, and write datasets/heap/MANIFEST.json
-(node version, command line, sha256 of the gzip and of the raw snapshot, node and edge counts).
+(the shape of datasets/_manifest.py: node version, command line, sha256 and size of the gzip, node and
+edge counts; the raw snapshot's sha256 and size as notes).
 
     python datasets/build_heap.py            # all scenarios
     python datasets/build_heap.py sessions   # one
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -18,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _manifest  # noqa: E402
+
 SCENARIOS = HERE / "scenarios"
 OUT = HERE / "heap"
 
@@ -32,7 +35,8 @@ def header_counts(raw: bytes) -> dict:
     return out
 
 
-def build(name: str, node: str = "node") -> list[dict]:
+def build(name: str, node: str = "node") -> dict[str, dict]:
+    """Record one scenario; its manifest entries keyed by path relative to datasets/heap/."""
     script = SCENARIOS / f"heap_{name}.js"
     dest = OUT / name
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,37 +45,29 @@ def build(name: str, node: str = "node") -> list[dict]:
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
-        entries = []
+        entries = {}
         for f in sorted(Path(tmp).iterdir()):
             raw = f.read_bytes()
             gz = dest / (f.name + ".gz")
             # mtime=0 keeps the gzip bytes reproducible for the same snapshot.
             with open(gz, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as g:
                 g.write(raw)
-            entries.append({
-                "file": str(gz.relative_to(HERE.parent)),
-                "scenario": name,
-                "command": " ".join(["node", *cmd[1:3], "<outdir>"]),
-                "bytes": len(raw),
-                "sha256_raw": hashlib.sha256(raw).hexdigest(),
-                "sha256": hashlib.sha256(gz.read_bytes()).hexdigest(),
-                **header_counts(raw),
-            })
+            entries[gz.relative_to(OUT).as_posix()] = _manifest.entry(
+                gz, " ".join(["node", *cmd[1:3], "<outdir>"]), header_counts(raw),
+                {"sha256_raw": hashlib.sha256(raw).hexdigest(), "bytes_raw": len(raw)})
         return entries
 
 
 def main(argv: list[str]) -> None:
     names = argv or sorted(p.stem[len("heap_"):] for p in SCENARIOS.glob("heap_*.js"))
     version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    manifest_path = OUT / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"files": []}
-    keep = [e for e in manifest.get("files", []) if e["scenario"] not in names]
+    # a partial rebuild keeps the other scenarios' entries (the scenario is the first path component)
+    files = {k: e for k, e in _manifest.load(OUT).items() if k.split("/", 1)[0] not in names}
     for name in names:
         print(f"building {name} ...", flush=True)
-        keep.extend(build(name))
-    manifest = {"node_version": version, "files": sorted(keep, key=lambda e: e["file"])}
+        files.update(build(name))
     OUT.mkdir(exist_ok=True)
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    _manifest.write(OUT, version, "python datasets/build_heap.py", files)
 
 
 if __name__ == "__main__":

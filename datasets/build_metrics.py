@@ -6,6 +6,10 @@ recording, the --trace-gc log (stdout), prom-client scrapes, process.memoryUsage
 event-loop samples and a diagnostic report. Doctor's own analysis of the recording is then saved
 as the golden. A short extra run of the healthy scenario records a ``--trace-gc-nvp`` log.
 
+Writes datasets/metrics/MANIFEST.json in the shape of datasets/_manifest.py: one entry per file, keyed
+``<scenario>/<path>``; the gc logs' counts (lines, GC lines per type) come from the raw log by plain
+string splitting, their pause totals are notes.
+
 Needs npm peers in .peers/doctor (``npm install @clinic/doctor@11 prom-client@15`` there).
 usage: python datasets/build_metrics.py [--only NAME ...]
 """
@@ -13,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,16 +26,22 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "datasets"))
+import _manifest  # noqa: E402
+
 SCEN = ROOT / "datasets" / "scenarios"
 OUT = ROOT / "datasets" / "metrics"
 GOLD = ROOT / "tests" / "golden" / "metrics" / "doctor"
 DOCTOR = ROOT / ".peers" / "doctor"
 SCENARIOS = ["healthy", "blocked", "io", "gc", "leak"]
 GZIP_OVER = 200_000
+NVP_COMMAND = "WB_LOAD_MS=3000 node --trace-gc-nvp datasets/scenarios/metrics_healthy.js > gc-nvp.log (a separate, short run)"
+REDACTED = "environmentVariables, header.networkInterfaces and header.host redacted by datasets/build_metrics.py"
 
 
-def sha256(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
+def read_text(p: Path) -> str:
+    raw = p.read_bytes()
+    return (gzip.decompress(raw) if p.name.endswith(".gz") else raw).decode()
 
 
 def raw_gc_counts(text: str) -> dict:
@@ -73,7 +81,7 @@ def gz(p: Path) -> Path:
     return q
 
 
-def build(name: str, node: str) -> dict:
+def build(name: str, node: str) -> None:
     dest = OUT / name
     if dest.exists():
         shutil.rmtree(dest)
@@ -85,7 +93,6 @@ def build(name: str, node: str) -> dict:
             subprocess.run(cmd, cwd=tmp, stdout=log, check=True)
         shutil.copytree(rec, dest)
         shutil.copy(tmp / "gc.log", dest / "gc.log")
-        extra = {}
         if name == "healthy":
             nvp = tmp / "nvp"
             nvp.mkdir()
@@ -96,36 +103,52 @@ def build(name: str, node: str) -> dict:
             with open(nvp_dest / "gc-nvp.log", "wb") as log:
                 subprocess.run([node, "--trace-gc-nvp", str(SCEN / "metrics_healthy.js")], cwd=nvp,
                                stdout=log, env=env, check=True)
-            extra["gc-nvp.log"] = {"command": f"WB_LOAD_MS=3000 node --trace-gc-nvp datasets/scenarios/metrics_healthy.js"}
     docdir = dest / "doctor.clinic-doctor"
     golden = subprocess.run([node, str(SCEN / "metrics_doctor_analyse.js"), str(DOCTOR), str(docdir)],
                             capture_output=True, check=True, text=True).stdout
     GOLD.mkdir(parents=True, exist_ok=True)
     (GOLD / f"{name}.json").write_text(golden)
     redact_report(dest / "report.json")
-    gc_counts = raw_gc_counts((dest / "gc.log").read_text())
-    nvp_lines = None
     nvp_file = OUT / "healthy_nvp" / "gc-nvp.log"
-    if name == "healthy" and nvp_file.exists():
-        t = nvp_file.read_text().splitlines()
-        nvp = [x.split(" ms: ", 1)[1] for x in t if " ms: pause=" in x]
-        nvp_lines = {"lines": len(t), "nvp_lines": len(nvp),
-                     "pause_ms_total": round(sum(float(x.split()[0].split("=")[1]) for x in nvp), 6)}
     for p in list(dest.rglob("*")) + ([nvp_file] if name == "healthy" and nvp_file.exists() else []):
         if p.is_file() and p.stat().st_size > GZIP_OVER or p == nvp_file:
             gz(p)
-    mem = (dest / "memory.jsonl").read_text().splitlines()
-    files = {str(p.relative_to(dest)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-             for p in sorted(dest.rglob("*")) if p.is_file()}
-    return {
-        "command": f"cd $TMP && node datasets/scenarios/metrics_doctor_collect.js .peers/doctor "
-                   f"datasets/scenarios/metrics_{name}.js $TMP/out > gc.log  (collect runs: node --trace-gc metrics_{name}.js)",
-        "memory_samples": len(mem),
-        "scrapes": len(list((dest / "scrapes").glob("*.prom"))),
-        "gc_log": gc_counts,
-        "gc_nvp_log (datasets/metrics/healthy_nvp)": nvp_lines,
-        "files": files,
-    }
+
+
+def entries(name: str, doctor_version: str, prom_version: str) -> dict[str, dict]:
+    """The manifest entries of one recorded scenario, keyed by path relative to datasets/metrics/
+    (for healthy also the separate --trace-gc-nvp run in healthy_nvp/)."""
+    dest = OUT / name
+    command = (f"cd $TMP && node datasets/scenarios/metrics_doctor_collect.js .peers/doctor "
+               f"datasets/scenarios/metrics_{name}.js $TMP/out > gc.log  (collect runs: node --trace-gc metrics_{name}.js)")
+    out = {}
+    for p in sorted(dest.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(dest).as_posix()
+        counts, notes = {}, None
+        if rel.startswith("doctor.clinic-doctor/"):
+            notes = {"clinic_doctor": doctor_version}
+        elif rel.startswith("scrapes/") or rel == "final.openmetrics.txt":
+            notes = {"prom_client": prom_version}
+        elif rel == "memory.jsonl":
+            counts = {"samples": len(p.read_text().splitlines())}
+        elif rel == "report.json":
+            notes = REDACTED
+        elif p.name.startswith("gc.log"):
+            g = raw_gc_counts(read_text(p))
+            counts = {"lines": g["lines"], "gc_lines": g["gc_lines"], "other_lines": g["other_lines"],
+                      **{f"by_type:{t}": n for t, n in sorted(g["by_type"].items())}}
+            notes = {"pause_ms_by_type": g["pause_ms_by_type"]}
+        out[f"{name}/{rel}"] = _manifest.entry(p, command, counts, notes)
+    nvp_gz = OUT / "healthy_nvp" / "gc-nvp.log.gz"
+    if name == "healthy" and nvp_gz.exists():
+        t = read_text(nvp_gz).splitlines()
+        nvp = [x.split(" ms: ", 1)[1] for x in t if " ms: pause=" in x]
+        out["healthy_nvp/gc-nvp.log.gz"] = _manifest.entry(
+            nvp_gz, NVP_COMMAND, {"lines": len(t), "nvp_lines": len(nvp)},
+            {"pause_ms_total": round(sum(float(x.split()[0].split("=")[1]) for x in nvp), 6)})
+    return out
 
 
 def main(argv=None) -> int:
@@ -139,15 +162,15 @@ def main(argv=None) -> int:
     version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
     doctor_version = json.loads((DOCTOR / "node_modules" / "@clinic" / "doctor" / "package.json").read_text())["version"]
     prom_version = json.loads((DOCTOR / "node_modules" / "prom-client" / "package.json").read_text())["version"]
-    man_path = OUT / "MANIFEST.json"
-    manifest = json.loads(man_path.read_text()) if man_path.exists() else {"scenarios": {}}
-    manifest.update({"node": version, "clinic_doctor": doctor_version, "prom_client": prom_version,
-                     "builder": "python datasets/build_metrics.py"})
+    # a partial rebuild (--only) keeps the other scenarios' entries; healthy_nvp/ belongs to healthy
+    redo = {*args.only, *(["healthy_nvp"] if "healthy" in args.only else [])}
+    files = {k: e for k, e in _manifest.load(OUT).items() if k.split("/", 1)[0] not in redo}
     for name in args.only:
         print(f"recording {name} ...", file=sys.stderr)
-        manifest["scenarios"][name] = build(name, node)
+        build(name, node)
+        files.update(entries(name, doctor_version, prom_version))
     OUT.mkdir(parents=True, exist_ok=True)
-    man_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    _manifest.write(OUT, version, "python datasets/build_metrics.py", files)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Regenerate datasets/profiles/: the four CPU stories of the seeds, captured in every profile format
-workbench reads, with this machine's node; writes MANIFEST.json (node version, command lines, sha256,
-counts) and node's own ``--prof-process`` text output as goldens under tests/golden/profile/.
+workbench reads, and the profile_service recordings, with this machine's node; writes MANIFEST.json (the
+shape of datasets/_manifest.py: node version, command lines, sha256, counts) and node's own
+``--prof-process`` text output as goldens under tests/golden/profile/.
 
 Scenarios (datasets/scenarios/cpu_*.js): sync_logging (fs.appendFileSync in a payment handler),
 regex (catastrophic backtracking), json (heavy JSON.stringify/parse), worker_loop (a CPU-bound report
@@ -16,13 +17,18 @@ Per scenario (slow):
   tests/golden/profile/<s>.prof-process.txt   node --prof-process on <s>.v8.log (text, bottom-up)
 plus <s>_fast.cpuprofile, and sync_logging.v8log.json.gz (node --prof-process --preprocess output).
 
-Usage: python datasets/build_profiles.py   (needs node; installs @clinic/flame into .peers/profile/clinic)
+Service (datasets/scenarios/profile_service.js; the inputs of tests/golden/profile/make_goldens.sh):
+  cpu_slow.cpuprofile, cpu_fast.cpuprofile   a before/after pair, sampled every 250 us for 2 s
+  alloc.heapprofile                          sampling heap profile, one sample per 2 KiB on average
+  trace_twin.cpuprofile + trace.json.gz      one run: --cpu-prof and trace events (same V8 profiler)
+
+Usage: python datasets/build_profiles.py [stories|service]   (default both; needs node; the stories
+install @clinic/flame into .peers/profile/clinic; a partial run keeps the other part's MANIFEST entries)
 """
 from __future__ import annotations
 
 import glob
 import gzip
-import hashlib
 import json
 import shutil
 import subprocess
@@ -31,6 +37,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "datasets"))
+import _manifest  # noqa: E402
+
 OUT = ROOT / "datasets" / "profiles"
 SCEN = ROOT / "datasets" / "scenarios"
 GOLD = ROOT / "tests" / "golden" / "profile"
@@ -40,6 +49,8 @@ SCENARIOS = ["sync_logging", "regex", "json", "worker_loop"]
 SECONDS = "1.5"
 # "node" (node.fs.sync events) would show the sync writes too, but makes the files ~50x larger
 TRACE_CATS = "v8,node.async_hooks,disabled-by-default-v8.cpu_profiler"
+SERVICE = SCEN / "profile_service.js"
+SERVICE_TRACE_CATS = "v8,disabled-by-default-v8.cpu_profiler"
 
 
 def run(cmd, cwd, stdout=None):
@@ -61,12 +72,53 @@ def clinic_flame() -> Path:
     return pkg
 
 
-def main() -> None:
+def service(cmds: dict[str, str]) -> None:
+    """The profile_service recordings (once a separate build.sh; the same node command lines)."""
+    rel = SERVICE.relative_to(ROOT)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        # CPU profiles: a before/after pair (sampling every 250 us for 2 s).
+        run(["node", "--cpu-prof", "--cpu-prof-interval", "250", "--cpu-prof-name", "cpu_slow.cpuprofile",
+             SERVICE, "2", "slow"], t)
+        run(["node", "--cpu-prof", "--cpu-prof-interval", "250", "--cpu-prof-name", "cpu_fast.cpuprofile",
+             SERVICE, "2", "fast"], t)
+        # Sampling heap profile (allocation profile) of the same service, one sample per 2 KiB on average.
+        run(["node", "--heap-prof", "--heap-prof-interval", "2048", "--heap-prof-name", "alloc.heapprofile",
+             SERVICE, "2", "slow"], t)
+        # A Chrome trace whose ProfileChunk events come from the same V8 profiler as the twin .cpuprofile.
+        run(["node", "--cpu-prof", "--cpu-prof-interval", "500", "--cpu-prof-name", "trace_twin.cpuprofile",
+             "--trace-event-categories", SERVICE_TRACE_CATS, "--trace-event-file-pattern", "trace.json",
+             SERVICE, "1", "slow"], t)
+        for f in ("cpu_slow.cpuprofile", "cpu_fast.cpuprofile", "alloc.heapprofile", "trace_twin.cpuprofile"):
+            shutil.copy(t / f, OUT / f)
+        with open(OUT / "trace.json.gz", "wb") as f:  # GNU gzip, as the committed file was made
+            run(["gzip", "-9", "-n", "-c", t / "trace.json"], t, stdout=f)
+    cmds["cpu_slow.cpuprofile"] = f"node --cpu-prof --cpu-prof-interval 250 {rel} 2 slow"
+    cmds["cpu_fast.cpuprofile"] = f"node --cpu-prof --cpu-prof-interval 250 {rel} 2 fast"
+    cmds["alloc.heapprofile"] = f"node --heap-prof --heap-prof-interval 2048 {rel} 2 slow"
+    cmds["trace_twin.cpuprofile"] = (f"node --cpu-prof --cpu-prof-interval 500 --trace-event-categories "
+                                     f"{SERVICE_TRACE_CATS} {rel} 1 slow")
+    cmds["trace.json.gz"] = "(same run as trace_twin.cpuprofile; node_trace file, gzipped)"
+
+
+def main(argv: list[str]) -> None:
+    parts = argv or ["stories", "service"]
+    if not set(parts) <= {"stories", "service"}:
+        sys.exit("usage: python datasets/build_profiles.py [stories|service]")
     OUT.mkdir(parents=True, exist_ok=True)
-    GOLD.mkdir(parents=True, exist_ok=True)
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    flame = clinic_flame()
     cmds: dict[str, str] = {}
+    if "stories" in parts:
+        stories(cmds)
+    if "service" in parts:
+        service(cmds)
+    write_manifest(node_version, cmds)
+
+
+def stories(cmds: dict[str, str]) -> None:
+    """The four CPU stories in every format (and their --prof-process goldens)."""
+    GOLD.mkdir(parents=True, exist_ok=True)
+    flame = clinic_flame()
     for s in SCENARIOS:
         js = SCEN / f"cpu_{s}.js"
         rel = js.relative_to(ROOT)
@@ -127,16 +179,16 @@ def main() -> None:
                     p.unlink()
             cmds[f"{s}.clinic-flame"] = (f"clinic flame collect (@clinic/flame {CLINIC_VERSION} via "
                                          f"datasets/scenarios/cpu_clinic_collect.js) {rel} {SECONDS} slow")
-    write_manifest(node_version, cmds)
 
 
 def counts(p: Path) -> dict:
-    if p.is_dir():
-        samples = next(p.glob("*-samples*"))
-        raw = samples.read_bytes()
-        ticks = json.loads(gzip.decompress(raw) if samples.name.endswith(".gz") else raw)
-        return {"ticks": len(ticks), "empty_ticks": sum(1 for t in ticks if not t)}
+    """Counts of one file, straight from the raw data (a Clinic.js Flame folder's ticks on its samples file)."""
     raw = p.read_bytes()
+    if p.parent.name.endswith(".clinic-flame"):
+        if "-samples" not in p.name:
+            return {}
+        ticks = json.loads(gzip.decompress(raw) if p.name.endswith(".gz") else raw)
+        return {"ticks": len(ticks), "empty_ticks": sum(1 for t in ticks if not t)}
     data = gzip.decompress(raw) if p.name.endswith(".gz") else raw
     if p.name.endswith(".v8.log.gz"):
         lines = data.split(b"\n")
@@ -160,26 +212,24 @@ def counts(p: Path) -> dict:
     return {"nodes": len(d["nodes"]), "samples": len(d["samples"])}
 
 
-def sha(p: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
-        if f.is_file():
-            h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-def write_manifest(node_version: str, cmds: dict) -> None:
+def entries(cmds: dict) -> dict[str, dict]:
+    """Manifest entries for the recorded names (a folder such as <s>.clinic-flame: one per file in it)."""
     files = {}
     for name in sorted(cmds):
         p = OUT / name
-        files[name] = {"sha256": sha(p), "bytes": sum(f.stat().st_size for f in p.rglob("*")) if p.is_dir()
-                       else p.stat().st_size, "command": cmds[name], **counts(p)}
-    doc = {"node": node_version, "built_by": "python datasets/build_profiles.py", "files": files}
+        for f in sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]:
+            files[f.relative_to(OUT).as_posix()] = _manifest.entry(f, cmds[name], counts(f))
+    return files
+
+
+def write_manifest(node_version: str, cmds: dict) -> None:
+    # a partial run keeps the entries of what it did not record
+    files = {k: e for k, e in _manifest.load(OUT).items() if k.split("/", 1)[0] not in cmds}
+    files.update(entries(cmds))
     for p in OUT.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
-    (OUT / "MANIFEST.json").write_text(json.dumps(doc, indent=1) + "\n")
-    print(json.dumps(doc, indent=1))
+    print(_manifest.write(OUT, node_version, "python datasets/build_profiles.py", files).read_text())
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -38,7 +38,6 @@ from IPython.display import Markdown, display
 
 import workbench as wb
 from workbench.report import as_list, find_file, use_offline_charts
-from workbench.widgets.heap import RetainerExplorer, SnapshotComparison
 
 use_offline_charts()   # charts and widgets draw without a network
 pl.Config.set_tbl_rows(20)
@@ -119,13 +118,13 @@ path
 # in, and step 4 above holds the retainer path.)
 
 # %%
-comparison = SnapshotComparison(snaps["baseline"], snaps["target"])
+comparison = wb.SnapshotComparison(snaps["baseline"], snaps["target"])
 if leak_class:
     comparison.filter(leak_class)
 comparison
 
 # %%
-RetainerExplorer(snaps["final"], leaks.suspects["representative_id"][0]) if leaks.suspects.height else None
+wb.RetainerExplorer(snaps["final"], leaks.suspects["representative_id"][0]) if leaks.suspects.height else None
 
 # %% [markdown]
 # ## 6. Growth by class (DevTools' Comparison, largest size delta first)

@@ -33,7 +33,6 @@ from IPython.display import Markdown, display
 
 import workbench as wb
 from workbench.report import find_file, use_offline_charts
-from workbench.widgets.flame import FlameGraph
 
 use_offline_charts()   # charts and widgets draw without a network
 pl.Config.set_fmt_str_lengths(70);
@@ -76,7 +75,7 @@ display(Markdown(
 # and **search** highlights matching frames with their share of the view.
 
 # %%
-FlameGraph(prof, width=900)   # 900 px fits a JupyterLab output area
+wb.FlameGraph(prof, width=900)   # 900 px fits a JupyterLab output area
 
 # %% [markdown]
 # ## 4. The call tree (top-down), the main paths only
@@ -91,8 +90,7 @@ prof.calltree(min_pct=1.0).head(15)
 # %%
 fixed = find_file(fixed_profile, must_exist=False)
 if fixed is not None:
-    from workbench.profile import diff
-    d = diff(prof, wb.load_profile(fixed, quiet=True))
+    d = wb.profile_diff(prof, wb.load_profile(fixed, quiet=True))
     display(d.functions.head(10))
     display(d.flame())
 else:

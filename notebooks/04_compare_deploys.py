@@ -38,7 +38,6 @@ import polars as pl
 from IPython.display import Markdown, display
 
 import workbench as wb
-from workbench.profile import diff
 from workbench.report import find_file, use_offline_charts
 
 use_offline_charts()   # charts and widgets draw without a network
@@ -49,7 +48,7 @@ pl.Config.set_fmt_str_lengths(70);
 
 # %%
 before, after = (wb.load_profile(find_file(p), quiet=True) for p in (before_profile, after_profile))
-d = diff(before, after)
+d = wb.profile_diff(before, after)
 d.functions.select("function", "category", "status", "self_pct_before", "self_pct_after", "self_delta_pct").head(12)
 
 # %%

@@ -24,7 +24,6 @@
 from pathlib import Path
 
 import workbench as wb
-from workbench.widgets.heap import RetainerExplorer, SnapshotComparison
 
 root = Path.cwd() if (Path.cwd() / "datasets").exists() else Path.cwd().parent
 data = root / "datasets" / "heap" / "api_gateway"
@@ -34,11 +33,11 @@ report = wb.find_leaks(baseline, target, final)
 report
 
 # %%
-cmp = SnapshotComparison(baseline, target)
+cmp = wb.SnapshotComparison(baseline, target)
 cmp.filter("Thumbnail")
 cmp.select_class("ThumbnailJob")
 cmp.select_object(cmp.object_rows["node_id"][0])
 cmp
 
 # %%
-RetainerExplorer(final, report.suspects["representative_id"][0])
+wb.RetainerExplorer(final, report.suspects["representative_id"][0])

@@ -33,6 +33,7 @@ from pathlib import Path
 import polars as pl
 from guppy import hpy
 
+import workbench as wb
 import workbench.pyheap as ph
 
 SERVICE = '''
@@ -106,4 +107,4 @@ Path(dump_dir).mkdir(parents=True, exist_ok=True)
 baseline.to_hpy(f"{dump_dir}/baseline.hpy", mode="w")
 del baseline, target, final
 hp.heap().dump(f"{dump_dir}/now.hpy", mode="w")     # guppy's own dump of the current heap
-ph.load_hpy(f"{dump_dir}/now.hpy").compare(ph.load_hpy(f"{dump_dir}/baseline.hpy")).head(5)
+wb.load_hpy(f"{dump_dir}/now.hpy").compare(wb.load_hpy(f"{dump_dir}/baseline.hpy")).head(5)

@@ -24,6 +24,14 @@ How (sources: research note sections C1-C3, D1; nbclient, papermill and nbconver
 
 Notebooks call ``use_offline_charts()`` so that charts draw in JupyterLab without a network too, and
 ``find_file()`` to resolve their ``parameters`` relative to the working directory or the repository.
+
+Where the template notebooks come from: the top-level ``notebooks/`` folder ships inside the wheel as
+the package data of ``workbench.notebooks`` (pyproject.toml maps that package to the folder), and
+``template_dir()`` finds it through ``importlib.resources``, so ``workbench investigate`` and
+``workbench report NAME`` work from any folder once installed with ``pip install .``. An editable
+install cannot import that mapped package (setuptools' editable finder does not serve a folder
+without ``__init__.py`` under another package's name), so there the checkout's ``notebooks/`` is used:
+the same files. ``CHECKOUT`` is the source checkout the package runs from, or None when installed.
 """
 from __future__ import annotations
 
@@ -37,13 +45,24 @@ import platform
 import re
 import shlex
 import subprocess
+from importlib import resources
 from pathlib import Path
 
 from .errors import UsageError, WorkbenchError
 
 ASSETS = Path(__file__).with_name("report_assets")
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+TEMPLATE_PACKAGE = "workbench.notebooks"   # the package data holding the template notebooks
+
+
+def _checkout() -> Path | None:
+    """The source checkout this package is imported from (an editable install, or the repository on
+    sys.path): the folder above the package, when it holds pyproject.toml and datasets/. None when
+    the package is installed (site-packages has neither)."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "datasets").is_dir() else None
+
+
+CHECKOUT = _checkout()
 
 _REQUIRE = "WORKBENCH-INLINE-REQUIREJS"
 _RENDERER = "WORKBENCH-INLINE-WIDGET-RENDERER"
@@ -62,12 +81,19 @@ def use_offline_charts() -> None:
 
 def find_file(path, *, must_exist: bool = True) -> Path | None:
     """Resolve a notebook parameter naming a file or folder: as given (absolute, or relative to the
-    working directory), else relative to the workbench repository (where ``datasets/`` lives).
+    working directory), else relative to the workbench checkout (where ``datasets/`` lives; only when
+    the package runs from one, see ``CHECKOUT``), else relative to the working directory's parent (a
+    kernel started in ``ROOT/notebooks/`` by ``workbench lab --root ROOT``).
     ``""``/``None`` returns None (an optional input that was not given)."""
     if path is None or str(path) == "":
         return None
     p = Path(os.path.expanduser(str(path)))
-    for cand in ([p] if p.is_absolute() else [Path.cwd() / p, REPO / p, Path.cwd().parent / p]):
+    if p.is_absolute():
+        candidates = [p]
+    else:
+        cwd = Path.cwd()
+        candidates = [cwd / p, *([CHECKOUT / p] if CHECKOUT is not None else []), cwd.parent / p]
+    for cand in candidates:
         if cand.exists():
             return cand.resolve()
     if must_exist:
@@ -90,7 +116,10 @@ def notebook_parameters(notebook) -> dict:
     """The parameters a notebook declares (papermill's reading of its ``parameters`` cell):
     name -> {"default": source text, "inferred_type_name": ...}."""
     from papermill.inspection import inspect_notebook
-    return inspect_notebook(str(notebook))
+    try:
+        return inspect_notebook(str(notebook))
+    except ValueError as e:     # no kernel name in its metadata, ...
+        raise WorkbenchError(f"cannot read its parameters: {e}", notebook) from None
 
 
 def parse_value(text: str):
@@ -155,7 +184,8 @@ def node_version() -> str | None:
 
 def manifest(notebook, parameters: dict, out_html=None) -> dict:
     """What a report was made from, enough to re-run it (see module docstring)."""
-    from . import __version__
+    from ._version import __version__
+    notebook = find_notebook(notebook)
     declared = {}
     try:
         declared = notebook_parameters(notebook)
@@ -179,13 +209,13 @@ def manifest(notebook, parameters: dict, out_html=None) -> dict:
         found = [f for f in found if f is not None and f.exists()]
         if found:
             inputs[name] = [describe_input(f) for f in found] if len(found) > 1 else describe_input(found[0])
-    cmd = ["workbench", "report", str(notebook)]
+    nb = Path(notebook)
+    cmd = ["workbench", "report", nb.stem if is_template(nb) else str(notebook)]
     for k, v in parameters.items():
         if isinstance(v, (list, tuple)):
             v = ",".join(map(str, v))
         cmd += ["-p", k, str(v)]
     cmd += ["-o", str(out_html or "report.html")]
-    nb = Path(notebook)
     return {
         "notebook": {"path": str(nb.resolve()), "sha256": _sha256_file(nb)},
         "parameters": parameters,
@@ -201,14 +231,16 @@ def manifest(notebook, parameters: dict, out_html=None) -> dict:
 # execution
 def execute(notebook, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
             kernel_name: str = "python3", quiet: bool = False, output_path=None):
-    """Run ``notebook`` headless with ``parameters`` (papermill); returns the executed notebook
-    (with widget state in its metadata). Unknown parameter names are a UsageError."""
+    """Run ``notebook`` (a path, or the name of a template: ``find_notebook``) headless with
+    ``parameters`` (papermill); returns the executed notebook (with widget state in its metadata).
+    Unknown parameter names are a UsageError. The kernel runs in ``cwd``, by default the notebook's
+    folder, or the caller's working directory for a template read from the installed package."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    notebook = Path(notebook)
-    if not notebook.is_file():
-        raise WorkbenchError("no such notebook", notebook)
+    notebook = find_notebook(notebook)
+    if cwd is None:
+        cwd = Path.cwd() if _installed_template(notebook) else notebook.parent
     parameters = {k: _absolutize(v) for k, v in (parameters or {}).items()}
     declared = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - set(declared))
@@ -219,7 +251,7 @@ def execute(notebook, parameters: dict | None = None, *, cwd=None, timeout: int 
     os.environ["WORKBENCH_QUIET"] = "1"  # the kernel inherits it: no tqdm bars in the report
     try:
         nb = pm.execute_notebook(str(notebook), str(output_path) if output_path else None,
-                                 parameters=parameters, cwd=str(cwd or notebook.parent),
+                                 parameters=parameters, cwd=str(cwd),
                                  kernel_name=kernel_name, progress_bar=not quiet, log_output=False,
                                  request_save_on_cell_execute=False, execution_timeout=timeout,
                                  # the kernel's own start-up warnings (loopback TCP) are noise here
@@ -324,10 +356,12 @@ def check_offline(html: str) -> list[str]:
 
 def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
            quiet: bool = False, save_notebook=None, title: str | None = None) -> dict:
-    """Execute ``notebook`` with ``parameters`` and write ``out`` (HTML) and ``out`` with suffix
-    ``.manifest.json``; returns the manifest. ``save_notebook``: also write the executed .ipynb."""
+    """Execute ``notebook`` (a path, or the name of a template) with ``parameters`` and write ``out``
+    (HTML) and ``out`` with suffix ``.manifest.json``; returns the manifest. ``save_notebook``: also
+    write the executed .ipynb."""
     import nbformat
 
+    notebook = find_notebook(notebook)
     out = Path(out)
     parameters = {k: _absolutize(v) for k, v in (parameters or {}).items()}
     nb = execute(notebook, parameters, cwd=cwd, timeout=timeout, quiet=quiet)
@@ -346,7 +380,7 @@ def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: 
 
 
 # ---------------------------------------------------------------------------------------------
-# investigate: choose the template for the files given
+# template notebooks: package data of workbench.notebooks (see module docstring)
 TEMPLATES = {
     "heap": "01_api_gateway_memory_leak.ipynb",
     "cpu": "02_cpu_regex_hotspot.ipynb",
@@ -354,6 +388,73 @@ TEMPLATES = {
 }
 
 
+def packaged_dir() -> Path | None:
+    """The folder of the installed ``workbench.notebooks`` package data (``importlib.resources``), or
+    None when that package cannot be imported (an editable install, or the checkout on sys.path)."""
+    try:
+        probe = resources.files(TEMPLATE_PACKAGE) / TEMPLATES["heap"]
+    except ImportError:
+        return None
+    if not probe.is_file():
+        return None
+    try:
+        return Path(os.fspath(probe)).parent
+    except TypeError:       # not on disk (a zipped install): papermill cannot read it there
+        return None
+
+
+def template_dir() -> Path:
+    """The folder of the template notebooks: the installed package data, else the checkout's
+    ``notebooks/``. A WorkbenchError when neither is there."""
+    d = packaged_dir()
+    if d is None and CHECKOUT is not None and (CHECKOUT / "notebooks" / TEMPLATES["heap"]).is_file():
+        d = CHECKOUT / "notebooks"
+    if d is None:
+        raise WorkbenchError(f"the template notebooks are not installed (no package data {TEMPLATE_PACKAGE}); "
+                             "reinstall workbench")
+    return d
+
+
+def templates() -> list[str]:
+    """The names of the template notebooks, which ``workbench report NAME`` takes."""
+    return sorted(p.stem for p in template_dir().glob("*.ipynb"))
+
+
+def is_template(notebook) -> bool:
+    """Whether ``notebook`` is one of the template notebooks (the files of ``template_dir()``)."""
+    try:
+        return Path(notebook).resolve().parent == template_dir().resolve()
+    except WorkbenchError:
+        return False
+
+
+def _installed_template(notebook) -> bool:
+    """A template read from an installed package (no checkout): its folder is no place to work in."""
+    d = packaged_dir() if CHECKOUT is None else None
+    return d is not None and Path(notebook).resolve().parent == d.resolve()
+
+
+def find_notebook(notebook) -> Path:
+    """A notebook as ``workbench report`` takes it: the path of a notebook file, else the bare name of
+    a template (``02_cpu_regex_hotspot``, with or without ``.ipynb``)."""
+    p = Path(os.path.expanduser(str(notebook)))
+    if p.is_file():
+        return p
+    if len(p.parts) == 1 and p.suffix in ("", ".ipynb"):
+        try:
+            d = template_dir()
+        except WorkbenchError:
+            d = None
+        if d is not None:
+            cand = d / (p.stem + ".ipynb")
+            if cand.is_file():
+                return cand
+            raise WorkbenchError(f"no such notebook, nor a template ({', '.join(templates())})", p)
+    raise WorkbenchError("no such notebook", p)
+
+
+# ---------------------------------------------------------------------------------------------
+# investigate: choose the template for the files given
 def investigation(snapshots=(), profile=None, metrics=()) -> tuple[Path, dict]:
     """The template notebook and its parameters for these files:
     three snapshots -> the memory-leak notebook (with the profile and metrics, if given);
@@ -369,14 +470,16 @@ def investigation(snapshots=(), profile=None, metrics=()) -> tuple[Path, dict]:
             raise UsageError(f"--snapshots takes three files (baseline, target, final), got {len(snapshots)}")
         params = dict(baseline=snapshots[0], target=snapshots[1], final=snapshots[2],
                       metrics=",".join(map(str, metrics)), profile=str(profile or ""))
-        return NOTEBOOKS / TEMPLATES["heap"], params
+        return template_dir() / TEMPLATES["heap"], params
     if profile and not metrics:
-        return NOTEBOOKS / TEMPLATES["cpu"], dict(profile=str(profile))
+        # no "after the fix" profile: the notebook's default is a bundled recording, not the user's
+        return template_dir() / TEMPLATES["cpu"], dict(profile=str(profile), fixed_profile="")
     if metrics:
-        return NOTEBOOKS / TEMPLATES["event_loop"], dict(metrics=",".join(map(str, metrics)),
-                                                          profile=str(profile or ""))
+        return template_dir() / TEMPLATES["event_loop"], dict(metrics=",".join(map(str, metrics)),
+                                                               profile=str(profile or ""))
     raise UsageError("nothing to investigate: give --snapshots, --profile and/or --metrics")
 
 
 __all__ = ["use_offline_charts", "find_file", "as_list", "execute", "to_html", "render", "manifest",
-           "describe_input", "check_offline", "investigation", "notebook_parameters", "parse_value"]
+           "describe_input", "check_offline", "investigation", "notebook_parameters", "parse_value",
+           "find_notebook", "template_dir", "templates", "is_template", "packaged_dir"]

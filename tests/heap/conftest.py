@@ -5,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((ROOT / "datasets" / "heap" / "MANIFEST.json").read_text())
-DATASET_FILES = [ROOT / e["file"] for e in MANIFEST["files"]]
+DATASET_FILES = [ROOT / "datasets" / "heap" / name for name in MANIFEST["files"]]
 
 
 def golden_base(path: Path) -> Path:

@@ -35,9 +35,10 @@ def test_load_sniffs_and_returns_snapshot():
 
 def test_counts_match_manifest():
     manifest = json.loads((ROOT / "datasets/heap/MANIFEST.json").read_text())
-    for entry in manifest["files"]:
-        snap = wb.load_snapshot(ROOT / entry["file"])
-        assert (snap.node_count, snap.edge_count) == (entry["node_count"], entry["edge_count"])
+    for name, entry in manifest["files"].items():
+        snap = wb.load_snapshot(ROOT / "datasets/heap" / name)
+        counts = entry["counts"]
+        assert (snap.node_count, snap.edge_count) == (counts["node_count"], counts["edge_count"])
 
 
 def test_plain_and_gzip_give_the_same_arrays(tmp_path, snapshots):
@@ -158,8 +159,8 @@ def test_nodes_and_edges_frames(snapshots):
 def test_window_sizes_and_thread_splits_give_identical_arrays(monkeypatch, chunk, split_min, snapshots):
     """Small windows cut numbers, strings and keys at every kind of place, and two-thread splits
     start mid-number; the parsed arrays must not change."""
-    from workbench.io import heapsnapshot as hs
-    monkeypatch.setattr(hs, "CHUNK", chunk)
+    from workbench.io import _stream, heapsnapshot as hs
+    monkeypatch.setattr(_stream, "CHUNK", chunk)
     monkeypatch.setattr(hs, "SPLIT_MIN_BYTES", split_min)
     ref = snapshots(HEALTHY)
     raw = hs.read_raw(HEALTHY, quiet=True)

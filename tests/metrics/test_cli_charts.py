@@ -7,7 +7,7 @@ import pytest
 
 import workbench as wb
 from workbench.cli import main
-from workbench.metrics.charts import event_loop_chart, gc_chart, memory_chart, timeline
+from workbench.charts.metrics import event_loop_chart, gc_chart, memory_chart, timeline
 
 from .conftest import DATA, GOLD
 

@@ -9,10 +9,10 @@ import pytest
 
 import workbench as wb
 from workbench.cli import main
-from workbench.profile import diff, diff_flame_graph
+from workbench.profile.diff import diff, diff_flame_graph
 
 ROOT = Path(__file__).resolve().parents[2]
-DS = ROOT / "datasets" / "profile"
+DS = ROOT / "datasets" / "profiles"
 
 
 def cpuprofile(tmp_path, tree, samples, name="p.cpuprofile", interval=1000):

@@ -13,7 +13,7 @@ import pytest
 import workbench as wb
 
 ROOT = Path(__file__).resolve().parents[2]
-DS = ROOT / "datasets" / "profile"
+DS = ROOT / "datasets" / "profiles"
 GOLD = ROOT / "tests" / "golden" / "profile"
 CPU = ["cpu_slow", "cpu_fast", "trace_twin"]
 

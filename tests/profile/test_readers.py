@@ -14,7 +14,7 @@ from workbench.cli import main
 from workbench.errors import FormatError, UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
-DS = ROOT / "datasets" / "profile"
+DS = ROOT / "datasets" / "profiles"
 
 
 def raw(name):

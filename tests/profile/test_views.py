@@ -11,7 +11,7 @@ import pytest
 
 import workbench as wb
 from workbench.cli import main
-from workbench.profile import merge
+from workbench.profile.calltree import merge
 
 from .test_analyses import SAMPLES, TREE, cpuprofile
 
@@ -109,7 +109,7 @@ def test_flame_chart_stays_within_max_rects():
 
 def test_diff_chart_colours_new_frames_apart():
     d = wb.load_profile(DS / "sync_logging.cpuprofile")
-    from workbench.profile import diff
+    from workbench.profile.diff import diff
     pd_ = diff(d, wb.load_profile(DS / "sync_logging_fast.cpuprofile"))
     dg = pd_.flame_graph(width="max", min_frac=0.0)
     assert set(dg.filter(pl.col("name") == "flushLogs")["status"]) == {"added"}

@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 from guppy import hpy
 
+import workbench as wb
 import workbench.pyheap as ph
+from workbench.io import hpy as hpy_reader
 from workbench.errors import FormatError, UsageError
 
 SERVICE = '''
@@ -71,7 +73,7 @@ def test_reader_equals_guppys_loader_for_every_format(tmp_path, service):
     x2.bytype.dump(str(f))     # SetFormat, by type
     x1.byid.dump(str(f))       # IdFormat: one row per object
     x2.diff(x1).dump(str(f))   # DiffFormat
-    ours = ph.read_hpy(f)
+    ours = hpy_reader.read_hpy(f)
     assert [h.format for h in ours] == ["SetFormat", "SetFormat", "IdFormat", "DiffFormat"]
     # guppy reads one package per call from an open file
     with open(f) as fh:
@@ -92,7 +94,7 @@ def test_reader_equals_guppys_loader_for_every_format(tmp_path, service):
                 assert (h.b_count, h.b_size) == (g.b_count, g.b_size)
     assert ours[0].by == "Kind (class / dict of class)" and ours[1].by == "Type"
     assert _our_rows(ours[0].summary())["leaky_service.Record"][0] == 300
-    assert ph.load_hpy(f).format == "DiffFormat" and ph.load_hpy(f, index=0).count == x1.count
+    assert wb.load_hpy(f).format == "DiffFormat" and wb.load_hpy(f, index=0).count == x1.count
 
 
 def test_compare_of_two_dumps_equals_guppys_diff(tmp_path, service):
@@ -107,7 +109,7 @@ def test_compare_of_two_dumps_equals_guppys_diff(tmp_path, service):
     x1.dump(str(tmp_path / "a.hpy"))
     x2.dump(str(tmp_path / "b.hpy"))
     diff = _guppy_rows(x2.diff(x1))
-    cmp = ph.load_hpy(tmp_path / "b.hpy").compare(ph.load_hpy(tmp_path / "a.hpy"))
+    cmp = wb.load_hpy(tmp_path / "b.hpy").compare(wb.load_hpy(tmp_path / "a.hpy"))
     assert cmp.columns == ["class", "class_key", "new_count", "deleted_count", "delta_count", "alloc_size", "freed_size",
                            "size_delta"]
     ours = {k: (c, s) for k, c, s in cmp.select("class", "delta_count", "size_delta").iter_rows()}
@@ -128,7 +130,7 @@ def test_written_hpy_is_read_back_by_guppy(tmp_path, service):
             g = hpy().load(fh, use_readline=True)
             assert (g.count, g.size) == (h.count, h.size)
             assert _guppy_rows(g) == _our_rows(h.summary())
-    assert len(ph.read_hpy(out)) == 2
+    assert len(hpy_reader.read_hpy(out)) == 2
 
 
 # ----------------------------------------------------------------------------- live heaps
@@ -207,7 +209,7 @@ def test_usage_errors(tmp_path, service):
     service.handle(1)
     f = tmp_path / "a.hpy"
     hpy().heap().dump(str(f))
-    dump = ph.load_hpy(f)
+    dump = wb.load_hpy(f)
     with pytest.raises(UsageError, match="per-object"):
         ph.find_leaks(dump, dump, dump)
     with pytest.raises(UsageError, match="live heap"):
@@ -240,7 +242,7 @@ def test_bad_hpy_files_name_section_and_offset(tmp_path, text, section, offset, 
     f = tmp_path / "bad.hpy"
     f.write_text(text)
     with pytest.raises(FormatError) as ei:
-        ph.read_hpy(f)
+        hpy_reader.read_hpy(f)
     e = ei.value
     assert e.path == str(f) and e.section == section and msg in str(e)
     if offset is not None:
@@ -252,7 +254,7 @@ def test_binary_file_is_a_format_error(tmp_path):
     f = tmp_path / "x.hpy"
     f.write_bytes(b".loader: \xff\xfe\x00")
     with pytest.raises(FormatError, match="not UTF-8"):
-        ph.read_hpy(f)
+        hpy_reader.read_hpy(f)
 
 
 def test_cli_summary_comparison_and_error(tmp_path, service):

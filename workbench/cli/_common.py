@@ -1,4 +1,5 @@
-"""Output helpers shared by every CLI subcommand: one frame, three formats (table, json, csv)."""
+"""Output helpers shared by every CLI subcommand: one frame, three formats (table, json, csv), and the
+models' loss reports (``notes``) printed the same way for every subject."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,15 @@ def emit_frame(df: pl.DataFrame, fmt: str, out=None) -> None:
                        tbl_width_chars=200, tbl_hide_dataframe_shape=True,
                        tbl_hide_column_data_types=True, thousands_separator=False):
             out.write(str(df) + "\n")
+
+
+def print_notes(*models) -> None:
+    """Every note of the models (what a reader skipped, merged, dropped or corrected), one line each
+    on stderr: ``workbench: note: <file>: <count> x <what> (<section>)``."""
+    from .._notes import lines
+    for m in models:
+        for line in lines(m.notes):
+            print(f"workbench: note: {line}", file=sys.stderr)
 
 
 def emit_json(obj: Any, out=None) -> None:

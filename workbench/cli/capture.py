@@ -40,7 +40,7 @@ def cmd_capture(args) -> int:
 
 
 def cmd_pyheap(args) -> int:
-    from ..pyheap import load_hpy
+    from ..io import load_hpy
     if len(args.dumps) > 2:
         raise UsageError("pyheap takes one dump (Summary) or two (BEFORE AFTER: Comparison)")
     heaps = [load_hpy(p, index=args.index) for p in args.dumps]

@@ -6,14 +6,16 @@ import os
 import sys
 
 from ..errors import UsageError
-from ._common import add_format, emit_frame, emit_json
+from ._common import add_format, emit_frame, emit_json, print_notes
 
 SUMMARY_COLUMNS = ["class", "count", "distance", "self_size", "retained_size"]
 
 
 def _load(path, args):
-    from ..io.heapsnapshot import read_heapsnapshot
-    return read_heapsnapshot(path, quiet=args.quiet)
+    from ..io import load_snapshot
+    snap = load_snapshot(path, quiet=args.quiet)
+    print_notes(snap)
+    return snap
 
 
 def cmd_summary(args) -> int:

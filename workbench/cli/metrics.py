@@ -8,7 +8,7 @@ import sys
 
 import polars as pl
 
-from ._common import add_format, emit_frame, emit_json
+from ._common import add_format, emit_frame, emit_json, print_notes
 
 
 def register(sub) -> None:
@@ -31,21 +31,10 @@ def register(sub) -> None:
     d.set_defaults(func=_diagnose)
 
 
-def _warn_problems(m) -> None:
-    p = m.problems
-    if p.is_empty():
-        return
-    for (src, reason), g in p.group_by("source", "reason", maintain_order=True):
-        lines = g["line"].to_list()
-        shown = ", ".join(str(x) for x in lines[:10]) + (" ..." if len(lines) > 10 else "")
-        where = "" if reason.startswith("skipped") else f" (line {shown})"
-        print(f"workbench: warning: {src}: {len(lines)} x {reason}{where}", file=sys.stderr)
-
-
 def _load(args):
-    from ..metrics import load_metrics
-    m = load_metrics(*args.paths, quiet=bool(getattr(args, "quiet", False)) or None or _quiet())
-    _warn_problems(m)
+    from ..io import load_metrics
+    m = load_metrics(*args.paths, quiet=bool(getattr(args, "quiet", False)) or _quiet())
+    print_notes(m)
     return m
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,11 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="run a notebook headless with parameters; write one self-contained HTML",
                        description="Execute NOTEBOOK (papermill) with -p parameters and write OUT.html, self-"
                                    "contained (widgets with their state, charts offline), and OUT.manifest.json "
-                                   "(inputs with sizes and sha256, versions, the re-run command).")
-    p.add_argument("notebook")
+                                   "(inputs with sizes and sha256, versions, the re-run command). NOTEBOOK is a "
+                                   "notebook file, or the name of a template notebook installed with workbench "
+                                   "(e.g. 02_cpu_regex_hotspot), which works from any folder.")
+    p.add_argument("notebook", help="a .ipynb file, or a template's name: 01_api_gateway_memory_leak, "
+                                    "02_cpu_regex_hotspot, 03_event_loop_blocking, 04_compare_deploys, 05_library_tour")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
@@ -36,12 +40,19 @@ def register(sub) -> None:
 
     p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with token authentication, on the notebooks",
                        description="Starts JupyterLab bound to 127.0.0.1 with a random token (or $JUPYTER_TOKEN), "
-                                   "opened on notebooks/01_api_gateway_memory_leak.ipynb. Blocks until stopped.")
+                                   "serving ROOT and opened on ROOT/notebooks/NOTEBOOK. ROOT is --root if given; "
+                                   "else the workbench checkout, when workbench runs from one (an editable "
+                                   "install); else the current directory, if it holds notebooks/. Installed from "
+                                   "a wheel, start it in a folder of your own with --copy-notebooks, which first "
+                                   "copies the template notebooks into ROOT/notebooks (ROOT: --root, else the "
+                                   "current directory). Blocks until stopped.")
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--notebook", default="01_api_gateway_memory_leak.ipynb",
-                   help="the notebook to open (relative to notebooks/)")
+                   help="the notebook to open (relative to ROOT/notebooks/)")
     p.add_argument("--root", help="serve this folder (holding notebooks/) instead of the workbench checkout")
+    p.add_argument("--copy-notebooks", action="store_true",
+                   help="copy the template notebooks into ROOT/notebooks first (files already there are kept)")
     p.set_defaults(func=_lab)
 
     p = sub.add_parser("redact", help="write a snapshot with string contents replaced (sizes and graph kept)",
@@ -85,9 +96,33 @@ def _investigate(args) -> int:
     return _done(args.output, man)
 
 
+def _lab_root(args) -> Path:
+    """The folder `workbench lab` serves (see its --help)."""
+    from ..report import CHECKOUT, template_dir
+    if args.copy_notebooks:
+        root = Path(args.root or ".").resolve()
+        dest = root / "notebooks"
+        dest.mkdir(parents=True, exist_ok=True)
+        copied = 0
+        for src in sorted(template_dir().glob("*.ipynb")):
+            if not (dest / src.name).exists():
+                shutil.copyfile(src, dest / src.name)
+                copied += 1
+        print(f"copied {copied} template notebooks into {dest}", flush=True)
+        return root
+    if args.root:
+        return Path(args.root).resolve()
+    if CHECKOUT is not None and (CHECKOUT / "notebooks").is_dir():
+        return CHECKOUT
+    if (Path.cwd() / "notebooks").is_dir():
+        return Path.cwd().resolve()
+    raise UsageError("no notebooks to serve: workbench is not running from its checkout and this folder has no "
+                     "notebooks/; pass --root FOLDER (holding notebooks/), run it in such a folder, or add "
+                     "--copy-notebooks to copy the template notebooks into ./notebooks")
+
+
 def _lab(args) -> int:
-    from ..report import REPO
-    root = Path(args.root).resolve() if args.root else REPO
+    root = _lab_root(args)
     target = root / "notebooks" / args.notebook
     if not target.exists():
         raise UsageError(f"no notebook {args.notebook} in {root / 'notebooks'}")

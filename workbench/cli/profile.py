@@ -8,19 +8,19 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError
-from ._common import add_format, emit_frame
+from ._common import add_format, emit_frame, print_notes
 
 CHART_EXT = (".png", ".svg", ".html", ".json")
 
 
 def _load(args):
-    from ..profile import load_profile
+    from ..io import load_profile
 
     kw = {}
     if getattr(args, "trace_profile", None):
         kw["profile"] = args.trace_profile
     p = load_profile(args.profile, quiet=True, **kw)
-    _notes(p)
+    print_notes(p)
     if getattr(args, "category", None):
         p = p.filter(categories=[c.strip() for c in args.category.split(",") if c.strip()])
     if getattr(args, "window", None):
@@ -35,27 +35,6 @@ def _load(args):
     if getattr(args, "callers", None):
         p = p.callers(args.callers)
     return p
-
-
-def _notes(p) -> None:
-    """Lossy or corrective steps of the readers, one line each on stderr."""
-    m = p.meta
-    notes = []
-    if m.get("samples_with_unknown_node"):
-        notes.append(f"{m['samples_with_unknown_node']} samples name nodes absent from the tree "
-                     f"({m['bytes_in_samples_with_unknown_node']:.0f} bytes); self sizes come from selfSize")
-    if m.get("unaccounted_ticks"):
-        notes.append(f"{m['unaccounted_ticks']} ticks have a pc no code object covers (shown as UNKNOWN, as "
-                     "node --prof-process does)")
-    if m.get("empty_ticks"):
-        notes.append(f"{m['empty_ticks']} ticks have no stack at all (counted as samples on the root)")
-    if m.get("reordered_samples"):
-        notes.append(f"{m['reordered_samples']} samples had negative time deltas and were re-sorted by time")
-    if len(m.get("trace_profiles", {})) > 1:
-        others = ", ".join(f"{k} ({v} samples)" for k, v in m["trace_profiles"].items() if k != m["trace_profile"])
-        notes.append(f"trace has several profiles; read {m['trace_profile']}; others: {others} (--trace-profile)")
-    for n in notes:
-        print(f"workbench: note: {p.path}: {n}", file=sys.stderr)
 
 
 LINES = "line/column are 1-based as editors show them (0 = unknown)."
@@ -127,13 +106,13 @@ def cmd_flame(args):
 
 
 def cmd_diff(args):
-    from ..profile import diff, load_profile
+    from ..io import load_profile
+    from ..profile.diff import diff
 
     kw = {"profile": args.trace_profile} if args.trace_profile else {}
     a = load_profile(args.before, quiet=True, **kw)
     b = load_profile(args.after, quiet=True, **kw)
-    _notes(a)
-    _notes(b)
+    print_notes(a, b)
     d = diff(a, b, match_lines=args.match_lines)
     if args.output:
         if args.output.lower().endswith(".csv"):

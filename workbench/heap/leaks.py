@@ -102,13 +102,6 @@ def render_path(path: pl.DataFrame) -> str:
     return " -> ".join(parts)
 
 
-def _as_snapshot(x, quiet):
-    if hasattr(x, "node_count"):
-        return x
-    from ..io.heapsnapshot import read_heapsnapshot
-    return read_heapsnapshot(x, quiet=quiet)
-
-
 def _node_labels(snap, parent_edge: np.ndarray) -> np.ndarray:
     """Per node, the normalised label of its BFS parent edge: the edge type alone for element,
     hidden and numerically named internal edges (indices), else (name, type)."""
@@ -172,9 +165,10 @@ def _collapsed_labels(snap, v, node_label, parent_node, node_class):
 def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: int = 10,
                serious_bytes: int = 64 * 1024, top: int = 20, quiet: bool = True) -> LeakReport:
     """memlab's three-snapshot leak hunt for Node (see the module doc). Arguments are
-    HeapSnapshots or paths, all from one process, taken in this order."""
+    HeapSnapshots, all from one process, taken in this order (``workbench.find_leaks`` also takes
+    paths)."""
     from .diff import check_same_process
-    base, tgt, fin = (_as_snapshot(x, quiet) for x in (baseline, target, final))
+    base, tgt, fin = baseline, target, final
     check_same_process(base, fin)
     check_same_process(tgt, fin)
     if not (base.max_js_object_id <= tgt.max_js_object_id <= fin.max_js_object_id):

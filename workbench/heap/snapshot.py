@@ -17,8 +17,9 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from .._notes import notes_frame
 from . import _kernels as K
-from ..io._json_kernels import prefix_sum
+from .._arrays import prefix_sum
 from .strings import StringTable
 
 # DevTools' tryParseWeakMapEdgeName, as a Python full match (JS `$` without /m is end of input).
@@ -46,12 +47,14 @@ class HeapSnapshot:
     ``retained_sizes``, ``distances``, ``dominator_ordinals``.
     """
 
+    runtime = "v8"   # the heap widgets' word for which runtime wrote the heap (PyHeap: "python")
+
     def __init__(self, raw, quiet: bool = False):
         self.path = raw.path
         self.quiet = quiet
         self.header = raw.header
         self.meta = raw.header["meta"]
-        self.warnings = list(raw.warnings)
+        self._notes = [(raw.path, sec, n, what) for sec, n, what in raw.notes]
         self.unknown_sections = list(raw.unknown_sections)
         self.file_size = raw.file_size
         nfields = self.meta["node_fields"]
@@ -270,9 +273,9 @@ class HeapSnapshot:
                                       self.self_sizes)
         del first_ret, ret_node, parent, semi, vertex, label
         if weak_only or clique:
-            self.warnings.append(
-                f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
-                "unreachable from the root; like DevTools, they are attached to the root")
+            self._notes.append((self.path, "nodes", int(weak_only) + int(clique),
+                                f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
+                                "unreachable from the root; like DevTools, they are attached to the root"))
         return idom, retained
 
     @property
@@ -320,6 +323,18 @@ class HeapSnapshot:
                            np.full(self.node_count, K.NO_DISTANCE, dtype=np.int32),
                            np.empty(self.node_count + int(np.diff(self.first_edge[self.root:self.root + 2])[0]) + 1,
                                     dtype=np.int32))
+
+    # ------------------------------------------------------------------ what was lost
+    @property
+    def notes(self) -> pl.DataFrame:
+        """Lossy or corrective steps of the reader and of the passes run so far (``workbench._notes``):
+        unknown sections, header corrections, nodes only weakly reachable (found by the dominator pass)."""
+        return notes_frame(self._notes)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The notes' ``what`` texts."""
+        return [w for *_, w in self._notes]
 
     # ------------------------------------------------------------------ names and classes
     @cached_property

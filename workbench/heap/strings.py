@@ -7,7 +7,7 @@ import json
 import numpy as np
 from numba import njit
 
-from ..io._json_kernels import unescape_table
+from .._arrays import unescape_table
 
 
 @njit(cache=True, nogil=True)

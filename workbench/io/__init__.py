@@ -1,57 +1,172 @@
-"""Readers, one module per format, and ``load`` which sniffs a file's first bytes to pick one."""
+"""Readers, one module per format, and the doors that choose one through the format table
+(``sniff.py``): ``load`` (any file), ``load_snapshot``, ``load_profile``, ``load_metrics`` (files
+and folders) and ``load_hpy``. A reader knows the bytes of its format and builds its model through
+the model's builder; nothing here analyses or draws.
+"""
 from __future__ import annotations
 
-import gzip
+import importlib
 import os
 from pathlib import Path
 
 from ..errors import FormatError, WorkbenchError
+from . import sniff
 
-HEAD_BYTES = 4096
+# format name -> (module, function) of its reader
+READERS = {
+    "heapsnapshot": ("heapsnapshot", "read_heapsnapshot"),
+    "cpuprofile": ("cpuprofile", "read_cpuprofile"),
+    "heapprofile": ("heapprofile", "read_heapprofile"),
+    "trace": ("trace_events", "read_trace"),
+    "v8log": ("v8log", "read_v8log"),
+    "clinic": ("clinic_flame", "read_clinic_flame"),
+    "folded": ("folded", "read_folded"),
+    "doctor": ("clinic_doctor", "read_doctor"),
+    "scrapes": ("prometheus", "read_prometheus"),
+    "prometheus": ("prometheus", "read_prometheus"),
+    "gclog": ("gclog", "read_gclog"),
+    "report": ("diagnostic_report", "read_report"),
+    "jsonl": ("memory_samples", "read_jsonl"),
+    "csv": ("memory_samples", "read_csv"),
+    "hpy": ("hpy", "load_hpy"),
+}
 
 
-def read_head(path, n: int = HEAD_BYTES) -> bytes:
-    """The first ``n`` bytes of a file, decompressed if it is gzip."""
-    p = Path(path)
-    if p.is_dir():
-        return b""
-    with open(p, "rb") as f:
-        head = f.read(n)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(p, "rb") as g:
-                return g.read(n)
-        except (OSError, EOFError) as e:
-            raise FormatError(path, "gzip", 0, f"corrupt gzip stream ({e})") from None
-    return head
+DOORS = {"heap": "load_snapshot", "profile": "load_profile", "metrics": "load_metrics", "pyheap": "load_hpy"}
 
 
-def is_heapsnapshot(head: bytes) -> bool:
-    h = head.lstrip()
-    return h.startswith(b"{") and b'"snapshot"' in h[:200] and b'"meta"' in h[:400]
+def reader(fmt: str):
+    """The reader function of a format name of the table."""
+    module, func = READERS[fmt]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), func)
+
+
+def _exists(path) -> str:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise WorkbenchError("no such file", path)
+    return path
+
+
+def _not_a(path, fmt, subject: str):
+    """The error for a file of another subject, or of no known format."""
+    want = sniff.SUBJECT_WORDS[subject]
+    if fmt is None:
+        return FormatError(path, "header", 0, f"not {want} workbench reads ({sniff.describe(subject)})")
+    return FormatError(path, "header", 0, f"this is a {fmt.what}, not {want}; use workbench.{DOORS[fmt.subject]}")
 
 
 def load(path, **kw):
     """Sniff the format of ``path`` and return the model its reader produces."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise WorkbenchError("no such file", path)
-    head = read_head(path)
-    if is_heapsnapshot(head):
-        from .heapsnapshot import read_heapsnapshot
-        return read_heapsnapshot(path, **kw)
-    try:
-        from ..profile import sniff_profile
-    except ImportError:  # subject not installed yet
-        sniff_profile = None
-    if sniff_profile is not None and sniff_profile(path, head):
-        from ..profile import load_profile
-        return load_profile(path, **kw)
-    try:
-        from ..metrics import sniff_metrics
-    except ImportError:
-        sniff_metrics = None
-    if sniff_metrics is not None and sniff_metrics(path, head):
-        from ..metrics import load_metrics
-        return load_metrics(path, **kw)
-    raise FormatError(path, "header", 0, "not a heap snapshot, profile or metric export workbench can read")
+    path = _exists(path)
+    fmt = sniff.detect(path)
+    if fmt is None:
+        raise FormatError(path, "header", 0, "not a heap snapshot, profile or metric export workbench can read")
+    door = {"heap": load_snapshot, "profile": load_profile, "metrics": load_metrics, "pyheap": load_hpy}[fmt.subject]
+    return door(path, **kw)
+
+
+def load_snapshot(path, *, quiet: bool = False):
+    """A V8 ``.heapsnapshot`` / ``.heaptimeline`` (optionally gzipped) as a HeapSnapshot. Files no
+    rule recognises go to the heap reader too, which names what is wrong with them."""
+    path = _exists(path)
+    fmt = sniff.detect(path)
+    if fmt is not None and fmt.subject != "heap":
+        raise _not_a(path, fmt, "heap")
+    return reader("heapsnapshot")(path, quiet=quiet)
+
+
+def load_profile(path, *, format: str | None = None, quiet: bool = False, **kw):
+    """A profile in any format of the table. ``format`` ("cpuprofile", "heapprofile", "trace",
+    "v8log", "clinic", "folded") skips sniffing. Trace files take ``profile="pid:id"``; folded files
+    ``kind`` and ``interval_ms``; clinic folders ``interval_ms``. A raw ``node --prof`` log needs
+    ``node`` on PATH."""
+    path = _exists(path)
+    fmt = sniff.BY_NAME.get(format) if format else sniff.detect(path)
+    if format and (fmt is None or fmt.subject != "profile"):
+        raise WorkbenchError(f"unknown profile format {format!r}; one of "
+                             + ", ".join(f.name for f in sniff.FORMATS if f.subject == "profile"), path)
+    if fmt is None or fmt.subject != "profile":
+        raise _not_a(path, fmt, "profile")
+    return reader(fmt.name)(path, quiet=quiet, **kw)
+
+
+def load_hpy(path, *, index: int = -1):
+    """A guppy3 ``.hpy`` dump as a PyHeap (see ``workbench.io.hpy``)."""
+    from .hpy import load_hpy as _load
+    return _load(_exists(path), index=index)
+
+
+# ---- metrics: files and folders ------------------------------------------------------------------
+def _metric_format(path: Path):
+    fmt = sniff.detect(path)
+    return fmt if fmt is not None and fmt.subject == "metrics" else None
+
+
+def _expand(paths) -> tuple[list[tuple[str, Path, str]], list]:
+    """(format, path, run) for every input; folders are walked one level (two for scenario folders)."""
+    out, skipped = [], []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise WorkbenchError("no such file", p)
+        fmt = _metric_format(p)
+        if fmt is not None:
+            run = (p.parent.name if fmt.name in ("doctor", "scrapes") or p.is_file() else p.name) or "run"
+            out.append((fmt.name, p, run))
+            continue
+        if p.is_file():
+            raise FormatError(p, "header", 0, "not a metric export workbench can read "
+                              "(Prometheus/OpenMetrics, memoryUsage CSV/JSONL, GC log, Doctor folder, diagnostic report)")
+        found = _walk(p, out, skipped, depth=2)
+        if not found:
+            raise FormatError(p, "folder", None, "no metric exports in this folder")
+    return out, skipped
+
+
+def _walk(p: Path, out: list, skipped: list, depth: int) -> int:
+    """Recognised exports in folder p (run = the folder's name); sub-folders up to ``depth`` levels."""
+    found = 0
+    for q in sorted(p.iterdir()):
+        if q.name.startswith("."):
+            continue
+        fmt = _metric_format(q)
+        if fmt is None and q.is_dir() and depth > 1:
+            n = _walk(q, out, skipped, depth - 1)
+            found += n
+            if n:
+                continue
+        if fmt is None:
+            skipped.append(q)
+            continue
+        out.append((fmt.name, q, p.name))
+        found += 1
+    return found
+
+
+def load_metrics(*paths, quiet: bool = False, run: str | None = None, start=None, ts=None):
+    """Metric exports as one Metrics table.
+
+    paths: files or folders: Prometheus/OpenMetrics scrapes (a file or a folder of timestamped
+    scrapes), memoryUsage/event-loop CSV or JSONL samples, ``--trace-gc`` and ``--trace-gc-nvp`` logs,
+    Clinic.js Doctor folders and Node diagnostic reports. A folder that is none of these is walked one
+    level deep (two for a folder of scenario folders); files in it that are not metric exports are
+    listed in ``m.problems`` (reason ``skipped: not a metric export``), while a file named explicitly
+    that is not a metric export is a one-line FormatError. run: one run name for everything (default:
+    the folder each file is in). start: where the isolate of a GC log started (unix ms/datetime);
+    without it GC logs are aligned to a Doctor recording or ``process_start_time_seconds`` of the same
+    run when there is one. ts: scrape time for Prometheus files whose names carry none.
+    """
+    from .._progress import progress
+    from ..metrics.builder import combine
+
+    if not paths:
+        raise WorkbenchError("no input files")
+    items, skipped = _expand(paths)
+    extra = {"scrapes": {"ts": ts}, "prometheus": {"ts": ts}, "gclog": {"start": start}}
+    parts = []
+    with progress(len(items), "loading metrics", quiet=quiet) as bar:
+        for fmt, path, r in items:
+            parts.append((fmt, path, r, reader(fmt)(path, **extra.get(fmt, {}))))
+            bar.update(1)
+    return combine(parts, skipped, run=run)

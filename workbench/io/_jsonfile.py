@@ -1,30 +1,17 @@
 """Reading a whole JSON document (optionally gzipped) with errors that name file, section and offset.
 
-Shared by the profile readers (.cpuprofile, .heapprofile, Chrome trace). Offsets are byte offsets
+Shared by the JSON readers (.cpuprofile, .heapprofile, Chrome traces, --prof JSON, Clinic Flame). Offsets are byte offsets
 in the decompressed stream; ``json`` reports character positions, which we convert to bytes.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import sys
 import threading
-import zlib
 
 from ..errors import FormatError
-
-
-def read_bytes(path, section: str = "file") -> bytes:
-    """The file's bytes, gunzipped when they start with the gzip magic."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise FormatError(path, "gzip", None, f"corrupt or truncated gzip stream ({e})") from None
-    return raw
+from ._files import decode_utf8, read_bytes
 
 
 def _loads_deep(text: str):
@@ -73,10 +60,7 @@ def load_json(path, section: str = "document", *, quiet: bool = False):
 def _parse(path, section: str, raw: bytes):
     if not raw.strip():
         raise FormatError(path, section, 0, "empty file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(path, section, e.start, "not UTF-8 text") from None
+    text = decode_utf8(path, section, raw)
     try:
         try:
             return json.loads(text)
@@ -94,7 +78,3 @@ def _parse(path, section: str, raw: bytes):
         raise FormatError(path, section, offset, what) from None
     except RecursionError:
         raise FormatError(path, section, None, "JSON nested too deeply") from None
-
-
-def display_path(path) -> str:
-    return os.fspath(path)

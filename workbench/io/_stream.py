@@ -3,31 +3,25 @@
 keys, and whole values cut out with the balanced scanner of ``_json_kernels``."""
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import zlib
 
 import numpy as np
 
 from ..errors import FormatError
 from . import _json_kernels as K
+from ._files import open_stream
 
-CHUNK = 8 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024   # the window; read when a stream opens (tests shrink it)
 
 
 class ByteStream:
     """``buf[pos:end]`` is the unread window; ``offset(p)`` is the absolute (decompressed) offset."""
 
-    def __init__(self, path: str, bar=None, chunk: int = CHUNK):
+    def __init__(self, path: str, bar=None, chunk: int | None = None):
         self.path = path
-        self.raw = open(path, "rb")
-        magic = self.raw.read(2)
-        self.raw.seek(0)
-        self.gz = magic == b"\x1f\x8b"
-        self.size = os.fstat(self.raw.fileno()).st_size
-        self.f = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.gz else self.raw
-        self.buf = np.empty(chunk * 2, dtype=np.uint8)
+        self.raw, self.f, self.gz, self.size = open_stream(path)
+        self.buf = np.empty((chunk or CHUNK) * 2, dtype=np.uint8)
         self.mv = memoryview(self.buf)
         self.pos = 0
         self.end = 0

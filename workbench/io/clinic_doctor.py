@@ -25,17 +25,13 @@ import polars as pl
 
 from ..errors import FormatError
 from . import _doctor_kernels as K
-from ._metrics_common import (ReadResult, SCHEMA, TS, empty_problems, problems_frame, read_bytes)
+from ..metrics.builder import SCHEMA, TS, Part, empty_problems, problems_frame
+from ._files import read_bytes
 
 UNITS = {"delay": "ms", "cpu": "1", "rss": "B", "heapTotal": "B", "heapUsed": "B", "external": "B",
          "arrayBuffers": "B", "handles": "count", "loopUtilization": "%"}
 BLOCKING_NEW = ("V8.GCScavenger",)
 BLOCKING_OLD = ("V8.GCFinalizeMC", "V8.GCIncrementalMarkingFinalize")
-
-
-def is_doctor_dir(path) -> bool:
-    p = Path(path)
-    return p.is_dir() and any(q.name.endswith(("-processstat", "-processstat.gz")) for q in p.iterdir())
 
 
 def _find(d: Path, suffix: str) -> Path | None:
@@ -91,7 +87,7 @@ def read_traceevents(path, clock_offset: float) -> pl.DataFrame:
     ).with_columns(duration_ms=pl.col("end_ms") - pl.col("start_ms"))
 
 
-def read_doctor(path) -> ReadResult:
+def read_doctor(path) -> Part:
     d = Path(path)
     ps_path, si_path, te_path = _find(d, "-processstat"), _find(d, "-systeminfo"), _find(d, "-traceevent")
     if ps_path is None or si_path is None:
@@ -119,4 +115,4 @@ def read_doctor(path) -> ReadResult:
             "doctor": {"process_stat": ps, "trace_events": te, "system_info": si}}
     if len(ps) == 0 and len(te) == 0:
         raise FormatError(ps_path, "processstat", 0, "empty recording: no samples")
-    return ReadResult(table=table, problems=problems, info=info, events=events)
+    return Part(table=table, problems=problems, info=info, events=events)

@@ -17,31 +17,19 @@ ticks are samples on the root, counted in ``meta["empty_ticks"]``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from ..errors import FormatError
+from ..profile.builder import build_frames, category_expr, finish, merge_siblings
 from ._jsonfile import load_json
-
-
-def samples_file(path) -> Path | None:
-    p = Path(path)
-    if p.is_dir():
-        hits = sorted(p.glob("*clinic-flame-samples")) + sorted(p.glob("*clinic-flame-samples.gz"))
-        return hits[0] if hits else None
-    if p.name.endswith(("clinic-flame-samples", "clinic-flame-samples.gz")):
-        return p
-    return None
+from .sniff import clinic_flame_samples
+from .v8log import code_frames
 
 
 def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
-    from ..profile import _kernels as K
-    from ..profile.model import build_frames, category_expr, finish
-    from .v8log import _code_frames
-
-    f = samples_file(path)
+    f = clinic_flame_samples(path)
     if f is None:
         raise FormatError(path, "folder", None, "no *.clinic-flame-samples file: not a Clinic.js Flame data folder")
     ticks = load_json(f, "samples", quiet=quiet)
@@ -70,7 +58,7 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
     uniq = codes.unique(maintain_order=True)
     code_of = codes.with_row_index("_r").join(uniq.with_row_index("_c"), on=["name", "type", "kind"], how="left",
                                               nulls_equal=True).sort("_r")["_c"].to_numpy().astype(np.int64)
-    cf = _code_frames(f, uniq.to_dicts())
+    cf = code_frames(f, uniq.to_dicts())
     names = pl.concat([pl.Series(["(root)"]), cf["function"]])
     urls = pl.concat([pl.Series([""]), cf["url"]])
     cats = pl.DataFrame({"function": names, "url": urls}).with_columns(category_expr()).with_columns(
@@ -90,7 +78,7 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
     raw_parent[1:] = np.where(pos == 0, 0, np.arange(len(flat)))
     raw_frame = np.concatenate([[fidx[0]], fidx[code_of + 1]])
     order = np.argsort(np.concatenate([[0], pos + 1]), kind="stable").astype(np.int64)
-    m_of, m_parent, m_frame, n = K.merge_siblings(order, raw_parent, raw_frame, max(frames.height, 1))
+    m_of, m_parent, m_frame, n = merge_siblings(order, raw_parent, raw_frame, max(frames.height, 1))
     leaf_raw = np.zeros(len(ticks), np.int64)
     nonempty = lens > 0
     leaf_raw[nonempty] = start[nonempty] + lens[nonempty]  # raw index of the last frame (+1 for the root)
@@ -99,6 +87,8 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
     ts = np.arange(len(ticks), dtype=np.float64) * interval_ms * 1000.0
     meta = {"ticks": len(ticks), "empty_ticks": int(np.count_nonzero(~nonempty)), "interval_ms": interval_ms,
             "hit_counts": "counted from ticks", "samples_file": os.fspath(f)}
+    notes = [("samples", meta["empty_ticks"], "ticks with no stack at all (no code object covers the pc), "
+              "counted as samples on the root")]
     return finish("cpu", path, "clinic-flame", frames, m_parent, m_frame, np.arange(n), hits, hits * interval_ms,
                   sample_node, ts, np.full(len(ticks), interval_ms), -interval_ms * 1000.0,
-                  (len(ticks) - 1) * interval_ms * 1000.0, meta)
+                  (len(ticks) - 1) * interval_ms * 1000.0, meta, notes)

@@ -19,8 +19,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .._progress import progress
 from ..errors import FormatError
+from ..profile.builder import build_frames, check_tree, finish, index_of_ids, sample_counts
 from ._jsonfile import load_json
+from ._profile_kernels import cumulative_time, is_sorted, map_ids, parse_ints
 from ._stream import ByteStream
 
 _CALLFRAME = pl.Struct({"functionName": pl.String, "scriptId": pl.String, "url": pl.String,
@@ -47,8 +50,6 @@ def _int_array(path, section, values) -> np.ndarray:
 def _map_samples(path, ids: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """Node index of every sample id, via a dense table when ids are compact. An int32 ``samples`` array
     (what the streaming reader makes) is overwritten in place: big profiles keep one array, not two."""
-    from ._profile_kernels import map_ids
-
     if len(ids) and ids.min() >= 0 and ids.max() < 16 * len(ids) + 1024:
         table = np.full(int(ids.max()) + 1, -1, np.int64)
         table[ids] = np.arange(len(ids))
@@ -57,7 +58,6 @@ def _map_samples(path, ids: np.ndarray, samples: np.ndarray) -> np.ndarray:
         if bad >= 0:
             raise FormatError(path, f"samples[{bad}]", None, f"sample node {int(samples[bad])} is not a node id")
         return out
-    from ..profile.model import index_of_ids
     return index_of_ids(path, "samples", ids, samples.astype(np.int64), "sample node")
 
 
@@ -79,10 +79,9 @@ def nodes_frame(path, section: str, nodes) -> pl.DataFrame:
 
 
 def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cpuprofile",
-                     start_us=None, end_us=None, meta=None):
+                     start_us=None, end_us=None, meta=None, notes=()):
     """Build a CPU Profile from a CDP Profiler.Profile dict (also used for trace ProfileChunks)."""
-    from ..profile.model import build_frames, check_tree, finish, index_of_ids
-
+    notes = list(notes)
     if not isinstance(d, dict):
         raise FormatError(path, "document", 0, "not a JSON object")
     df = nodes_frame(path, section, d.get("nodes"))
@@ -140,7 +139,6 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         if len(deltas) != len(sample_node):
             raise FormatError(path, "timeDeltas", None,
                               f"{len(deltas)} time deltas for {len(sample_node)} samples")
-        from ._profile_kernels import cumulative_time
         ts = deltas.view(np.float64)  # in place: 8 bytes per sample, not 16
         cumulative_time(deltas, ts, float(start))
     else:
@@ -149,10 +147,11 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
             raise FormatError(path, "timeDeltas", None,
                               f"{len(deltas)} time deltas for {len(sample_node)} samples")
         ts = float(start) + np.cumsum(deltas)
-    from ._profile_kernels import is_sorted
     if len(ts) > 1 and not is_sorted(ts):
         o = np.argsort(ts, kind="stable")
         meta["reordered_samples"] = int(np.count_nonzero(o != np.arange(len(o))))
+        notes.append(("timeDeltas", meta["reordered_samples"],
+                      "samples out of time order (negative time deltas), re-sorted by time"))
         ts, sample_node = ts[o], sample_node[o]
     else:
         meta["reordered_samples"] = 0
@@ -165,7 +164,6 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         raise FormatError(path, "endTime", None, f"endTime {end} is before startTime {start}")
 
     hc = df["hitCount"]
-    from ..profile._kernels import sample_counts
     counted = sample_counts(sample_node, n)  # np.bincount would copy int32 ids to int64 first
     if hc.is_null().any():
         hits = counted
@@ -177,13 +175,16 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
             raise FormatError(path, f"{section}[{bad}].hitCount", None, "negative hit count")
         meta["hit_counts"] = "from file"
         meta["hit_count_minus_samples"] = int(hits.sum() - len(sample_node))
+        if meta["hit_count_minus_samples"] and len(sample_node):
+            notes.append((f"{section}.hitCount", abs(meta["hit_count_minus_samples"]),
+                          "hit counts that the samples do not match; self times follow hitCount, as DevTools'"))
     total_hits = int(hits.sum())
     interval_ms = (float(end) - float(start)) / 1000.0 / total_hits if total_hits else 0.0
     meta["interval_ms"] = interval_ms
     self_ms = hits * interval_ms
     weight = np.broadcast_to(np.float64(interval_ms), (len(sample_node),))  # one value: no memory per sample
     return finish("cpu", path, source, frames, parent, frame, ids, hits, self_ms, sample_node, ts, weight,
-                  start, end, meta)
+                  start, end, meta, notes)
 
 
 def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
@@ -208,9 +209,6 @@ def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
 
 # ---- streaming -------------------------------------------------------------------------------------
 
-CHUNK = 8 * 1024 * 1024
-
-
 class _Fallback(Exception):
     """The streaming reader met something legal it does not handle (fractional deltas)."""
 
@@ -218,15 +216,10 @@ class _Fallback(Exception):
 class _Stream(ByteStream):
     """The shared byte window (workbench/io/_stream.py) plus signed/unsigned integer arrays."""
 
-    def __init__(self, path, bar):
-        super().__init__(path, bar, chunk=CHUNK)
-
     def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = True) -> bytes:
         return super().value_bytes(section, limit, scalar_to_eof)
 
     def int_array(self, section: str, signed: bool, cap: int | None):
-        from ._profile_kernels import parse_ints
-
         self.expect("[", section, "an array")
         fixed = cap is not None
         if not fixed and not self.gz:
@@ -270,8 +263,6 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
     """The document as a dict whose ``samples`` (uint32) and ``timeDeltas`` (int64) are numpy arrays."""
     import json
     import os
-
-    from .._progress import progress
 
     size = os.path.getsize(path)
     with progress(size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:

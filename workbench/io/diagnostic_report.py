@@ -14,17 +14,13 @@ import json
 import polars as pl
 
 from ..errors import FormatError
-from ._metrics_common import ReadResult, SCHEMA, TS, empty_problems, read_bytes
+from ..metrics.builder import SCHEMA, TS, Part, empty_problems
+from ._files import read_bytes
 
 COUNTS = {"nativeContextCount", "detachedContextCount"}
 
 
-def sniff(head: bytes) -> bool:
-    h = head.lstrip()[:2000]
-    return h.startswith(b"{") and b'"header"' in h and b'"reportVersion"' in h
-
-
-def read_report(path) -> ReadResult:
+def read_report(path) -> Part:
     src = str(path)
     try:
         rep = json.loads(read_bytes(path))
@@ -79,4 +75,4 @@ def read_report(path) -> ReadResult:
     info = {"format": "diagnostic report", "report_version": header.get("reportVersion"),
             "node": header.get("nodejsVersion"), "event": header.get("event"), "trigger": header.get("trigger"),
             "rows": len(table)}
-    return ReadResult(table=table, problems=empty_problems(), info=info)
+    return Part(table=table, problems=empty_problems(), info=info)

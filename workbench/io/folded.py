@@ -1,4 +1,5 @@
-"""Brendan Gregg folded stacks (``a;b;c 12``): reader into a Profile, writer from one.
+"""Reader of Brendan Gregg's folded stacks (``a;b;c 12``) into a Profile (the writer is
+``workbench.profile.export.write_folded``).
 
 Format (research note §1.5; ``brendangregg/FlameGraph`` ``flamegraph.pl``, speedscope
 ``bg-flamegraph.ts``): one line per stack, frames root-first separated by ``;``, then a space and a
@@ -16,20 +17,14 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormatError
-from ._jsonfile import read_bytes
+from ..profile.builder import build_frames, finish, merge_siblings
+from ._files import decode_utf8, read_bytes
 
 _LOC = r"^(?P<fn>.*) (?P<url>\S+):(?P<line>\d+):(?P<col>\d+)$"
 
 
 def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: bool = False):
-    from ..profile import _kernels as K
-    from ..profile.model import build_frames, finish
-
-    raw = read_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FormatError(path, "line", e.start, "not UTF-8 text") from None
+    text = decode_utf8(path, "line", read_bytes(path))
     lines = pl.Series("l", text.split("\n")).str.strip_chars_end("\r")
     df = pl.DataFrame(lines).with_row_index("lineno", offset=1).filter(pl.col("l").str.strip_chars() != "")
     parsed = df.with_columns(pl.col("l").str.extract_groups(r"^(?P<stack>.*\S) (?P<count>\d+(?:\.\d*)?)\s*$"))
@@ -68,7 +63,7 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
     raw_self[1:][last] = counts
     depth = pos + 1
     order = np.concatenate([[0], 1 + np.argsort(depth, kind="stable")]).astype(np.int64)
-    m_of, m_parent, m_frame, n = K.merge_siblings(order, raw_parent, frame, max(frames.height, 1))
+    m_of, m_parent, m_frame, n = merge_siblings(order, raw_parent, frame, max(frames.height, 1))
     hits = np.bincount(m_of, weights=raw_self, minlength=n)
     scale = interval_ms if kind == "cpu" else 1.0
     self_value = hits * scale
@@ -77,46 +72,3 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
     return finish(kind, path, "folded", frames, m_parent, m_frame, np.arange(n), np.rint(hits).astype(np.int64),
                   self_value, empty, np.zeros(0), np.zeros(0), 0.0, total * 1000.0 if kind == "cpu" else 0.0,
                   {"stacks": int(parsed.height), "interval_ms": interval_ms})
-
-
-def folded_lines(p, *, locations: bool = True, value: str = "hits") -> pl.DataFrame:
-    """(stack, count) per merged node with self > 0; ``value``: "hits" (samples) or "self"."""
-    from ..profile.calltree import merged
-
-    m = merged(p)
-    labels = p.frame_labels
-    lab = labels["name"]
-    if locations:
-        lab = pl.select(pl.when(labels["url"] != "").then(
-            pl.concat_str([labels["name"], pl.lit(" "), labels["url"], pl.lit(":"),
-                           labels["line"].cast(pl.String), pl.lit(":"), labels["column"].cast(pl.String)])
-        ).otherwise(labels["name"])).to_series()
-    # ';' and newlines would break the format
-    lab = lab.str.replace_all(";", ":").str.replace_all("\n", " ")
-    node_lab = lab[m.frame].to_numpy().astype(object)
-    path = np.empty(m.n, dtype=object)
-    path[0] = ""
-    depth = m.depth
-    for d in range(1, int(depth.max()) + 1 if m.n > 1 else 1):  # one vectorised step per depth level
-        at = np.nonzero(depth == d)[0]
-        par = path[m.parent[at]]
-        path[at] = np.where(par == "", node_lab[at], par + ";" + node_lab[at]) if d > 1 else node_lab[at]
-    w = m.hit_count.astype(np.float64) if value == "hits" else m.self_value
-    sel = np.nonzero(w > 0)[0]
-    sel = sel[sel != 0]
-    return pl.DataFrame({"stack": pl.Series(path[sel], dtype=pl.String), "count": w[sel]})
-
-
-def write_folded(p, path=None, *, locations: bool = True, value: str = "hits") -> str | None:
-    """Folded stacks of a Profile (root excluded; samples dropped on the root are not written and
-    are counted in the return of ``folded_lines``'s complement). Returns the text when ``path`` is None."""
-    df = folded_lines(p, locations=locations, value=value)
-    cnt = df["count"]
-    as_int = (cnt == cnt.round(0)).all()
-    cs = cnt.cast(pl.Int64).cast(pl.String) if as_int else cnt.cast(pl.String)
-    text = "".join(s + " " + c + "\n" for s, c in zip(df["stack"].to_list(), cs.to_list()))
-    if path is None:
-        return text
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return None

@@ -24,12 +24,12 @@ Parsing is vectorised (polars regex over all lines).
 """
 from __future__ import annotations
 
-import re
 
 import polars as pl
 
 from ..errors import FormatError
-from ._metrics_common import (ReadResult, SCHEMA, TS, lines_frame, read_text)
+from ..metrics.builder import SCHEMA, TS, Part
+from ._files import lines_frame, read_text
 
 PREFIX = r'^\[(?<pid>\d+)(?::(?<isolate>0x[0-9a-fA-F]+))?\]\s+(?<t_ms>[0-9]+(?:\.[0-9]+)?) ms: '
 TEXT_RE = (PREFIX +
@@ -53,18 +53,13 @@ EVENT_SCHEMA = {"line": pl.Int64, "pid": pl.Int64, "isolate": pl.Utf8, "t_ms": p
                 "external_ms": pl.Float64}
 
 
-def sniff(head: bytes) -> bool:
-    text = head.decode("utf-8", "replace")
-    return bool(re.search(r"^\[\d+(?::0x[0-9a-fA-F]+)?\]\s+[0-9.]+ ms: ", text, re.M))
-
-
 def _kind(col: str) -> pl.Expr:
     c = pl.col(col)
     return (pl.when(c.is_in(list(MINOR))).then(pl.lit("minor"))
             .when(c.is_in(list(MAJOR))).then(pl.lit("major")).otherwise(pl.lit("other")))
 
 
-def read_gclog(path, start=None) -> ReadResult:
+def read_gclog(path, start=None) -> Part:
     src = str(path)
     text = read_text(path, "gc trace")
     lines = lines_frame(text)
@@ -126,7 +121,7 @@ def read_gclog(path, start=None) -> ReadResult:
     info = {"format": "gc log", "lines": len(lines), "events": len(events), "unparsed_lines": len(problems),
             "formats": dict(fmts.iter_rows()), "relative_time": start_ms is None,
             "pause_ms_total": float(events["pause_ms"].sum())}
-    return ReadResult(table=table, problems=problems, info=info, events=events)
+    return Part(table=table, problems=problems, info=info, events=events)
 
 
 def _long_rows(ev: pl.DataFrame, src: str) -> pl.DataFrame:

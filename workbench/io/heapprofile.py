@@ -9,7 +9,7 @@ node's self size is ``selfSize``; totals are subtree sums. ``Profile.window`` ov
 self sizes from ``samples`` as DevTools does for a selected ordinal range. DevTools then prunes
 branches whose total is 0; we keep them in the tree (they have zero width in flame graphs and are
 dropped by ``flame_graph``'s ``min_frac``). Samples naming a node id absent from the tree (V8 writes
-the tree before the samples) are dropped and counted in ``meta["samples_with_unknown_node"]``. The nested head is flattened with an explicit stack
+the tree before the samples) are dropped and counted in ``meta["samples_with_unknown_node"]`` and the notes. The nested head is flattened with an explicit stack
 (no recursion), so deep allocation stacks cannot overflow.
 """
 from __future__ import annotations
@@ -17,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FormatError
+from ..profile.builder import build_frames, check_tree, finish, index_of_ids
 from ._jsonfile import load_json
 
 
 def read_heapprofile(path, *, quiet: bool = False):
-    from ..profile.model import build_frames, check_tree, finish, index_of_ids
-
     d = load_json(path, "document", quiet=quiet)
     if not isinstance(d, dict) or not isinstance(d.get("head"), dict):
         raise FormatError(path, "head", None, "missing 'head' object: not a sampling heap profile")
@@ -95,5 +94,7 @@ def read_heapprofile(path, *, quiet: bool = False):
     meta = {"samples_with_unknown_node": dropped, "bytes_in_samples_with_unknown_node": dropped_bytes,
             "samples_size_minus_self_size": float(by_samples.sum() - self_a.sum()),
             "nodes_where_samples_disagree": int(np.count_nonzero(by_samples != self_a))}
+    notes = [("samples", dropped, f"samples that name a node absent from the tree ({dropped_bytes:,.0f} bytes), "
+              "dropped; self sizes come from selfSize, as DevTools'")]
     return finish("alloc", path, "heapprofile", frames, parent_a, frame, ids_a, hits, self_a, sample_node,
-                  arr[:, 2], arr[:, 0], 0.0, 0.0, meta)
+                  arr[:, 2], arr[:, 0], 0.0, 0.0, meta, notes)

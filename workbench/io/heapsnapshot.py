@@ -26,9 +26,9 @@ import numpy as np
 from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
+from ..heap.snapshot import HeapSnapshot
 from ._stream import ByteStream
 
-CHUNK = 8 * 1024 * 1024
 # A window of an integer section at least this large is parsed by two threads.
 SPLIT_MIN_BYTES = 1024 * 1024
 _POOL = None
@@ -60,14 +60,9 @@ class RawSnapshot:
     string_esc: np.ndarray       # bool: has escapes
     sections: dict = field(default_factory=dict)   # other numeric sections, uint32 1-D
     trace_tree: object = None
-    warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)      # (section, count, what) of lossy/corrective steps
     unknown_sections: list = field(default_factory=list)
     file_size: int = 0
-
-
-class _Stream(ByteStream):
-    def __init__(self, path: str, bar):
-        super().__init__(path, bar, chunk=CHUNK)  # this module's CHUNK, read at call time
 
 
 def _err_msg_for(status: int) -> str:
@@ -79,7 +74,7 @@ def _err_msg_for(status: int) -> str:
     }.get(status, f"syntax error ({status})")
 
 
-def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0) -> list:
+def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
     ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error)
     and each buffer window is split in two at a comma, the second half parsed by another thread
@@ -147,7 +142,7 @@ def _scan_numbers(s: _Stream, section: str, expected: int | None, nf: int = 1, c
     return [outs[0][:count] if capacity_hint else outs[0][:count].copy()]
 
 
-def _scan_strings(s: _Stream, section: str, file_size: int):
+def _scan_strings(s: ByteStream, section: str, file_size: int):
     # An uncompressed file bounds the string bytes still to come: allocate that once (pages are
     # only touched as they fill) instead of doubling, which would copy gigabytes on big files.
     cap = max(file_size - s.offset() + 16, 1 << 10) if not s.gz else 1 << 20
@@ -234,7 +229,7 @@ def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
     if size == 0:
         raise FormatError(path, "header", 0, "empty file")
     bar = progress(size, f"reading {os.path.basename(path)}", quiet=quiet)
-    s = _Stream(path, bar)
+    s = ByteStream(path, bar)
     try:
         return _read(s, size)
     finally:
@@ -242,7 +237,7 @@ def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
         bar.close()
 
 
-def _read(s: _Stream, size: int) -> RawSnapshot:
+def _read(s: ByteStream, size: int) -> RawSnapshot:
     path = s.path
     bound = size * (MAX_DEFLATE_RATIO if s.gz else 1)
     if s.peek() != ord("{"):
@@ -256,7 +251,6 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
     strings = None
     trace_tree = None
     unknown = []
-    warnings = []
     nf = ef = 0
     while True:
         key = s.read_key("header" if header is None else "document")
@@ -326,7 +320,8 @@ def _read(s: _Stream, size: int) -> RawSnapshot:
     raw = RawSnapshot(
         path=path, header=header, nodes=arrays.pop("nodes"), edges=arrays.pop("edges"),
         strings_raw=strings[0], string_starts=strings[1], string_lens=strings[2], string_esc=strings[3],
-        sections=arrays, trace_tree=trace_tree, warnings=warnings, unknown_sections=unknown, file_size=size,
+        sections=arrays, trace_tree=trace_tree, unknown_sections=unknown, file_size=size,
+        notes=[(k, 1, "unknown section, skipped (not part of the V8 format this reader knows)") for k in unknown],
     )
     _validate(raw, offsets)
     return raw
@@ -343,7 +338,7 @@ class _Locator:
         start = self.offsets.get(section)
         if start is None:
             return None
-        s = _Stream(self.path, None)
+        s = ByteStream(self.path, None)
         try:
             while s.base + s.end < start:
                 s.pos = s.end
@@ -447,12 +442,12 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
     if tfi is not None and meta.get("trace_function_info_fields"):
         actual = tfi.size // len(meta["trace_function_info_fields"])
         if actual != declared:
-            raw.warnings.append(
+            raw.notes.append((
+                "snapshot.trace_function_count", abs(actual - declared),
                 f"header declares trace_function_count {declared} but trace_function_infos holds {actual} "
-                "functions (V8 counts before serialising); the section's own length is used")
+                "functions (V8 counts before serialising); the section's own length is used"))
 
 
 def read_heapsnapshot(path, *, quiet: bool = False):
     """Load a snapshot file as a :class:`workbench.heap.snapshot.HeapSnapshot`."""
-    from ..heap.snapshot import HeapSnapshot
     return HeapSnapshot(read_raw(path, quiet=quiet), quiet=quiet)

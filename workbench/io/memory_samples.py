@@ -21,7 +21,8 @@ import re
 import polars as pl
 
 from ..errors import FormatError
-from ._metrics_common import (ReadResult, SCHEMA, TS, empty_problems, lines_frame, read_text)
+from ..metrics.builder import SCHEMA, TS, Part
+from ._files import lines_frame, read_text
 
 TIME_COLS = ("ts", "timestamp", "time", "t", "date", "datetime")
 NS = {"min", "max", "mean", "stddev", "p50", "p75", "p90", "p95", "p99", "p999"}
@@ -42,16 +43,6 @@ def unit_for(col: str) -> str:
         if leaf.endswith(suf):
             return u
     return ""
-
-
-def sniff(head: bytes, name: str = "") -> bool:
-    text = head.decode("utf-8", "replace").lstrip()
-    first = text.split("\n", 1)[0].lower()
-    keys = ("heapused", "heaptotal", "rss", "utilization", "p99", "delay", "memory.rss", "heap_used")
-    if first.startswith("{"):
-        return any(f'"{k}"' in first for k in ("heapUsed".lower(), "rss", "utilization", "p99", "mean")) or \
-            any(k in first for k in ('"heapused"', '"rss"', '"utilization"', '"p99"'))
-    return "," in first and any(k in [c.strip().strip('"') for c in first.split(",")] for k in keys)
 
 
 def _time_expr(col: str, dtype) -> pl.Expr:
@@ -79,7 +70,7 @@ def _to_long(df: pl.DataFrame, src: str, tcol: str) -> pl.DataFrame:
             .select(list(SCHEMA)).cast(SCHEMA))
 
 
-def read_jsonl(path) -> ReadResult:
+def read_jsonl(path) -> Part:
     src = str(path)
     lines = lines_frame(read_text(path, "jsonl")).filter(pl.col("text").str.strip_chars() != "")
     try:
@@ -110,7 +101,7 @@ def read_jsonl(path) -> ReadResult:
     return _finish(df, src, path, problems, "jsonl")
 
 
-def read_csv(path) -> ReadResult:
+def read_csv(path) -> Part:
     src = str(path)
     lines = lines_frame(read_text(path, "csv")).filter(pl.col("text").str.strip_chars() != "")
     if not len(lines):
@@ -152,7 +143,7 @@ def _tcol(cols) -> str | None:
     return None
 
 
-def _finish(df: pl.DataFrame, src: str, path, problems: pl.DataFrame, section: str) -> ReadResult:
+def _finish(df: pl.DataFrame, src: str, path, problems: pl.DataFrame, section: str) -> Part:
     tcol = _tcol(df.columns)
     if tcol is None:
         raise FormatError(path, section, 0, f"no time column (one of {', '.join(TIME_COLS)})")
@@ -173,4 +164,4 @@ def _finish(df: pl.DataFrame, src: str, path, problems: pl.DataFrame, section: s
         raise FormatError(path, section, 0, "no numeric sample columns")
     info = {"format": f"samples ({section})", "rows": len(df), "columns": sorted(set(table["metric"].unique())),
             "unparsed_lines": len(problems)}
-    return ReadResult(table=table, problems=problems.sort("line"), info=info)
+    return Part(table=table, problems=problems.sort("line"), info=info)

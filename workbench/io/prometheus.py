@@ -26,7 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormatError
-from ._metrics_common import (ReadResult, SCHEMA, TS, empty_problems, lines_frame, read_text)
+from ..metrics.builder import SCHEMA, TS, Part, empty_problems
+from ._files import lines_frame, read_text
 
 SAMPLE_RE = (r'^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)'
              r'(?:\{(?<labels>(?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?'
@@ -38,11 +39,6 @@ SUFFIXES = ("_bucket", "_count", "_sum", "_created", "_total", "_gsum", "_gcount
 SENTINEL = 9223372036.0  # int64 max nanoseconds as seconds: prom-client's "no sample yet"
 SCRAPE_EXT = {".prom", ".txt", ".metrics", ".om", ""}
 NAME_TS = re.compile(r"(?<!\d)(\d{10}(?:\d{3})?)(?:\.\d+)?(?!\d)")
-
-
-def sniff(head: bytes) -> bool:
-    text = head.decode("utf-8", "replace")
-    return bool(re.search(r"^# (TYPE|HELP) [a-zA-Z_:][a-zA-Z0-9_:]* ", text, re.M))
 
 
 def _file_ts(path: Path, ts) -> tuple[float, str]:
@@ -75,7 +71,7 @@ def _unit_expr(name: pl.Expr) -> pl.Expr:
             .otherwise(pl.lit("")))
 
 
-def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
+def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
     """Read one or more scrape files (a folder expands to its scrape files, sorted by name)."""
     files: list[Path] = []
     table_source: dict[Path, str] = {}
@@ -173,4 +169,4 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> ReadResult:
     if len(table) == 0:
         first = files[0] if len(files) == 1 else files[0].parent
         raise FormatError(first, section, 0, f"no metric samples ({len(problems)} unparsed lines)")
-    return ReadResult(table=table.cast(SCHEMA), problems=problems.sort("source", "line"), info=info)
+    return Part(table=table.cast(SCHEMA), problems=problems.sort("source", "line"), info=info)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..errors import FormatError, UsageError
 from ._jsonfile import load_json
+from .cpuprofile import profile_from_cdp
 
 
 def list_trace_profiles(path, events) -> dict:
@@ -45,8 +46,6 @@ def list_trace_profiles(path, events) -> dict:
 
 
 def read_trace(path, *, profile: str | None = None, quiet: bool = False):
-    from .cpuprofile import profile_from_cdp
-
     d = load_json(path, "traceEvents", quiet=quiet)
     events = d.get("traceEvents") if isinstance(d, dict) else d
     if not isinstance(events, list):
@@ -71,10 +70,13 @@ def read_trace(path, *, profile: str | None = None, quiet: bool = False):
         raise UsageError(f"no profile {profile!r} in this trace; it has {', '.join(sorted(profiles))}", path)
     p = profiles[key]
     meta = {"trace_profile": key, "trace_profiles": sizes}
+    others = [f"{k} ({v:,} samples)" for k, v in sizes.items() if k != key]
+    notes = [("traceEvents", len(others), f"the trace holds {len(sizes)} CPU profiles; read {key}, not "
+              f"{', '.join(others)} (choose with profile='pid:id', --trace-profile)")] if others else []
     if p["single"] is not None:
         i, cpu = p["single"]
         return profile_from_cdp(path, cpu, section=f"traceEvents[{i}].args.data.cpuProfile.nodes",
-                                source="trace", meta=meta)
+                                source="trace", meta=meta, notes=notes)
     chunks = sorted(p["chunks"], key=lambda c: (c[0], c[1]))
     nodes, samples, deltas, end = [], [], [], None
     for ts, i, data in chunks:
@@ -98,4 +100,4 @@ def read_trace(path, *, profile: str | None = None, quiet: bool = False):
         raise FormatError(path, "traceEvents", None, f"profile {key} has chunks but no Profile event with startTime")
     return profile_from_cdp(path, {"nodes": nodes, "samples": samples, "timeDeltas": deltas,
                                    "startTime": start, "endTime": end},
-                            section=f"profile {key} nodes", source="trace", meta=meta)
+                            section=f"profile {key} nodes", source="trace", meta=meta, notes=notes)

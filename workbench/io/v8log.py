@@ -30,18 +30,12 @@ import numpy as np
 import polars as pl
 
 from ..errors import CaptureError, FormatError
-from ._jsonfile import load_json, read_bytes
+from ..profile.builder import build_frames, category_expr, finish, merge_siblings
+from ._files import GZIP_MAGIC, head, read_bytes
+from ._jsonfile import load_json
+from .sniff import is_raw_v8_log
 
 _JS_NAME = r"^(?P<fn>.*?) ?(?P<url>[^ ]+):(?P<line>\d+):(?P<col>\d+)$"
-
-
-def is_raw_log(head: bytes) -> bool:
-    return head.lstrip().startswith(b"v8-version,")
-
-
-def is_preprocessed(head: bytes) -> bool:
-    h = head.lstrip()
-    return h.startswith(b"{") and b'"code"' in h[:200] and (b'"type"' in h[:2000] or b'"ticks"' in h[:2000])
 
 
 def preprocess(path) -> str:
@@ -54,10 +48,10 @@ def preprocess(path) -> str:
     tmpdir = tempfile.mkdtemp(prefix="wb-v8log-")
     with open(src, "rb") as f:
         magic = f.read(2)
-    if magic == b"\x1f\x8b":  # node reads plain text only
+    if magic == GZIP_MAGIC:  # node reads plain text only
         plain = os.path.join(tmpdir, "isolate-v8.log")
         with open(plain, "wb") as f:
-            f.write(read_bytes(src, "log"))
+            f.write(read_bytes(src))
         src = plain
     out = os.path.join(tmpdir, "preprocessed.json")
     with open(out, "wb") as f:
@@ -72,11 +66,9 @@ def preprocess(path) -> str:
 
 def read_v8log(path, *, quiet: bool = False):
     """Read a raw isolate log (via node) or ``--prof-process --preprocess`` JSON into a CPU Profile."""
-    from . import read_head
-
     tmp = None
     src = path
-    if is_raw_log(read_head(path)):
+    if is_raw_v8_log(head(path)):
         tmp = preprocess(path)
         src = tmp
     try:
@@ -94,7 +86,7 @@ def read_v8log(path, *, quiet: bool = False):
     return p
 
 
-def _code_frames(path, code: list) -> pl.DataFrame:
+def code_frames(path, code: list) -> pl.DataFrame:
     if not isinstance(code, list):
         raise FormatError(path, "code", None, "not an array")
     try:
@@ -122,12 +114,9 @@ def _code_frames(path, code: list) -> pl.DataFrame:
 
 
 def profile_from_preprocessed(path, d):
-    from ..profile import _kernels as K
-    from ..profile.model import build_frames, category_expr, finish
-
     if not isinstance(d, dict) or not isinstance(d.get("ticks"), list) or "code" not in d:
         raise FormatError(path, "document", 0, "not `node --prof-process --preprocess` output (no code/ticks)")
-    code = _code_frames(path, d["code"])
+    code = code_frames(path, d["code"])
     n_code = code.height
     ticks = d["ticks"]
     tm = np.empty(len(ticks), np.float64)
@@ -188,7 +177,7 @@ def profile_from_preprocessed(path, d):
     raw_frame = np.concatenate([[frame_of_code1[0]], frame_of_code1[flat + 1]])
     depth = np.concatenate([[0], pos + 1])
     order = np.argsort(depth, kind="stable").astype(np.int64)
-    m_of, m_parent, m_frame, n = K.merge_siblings(order, raw_parent, raw_frame, max(frames.height, 1))
+    m_of, m_parent, m_frame, n = merge_siblings(order, raw_parent, raw_frame, max(frames.height, 1))
     # each tick's sample is its last (leaf) raw node, or the root for an empty stack
     leaf_raw = np.zeros(len(stacks), np.int64)
     if len(flat):
@@ -207,5 +196,9 @@ def profile_from_preprocessed(path, d):
     meta = {"ticks": len(ticks), "unaccounted_ticks": n_unknown,
             "empty_ticks": int(np.count_nonzero(lens == 0)), "interval_ms": interval_ms,
             "reordered_samples": reordered, "hit_counts": "counted from ticks"}
+    notes = [("ticks", n_unknown, "ticks whose pc no code object covers, shown as UNKNOWN (as node --prof-process "
+              "does)"),
+             ("ticks", meta["empty_ticks"], "ticks with no stack at all, counted as samples on the root"),
+             ("ticks", reordered, "ticks out of time order, re-sorted by time")]
     return finish("cpu", path, "v8log", frames, m_parent, m_frame, np.arange(n), hits, hits * interval_ms,
-                  sample_node, tm, np.full(len(tm), interval_ms), start_us, end_us, meta)
+                  sample_node, tm, np.full(len(tm), interval_ms), start_us, end_us, meta, notes)

@@ -10,7 +10,7 @@ import polars as pl
 from ..errors import UsageError
 
 
-def _latency_p99(m, run, every):
+def latency_p99(m, run, every):
     """p99 of http_request_duration_seconds per scrape interval, from bucket deltas (ms)."""
     t = m.table.filter(pl.col("metric").str.ends_with("_duration_seconds_bucket") &
                        ~pl.col("metric").str.starts_with("nodejs_gc"))
@@ -39,7 +39,7 @@ def _latency_p99(m, run, every):
 def resample(m, run=None, every="1s") -> pl.DataFrame:
     """Wide frame: ts bin, then one column per quantity (canonical units)."""
     cols = {}
-    lat = _latency_p99(m, run, every)
+    lat = latency_p99(m, run, every)
     if lat is not None:
         cols["latency_p99_ms"] = lat
     for q in ("heap_used", "rss", "event_loop_delay", "event_loop_delay_p99", "event_loop_delay_max", "cpu",

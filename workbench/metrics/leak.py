@@ -154,3 +154,18 @@ def leak_trend(m, run=None, quantity="heap_used", source=None, window_s=None, co
     if not rows:
         raise UsageError(f"no {quantity} series to fit")
     return pl.DataFrame(rows)
+
+
+def trend_line(m, run=None) -> tuple[dict, pl.DataFrame | None]:
+    """The leak trend of one run (``leak_trend``'s row, as a dict) and, when it has a slope, the
+    baseline points with the fitted line (ts, mb, fit; MB), as ``memory_chart`` draws them."""
+    run = run or m.runs[0]
+    lt = leak_trend(m, run=run).row(0, named=True)
+    if lt["slope_mb_per_hour"] != lt["slope_mb_per_hour"]:   # NaN: too few points for a line
+        return lt, None
+    b = major_gc_baseline(m, run)
+    if b is None or len(b) < 3:
+        b = baseline(m, run)
+    b = b.with_columns(mb=pl.col("baseline_bytes") / MB).sort("ts")
+    hrs = (b["ts"] - b["ts"].min()).dt.total_microseconds() / 3.6e9
+    return lt, b.with_columns(fit=lt["baseline_start_mb"] + lt["slope_mb_per_hour"] * hrs).select("ts", "mb", "fit")

@@ -5,7 +5,8 @@ lines that could not be parsed, and the raw Doctor recordings the diagnosis need
 exported: B, s, ms, ns, 1, %, count), labels (``k="v",...``), run (one process/recording; by default
 the folder the file is in), quantity (the name map's word for it, or null; see names.py).
 ``gc_events``: one row per collection (run, source, ts, type, kind minor/major, pause_ms, ...).
-``problems``: source, line (byte offset for binary files), reason, text — every unparsed line.
+``problems``: source, line (byte offset for binary files), reason, text — every unparsed line;
+``notes`` sums them up in the one loss-report shape of every model (``workbench._notes``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import datetime as _dt
 
 import polars as pl
 
+from .._notes import notes_frame
 from ..errors import UsageError
 from . import names
 
@@ -33,6 +35,18 @@ class Metrics:
         runs = self.table["run"].unique().sort().to_list()
         return (f"<Metrics {len(self.table)} samples, {self.table['metric'].n_unique()} metrics, "
                 f"{len(self.gc_events)} GC events, runs={runs}, {len(self.problems)} unparsed lines>")
+
+    @property
+    def notes(self) -> pl.DataFrame:
+        """The lossy steps of the readers, one row per (source, reason): section lists the first
+        line numbers (``file`` for skipped files), count how many lines (or files)."""
+        rows = []
+        for (src, reason), g in self.problems.group_by("source", "reason", maintain_order=True):
+            lines = g["line"].to_list()
+            section = "file" if reason.startswith("skipped") else \
+                "line " + ", ".join(str(x) for x in lines[:10]) + (" ..." if len(lines) > 10 else "")
+            rows.append((src, section, len(lines), reason))
+        return notes_frame(rows)
 
     # ---- access -------------------------------------------------------------------------------
     @property
@@ -115,7 +129,8 @@ class Metrics:
         return diagnose(self, **kw)
 
     def timeline(self, **kw):
-        from .charts import timeline
+        """Every loaded series of one run on one time axis (altair; ``workbench.charts.metrics``)."""
+        from ..charts.metrics import timeline
         return timeline(self, **kw)
 
 

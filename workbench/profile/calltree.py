@@ -16,12 +16,16 @@ Semantics, from DevTools ``panels/profiler/TopDownProfileDataGrid.ts``,
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
 from ..errors import UsageError
 from . import _kernels as K
-from .model import Profile, finish
+
+if TYPE_CHECKING:  # analyses receive models; they never import them at run time
+    from .model import Profile
 
 
 class Merged:
@@ -141,9 +145,9 @@ def match_frames(p: Profile, function: str) -> np.ndarray:
 
 
 def _with_tree(p: Profile, parent, frame, node_id, hits, self_value, sample_node, keep_samples, meta) -> Profile:
-    return finish(p.kind, p.path, p.source, p.frames, parent, frame, node_id, hits, self_value, sample_node,
-                  p.sample_ts_us[keep_samples], p.sample_weight[keep_samples], p.start_us, p.end_us,
-                  {**p.meta, **meta})
+    return p.derive(parent=parent, frame=frame, node_id=node_id, hit_count=hits, self_value=self_value,
+                    sample_node=sample_node, sample_ts_us=p.sample_ts_us[keep_samples],
+                    sample_weight=p.sample_weight[keep_samples], meta={**p.meta, **meta})
 
 
 def window(p: Profile, start_ms: float, end_ms: float) -> Profile:
@@ -203,9 +207,9 @@ def callers(p: Profile, function: str) -> Profile:
     r_parent, r_frame, r_self = K.caller_chains(starts, p.parent, p.frame, p.total[starts])
     r_frame[0] = p.frame[0]
     empty = np.zeros(0, np.int64)
-    return finish(p.kind, p.path, p.source, p.frames, r_parent, r_frame, np.arange(len(r_parent)),
-                  np.zeros(len(r_parent), np.int64), r_self, empty, np.zeros(0), np.zeros(0), p.start_us, p.end_us,
-                  {**p.meta, "callers_of": function})
+    return p.derive(parent=r_parent, frame=r_frame, node_id=np.arange(len(r_parent)),
+                    hit_count=np.zeros(len(r_parent), np.int64), self_value=r_self, sample_node=empty,
+                    sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), meta={**p.meta, "callers_of": function})
 
 
 class Sandwich:
@@ -233,10 +237,8 @@ class Sandwich:
 
     def flame(self, **kw):
         """Two altair flame graphs: callers (inverted, above) and callees (below)."""
-        from .flame import chart
-        import altair as alt
-        return alt.vconcat(chart(self.caller_tree, title=f"callers of {self.function}", **kw),
-                           chart(self.callee_tree, title=f"callees of {self.function}", **kw))
+        from ..charts.flame import sandwich_chart
+        return sandwich_chart(self, **kw)
 
 
 def _level_one(tree: Profile, p: Profile, what: str) -> pl.DataFrame:
@@ -264,11 +266,10 @@ def keep_categories(p: Profile, categories) -> Profile:
     frame's time goes to its nearest shown caller (0x's tier filters and DevTools' "hide function"
     do the same), so totals and the profile's whole stay exact. The root always stays."""
     cats = [categories] if isinstance(categories, str) else list(categories)
-    from .model import CATEGORIES
-    bad = [c for c in cats if c not in CATEGORIES]
+    bad = [c for c in cats if c not in p.CATEGORIES]
     if bad:
         raise UsageError(f"unknown categor{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)}; "
-                         f"choose from {', '.join(CATEGORIES)}", p.path)
+                         f"choose from {', '.join(p.CATEGORIES)}", p.path)
     shown_frame = p.frames["category"].is_in(cats).to_numpy()
     keep = shown_frame[p.frame]
     keep[0] = True
@@ -290,9 +291,8 @@ def merge(*profiles: Profile) -> Profile:
     """One profile from several of the same kind (several runs, workers or processes): the trees are
     joined under one root (identical stacks merge in ``calltree``/``hotspots``/flame graphs), samples are
     concatenated, each profile's samples shifted to start where the previous one ended."""
-    from .model import Profile as _P, finish
     ps = [q for q in profiles]
-    if len(ps) == 1 and not isinstance(ps[0], _P):
+    if len(ps) == 1 and not hasattr(ps[0], "derive"):  # one iterable of profiles
         ps = list(ps[0])
     if not ps:
         raise UsageError("merge needs at least one profile")
@@ -325,7 +325,10 @@ def merge(*profiles: Profile) -> Profile:
     frame = np.concatenate([[root_frame]] + fr)
     root_hits = sum(int(q.hit_count[0]) for q in ps)
     root_self = sum(float(q.self_value[0]) for q in ps)
-    return finish(ps[0].kind, None, "merged", frames, parent, frame, np.concatenate([[0]] + nid),
-                  np.concatenate([[root_hits]] + hits), np.concatenate([[root_self]] + selfv),
-                  np.concatenate(sn), np.concatenate(ts), np.concatenate(w), 0.0, t_shift,
-                  {"merged": [q.path or q.source for q in ps]})
+    from .._notes import concat
+    return ps[0].derive(path=None, source="merged", frames=frames, parent=parent, frame=frame,
+                        node_id=np.concatenate([[0]] + nid), hit_count=np.concatenate([[root_hits]] + hits),
+                        self_value=np.concatenate([[root_self]] + selfv), sample_node=np.concatenate(sn),
+                        sample_ts_us=np.concatenate(ts), sample_weight=np.concatenate(w), start_us=0.0,
+                        end_us=t_shift, meta={"merged": [q.path or q.source for q in ps]},
+                        notes=concat(q.notes for q in ps))

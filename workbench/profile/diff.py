@@ -16,6 +16,8 @@ Method (research note §4, "Recommended workbench method"):
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
@@ -23,7 +25,9 @@ from ..errors import UsageError
 from . import _kernels as K
 from .calltree import merged
 from .flame import flame_graph
-from .model import Profile, finish
+
+if TYPE_CHECKING:
+    from .model import Profile
 
 
 def _keys(p: Profile, match_lines: bool) -> pl.DataFrame:
@@ -132,8 +136,9 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
     frames = keys.rename({"name": "function"}).with_columns(
         pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
     ).select("function", "script_id", "url", "line", "column", "category")
-    u = finish(a.kind, None, "diff", frames, parent, kframe, np.arange(n), np.zeros(n, np.int64), w,
-               np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0, 0.0, {})
+    u = a.derive(path=None, source="diff", frames=frames, parent=parent, frame=kframe, node_id=np.arange(n),
+                 hit_count=np.zeros(n, np.int64), self_value=w, sample_node=np.zeros(0, np.int64),
+                 sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), start_us=0.0, end_us=0.0, meta={})
     fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth)
     mu = merged(u)  # identity up to renumbering; map merged ids back to union nodes
     back = np.full(mu.n, -1, np.int64)
@@ -235,6 +240,7 @@ class ProfileDiff:
         """The differential flame graph as an altair chart. ``width``: "max" (default: each frame as wide
         as the larger of its two shares, so shrunk and vanished frames stay as visible as grown and new
         ones), "after" (flamegraph.pl) or "before" (``--negate`` pairing)."""
+        from ..charts.flame import diff_chart
         dg = self.flame_graph(width=width, min_frac=min_frac, max_depth=max_depth)
         return diff_chart(dg, title=title or f"{self.before.path or 'before'} → {self.after.path or 'after'}",
                           width=chart_width, row_height=row_height,
@@ -252,51 +258,3 @@ class ProfileDiff:
 def diff(before: Profile, after: Profile, *, match_lines: bool = False) -> ProfileDiff:
     """Compare two profiles (see ``ProfileDiff``)."""
     return ProfileDiff(before, after, match_lines=match_lines)
-
-
-def diff_chart(dg: pl.DataFrame, *, title: str = "differential flame graph", width: int = 1000,
-               row_height: int = 18, x_title: str = "percent of profile"):
-    """Altair chart of ``diff_flame_graph`` rectangles. Frames on both sides: a diverging scale on the
-    self delta (percentage points; red grew, blue shrank, white unchanged: flamegraph.pl's colours);
-    frames only in *after*: purple (d3-flame-graph gives new frames their own colour); only in
-    *before*: grey; ``(other)``: light grey."""
-    import altair as alt
-
-    from .flame import CATEGORY_COLORS, OTHER, ADDED_COLOR, REMOVED_COLOR, _labels
-
-    both = dg.filter(pl.col("status") == "both")
-    m = float(both["self_delta_pct"].abs().max() or 0.0) or 1.0
-    df = dg.with_columns(pl.col("self_delta_pct").fill_nan(0.0).fill_null(0.0),
-                         pl.when(pl.col("status") == "added").then(pl.lit("new in after"))
-                         .when(pl.col("status") == "removed").then(pl.lit("gone in after"))
-                         .when(pl.col("status") == "other").then(pl.lit(OTHER))
-                         .otherwise(pl.lit(None)).alias("kind"))
-    depth_max = int(df["depth"].max()) + 1
-    dark = (pl.col("status") == "both") & (pl.col("self_delta_pct").abs() > 0.55 * m) \
-        | pl.col("status").is_in(["added", "removed"])
-    data = _labels(df, "x0", "x1", width).with_columns(
-        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid"),
-        pl.when(dark).then(pl.lit("white")).otherwise(pl.lit("#1a1a1a")).alias("ink")).to_pandas()
-    base = alt.Chart(data)
-    x = alt.X("x0:Q", title=x_title, scale=alt.Scale(domain=[0, float(df["x1"].max())], nice=False),
-              axis=alt.Axis(grid=False))
-    y = alt.Y("depth:Q", axis=None, scale=alt.Scale(domain=[0, depth_max]))
-    tip = [alt.Tooltip("name:N", title="function"), "url:N", "status:N",
-           alt.Tooltip("total_pct_before:Q", format=".2f", title="total % before"),
-           alt.Tooltip("total_pct_after:Q", format=".2f", title="total % after"),
-           alt.Tooltip("self_delta_pct:Q", format="+.2f", title="Δ self (points)"),
-           alt.Tooltip("total_delta_pct:Q", format="+.2f", title="Δ total (points)")]
-    enc = dict(x=x, x2="x1:Q", y=y, y2="depth_top:Q", tooltip=tip)
-    delta = base.transform_filter("datum.status == 'both'").mark_rect(stroke="white", strokeWidth=0.6).encode(
-        color=alt.Color("self_delta_pct:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-m, m]),
-                        legend=alt.Legend(title="Δ self (% points)", orient="top", gradientLength=220)), **enc)
-    kinds = ["new in after", "gone in after", OTHER]
-    flat = base.transform_filter("datum.status != 'both'").mark_rect(stroke="white", strokeWidth=0.6).encode(
-        color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[ADDED_COLOR, REMOVED_COLOR,
-                                                                      CATEGORY_COLORS[OTHER]]),
-                        legend=alt.Legend(title="", orient="top")), **enc)
-    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11).encode(
-        x=x, y=alt.Y("ymid:Q", axis=None, scale=alt.Scale(domain=[0, depth_max])), text="label:N", tooltip=tip,
-        color=alt.Color("ink:N", scale=None))
-    return (delta + flat + text).resolve_scale(color="independent").properties(
-        width=width, height=max(row_height * depth_max, 60), title=title)

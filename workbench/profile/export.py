@@ -1,4 +1,4 @@
-"""Export a Profile to speedscope's file format (``https://www.speedscope.app/file-format-schema.json``).
+"""Export a Profile as folded stacks (flamegraph.pl's input) and in speedscope's file format (``https://www.speedscope.app/file-format-schema.json``).
 
 speedscope ``src/lib/file-format-spec.ts`` (research note §1.9): ``{$schema, shared: {frames: [{name,
 file, line, col}]}, profiles: [SampledProfile{type: "sampled", name, unit, startValue, endValue,
@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
+
+from .calltree import merged
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
@@ -54,26 +57,42 @@ def to_speedscope(p, path=None):
     return None
 
 
-def to_svg(p, path=None, **kw):
-    """The flame graph (``Profile.flame(**kw)``) as SVG text, or written to ``path`` (via vl-convert)."""
-    import vl_convert as vlc
+def folded_lines(p, *, locations: bool = True, value: str = "hits") -> pl.DataFrame:
+    """(stack, count) per merged node with self > 0; ``value``: "hits" (samples) or "self"."""
+    m = merged(p)
+    labels = p.frame_labels
+    lab = labels["name"]
+    if locations:
+        lab = pl.select(pl.when(labels["url"] != "").then(
+            pl.concat_str([labels["name"], pl.lit(" "), labels["url"], pl.lit(":"),
+                           labels["line"].cast(pl.String), pl.lit(":"), labels["column"].cast(pl.String)])
+        ).otherwise(labels["name"])).to_series()
+    # ';' and newlines would break the format
+    lab = lab.str.replace_all(";", ":").str.replace_all("\n", " ")
+    node_lab = lab[m.frame].to_numpy().astype(object)
+    path = np.empty(m.n, dtype=object)
+    path[0] = ""
+    depth = m.depth
+    for d in range(1, int(depth.max()) + 1 if m.n > 1 else 1):  # one vectorised step per depth level
+        at = np.nonzero(depth == d)[0]
+        par = path[m.parent[at]]
+        path[at] = np.where(par == "", node_lab[at], par + ";" + node_lab[at]) if d > 1 else node_lab[at]
+    w = m.hit_count.astype(np.float64) if value == "hits" else m.self_value
+    sel = np.nonzero(w > 0)[0]
+    sel = sel[sel != 0]
+    return pl.DataFrame({"stack": pl.Series(path[sel], dtype=pl.String), "count": w[sel]})
 
-    svg = vlc.vegalite_to_svg(p.flame(**kw).to_json())
+
+def write_folded(p, path=None, *, locations: bool = True, value: str = "hits") -> str | None:
+    """Folded stacks of a Profile (root excluded; samples dropped on the root are not written and
+    are counted in the return of ``folded_lines``'s complement). Returns the text when ``path`` is None."""
+    df = folded_lines(p, locations=locations, value=value)
+    cnt = df["count"]
+    as_int = (cnt == cnt.round(0)).all()
+    cs = cnt.cast(pl.Int64).cast(pl.String) if as_int else cnt.cast(pl.String)
+    text = "".join(s + " " + c + "\n" for s, c in zip(df["stack"].to_list(), cs.to_list()))
     if path is None:
-        return svg
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(svg)
-    return None
-
-
-def to_html(p, path=None, **kw):
-    """The flame graph as a standalone HTML page (Vega's JavaScript inlined: opens offline), with tooltips."""
-    import io
-
-    chart = p.flame(**kw)
-    if path is None:
-        buf = io.StringIO()
-        chart.save(buf, format="html", inline=True)
-        return buf.getvalue()
-    chart.save(str(path), format="html", inline=True)
+        return text
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
     return None

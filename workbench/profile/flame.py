@@ -18,13 +18,17 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
 from ..errors import UsageError
 from . import _kernels as K
 from .calltree import merged
-from .model import Profile, require_cpu
+
+if TYPE_CHECKING:
+    from .model import Profile
 
 OTHER = "(other)"
 
@@ -150,7 +154,7 @@ def search(p: Profile, text: str, root: int = 0) -> tuple[np.ndarray, float]:
 def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
     """Time-ordered rectangles: name, url, line, category, depth (root's children = 0), start_ms, end_ms,
     duration_ms, self_ms (duration minus children's), node_id. ``min_ms`` drops shorter ones."""
-    require_cpu(p, "a flame chart")
+    p.require_cpu("a flame chart")
     if p.n_samples == 0:
         raise UsageError("this profile has no samples to lay out in time", p.path)
     ts = p.sample_ts_us
@@ -193,97 +197,3 @@ def flame_chart(p: Profile, *, min_ms: float = 0.0) -> pl.DataFrame:
                      "node_id") \
         .sort(["start_ms", "depth"])
     return out
-
-
-# ---- altair rendering (views: draw the rectangles computed above, compute nothing else) -------------
-
-#: colours of 0x's tiers (clinic flame's code areas), readable under black labels
-CATEGORY_COLORS = {"app": "#f28e2b", "deps": "#edc948", "core": "#8cd17d", "v8": "#bab0ac", "gc": "#b07aa1",
-                   "idle": "#a0cbe8", "program": "#d7d7d7", OTHER: "#efefef"}
-#: differential graphs: a diverging scale for frames on both sides, and flat colours for the rest
-ADDED_COLOR, REMOVED_COLOR = "#9467bd", "#7f7f7f"
-MAX_RECTS = 3000
-
-
-def _labels(df: pl.DataFrame, x0: str, x1: str, width: int, name: str = "name") -> pl.DataFrame:
-    span = (df[x1].max() - df[x0].min()) or 1.0
-    px = (pl.col(x1) - pl.col(x0)) * (width / span)
-    n = ((px - 4) / 6.2).floor().cast(pl.Int64)  # ~6.2 px per character at 11 px
-    return df.with_columns(
-        pl.when(n >= 3).then(
-            pl.when(pl.col(name).str.len_chars() <= n).then(pl.col(name))
-            .otherwise(pl.col(name).str.slice(0, pl.max_horizontal(n - 1, 1)) + "…")
-        ).otherwise(pl.lit("")).alias("label"))
-
-
-def _rects(df: pl.DataFrame, x0: str, x1: str, color, tooltip: list, width: int, row: int, title: str,
-           x_title: str, invert: bool = False):
-    import altair as alt
-
-    depth_max = int(df["depth"].max()) + 1
-    data = _labels(df, x0, x1, width).with_columns(
-        (pl.col("depth") + 1).alias("depth_top"), (pl.col("depth") + 0.5).alias("ymid")).to_pandas()
-    base = alt.Chart(data)
-    x = alt.X(f"{x0}:Q", title=x_title, axis=alt.Axis(grid=False),
-              scale=alt.Scale(domain=[float(df[x0].min()), float(df[x1].max())], nice=False, zero=False))
-    yscale = alt.Scale(domain=[depth_max, 0] if invert else [0, depth_max])
-    y = alt.Y("depth:Q", axis=None, scale=yscale)
-    rect = base.mark_rect(stroke="white", strokeWidth=0.6).encode(
-        x=x, x2=f"{x1}:Q", y=y, y2="depth_top:Q", color=color, tooltip=tooltip)
-    text = base.mark_text(align="left", baseline="middle", dx=3, fontSize=11, color="#1a1a1a",
-                          font="DejaVu Sans, Helvetica, Arial, sans-serif").encode(
-        x=x, y=alt.Y("ymid:Q", axis=None, scale=yscale), text="label:N", tooltip=tooltip)
-    return (rect + text).properties(width=width, height=max(row * depth_max, 60), title=title)
-
-
-def flame_graph_chart(fg: pl.DataFrame, *, title: str = "flame graph", width: int = 1000, row_height: int = 18):
-    """Altair chart of ``flame_graph`` rectangles (root at the bottom), coloured by category."""
-    import altair as alt
-
-    value = "total_ms" if "total_ms" in fg.columns else "total_size"
-    selfc = "self_ms" if value == "total_ms" else "self_size"
-    present = [c for c in CATEGORY_COLORS if c in set(fg["category"].to_list())]
-    color = alt.Color("category:N", scale=alt.Scale(domain=present, range=[CATEGORY_COLORS[c] for c in present]),
-                      legend=alt.Legend(title="category", orient="top"))
-    unit = "ms" if value == "total_ms" else "bytes"
-    tip = [alt.Tooltip("name:N", title="function"), "url:N", "line:Q", "category:N",
-           alt.Tooltip(f"{selfc}:Q", format=",.1f", title=f"self ({unit})"),
-           alt.Tooltip("self_pct:Q", format=".2f", title="self %"),
-           alt.Tooltip(f"{value}:Q", format=",.1f", title=f"total ({unit})"),
-           alt.Tooltip("total_pct:Q", format=".2f", title="total %")]
-    return _rects(fg, "x0", "x1", color, tip, width, row_height, title, "milliseconds" if unit == "ms" else "bytes")
-
-
-def chart(p: Profile, *, min_frac: float = 0.002, max_depth: int | None = None, root: int = 0,
-          max_rects: int = MAX_RECTS, title: str | None = None, width: int = 1000, row_height: int = 18):
-    """``profile.flame()``: the flame graph of ``p`` as an altair chart, pruned to at most
-    ``max_rects`` rectangles (narrow frames merged per parent into ``(other)``)."""
-    fg = flame_graph(p, min_frac=min_frac, max_depth=max_depth, root=root, max_rects=max_rects)
-    return flame_graph_chart(fg, title=title or f"flame graph: {p.path or p.source}", width=width,
-                             row_height=row_height)
-
-
-def flame_chart_chart(fc: pl.DataFrame, *, title: str = "flame chart", width: int = 1000, row_height: int = 18):
-    """Altair chart of ``flame_chart`` rectangles: time on x, call depth downwards (as DevTools)."""
-    import altair as alt
-
-    present = [c for c in CATEGORY_COLORS if c in set(fc["category"].to_list())]
-    color = alt.Color("category:N", scale=alt.Scale(domain=present, range=[CATEGORY_COLORS[c] for c in present]),
-                      legend=alt.Legend(title="category", orient="top"))
-    tip = [alt.Tooltip("name:N", title="function"), "url:N", "line:Q",
-           alt.Tooltip("start_ms:Q", format=",.2f"), alt.Tooltip("duration_ms:Q", format=",.2f"),
-           alt.Tooltip("self_ms:Q", format=",.2f")]
-    return _rects(fc, "start_ms", "end_ms", color, tip, width, row_height, title, "milliseconds since start",
-                  invert=True)
-
-
-def time_chart(p: Profile, *, min_ms: float | None = None, max_rects: int = MAX_RECTS, title: str | None = None,
-               width: int = 1000, row_height: int = 18):
-    """``profile.flame_chart()``: the time-ordered flame chart as an altair chart. Frames shorter than
-    ``min_ms`` are dropped (by default the shortest ones, so that at most ``max_rects`` remain)."""
-    fc = flame_chart(p, min_ms=min_ms or 0.0)
-    if min_ms is None and fc.height > max_rects:
-        cut = float(fc["duration_ms"].sort(descending=True)[max_rects - 1])
-        fc = fc.filter(pl.col("duration_ms") > cut)
-    return flame_chart_chart(fc, title=title or f"flame chart: {p.path or p.source}", width=width,
-                             row_height=row_height)

@@ -19,16 +19,18 @@ and speedscope display them (the files store 0-based numbers); 0 means unknown.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 import polars as pl
 
-from ..errors import FormatError, UsageError
+from .._notes import notes_frame
+from ..errors import UsageError
 from . import _kernels as K
 
-FRAME_KEYS = ("function", "script_id", "url", "line", "column")
 #: 0x's tiers (``lib/ticks-to-tree.js``, clinic flame's code areas): where a frame's code lives.
 CATEGORIES = ("app", "deps", "core", "v8", "gc", "idle", "program")
 
@@ -46,7 +48,13 @@ class Profile:
       ``sample_node`` int64 node index of each sample, in time order
       ``sample_ts_us`` float64 time of each sample in µs (CPU), or its ordinal (alloc)
       ``sample_weight`` float64 ms (CPU: the DevTools per-hit interval) or bytes (alloc)
+
+    ``meta`` holds facts about the recording (interval, which trace profile, ...); ``notes`` the
+    lossy or corrective steps of the reader (``workbench._notes``). Readers build profiles through
+    ``workbench.profile.builder``; analyses derive new ones with ``derive``.
     """
+
+    CATEGORIES: ClassVar[tuple] = CATEGORIES
 
     kind: str
     frames: pl.DataFrame
@@ -63,6 +71,35 @@ class Profile:
     source: str = ""
     path: str | None = None
     meta: dict = field(default_factory=dict)
+    notes: pl.DataFrame = field(default_factory=notes_frame)
+
+    @classmethod
+    def create(cls, *, kind, frames, parent, frame, node_id, hit_count, self_value, sample_node, sample_ts_us,
+               sample_weight, start_us=0.0, end_us=0.0, source="", path=None, meta=None, notes=None) -> "Profile":
+        """A profile from already validated arrays, in the model's dtypes."""
+        # samples keep compact dtypes (int32 node indices, a broadcast weight): they are the big arrays
+        sn = np.asarray(sample_node)
+        sn = sn if sn.dtype in (np.int32, np.int64) else sn.astype(np.int64)
+        sw = np.asarray(sample_weight)
+        sw = sw if sw.dtype == np.float64 else sw.astype(np.float64)
+        return cls(kind=kind, frames=frames, parent=np.asarray(parent).astype(np.int64),
+                   frame=np.asarray(frame).astype(np.int64), node_id=np.asarray(node_id).astype(np.int64),
+                   hit_count=np.asarray(hit_count).astype(np.int64),
+                   self_value=np.asarray(self_value).astype(np.float64), sample_node=sn,
+                   sample_ts_us=np.asarray(sample_ts_us, dtype=np.float64), sample_weight=sw,
+                   start_us=float(start_us), end_us=float(end_us), source=source,
+                   path=None if path is None else str(path), meta=dict(meta or {}),
+                   notes=notes_frame() if notes is None else notes)
+
+    def derive(self, **changes) -> "Profile":
+        """A new profile: this one's fields with ``changes`` (arrays, ``meta``...), notes kept."""
+        kw = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        kw.update(changes)
+        return type(self).create(**kw)
+
+    def require_cpu(self, what: str) -> None:
+        if self.kind != "cpu":
+            raise UsageError(f"{what} needs a CPU profile with timestamps, not an allocation profile", self.path)
 
     # ---- units and names -------------------------------------------------------------------
     @property
@@ -233,16 +270,17 @@ class Profile:
 
     def flame(self, **kw):
         """The flame graph as an altair chart (root at the bottom, coloured by category)."""
-        from .flame import chart
-        return chart(self, **kw)
+        from ..charts.flame import flame_graph_of
+        return flame_graph_of(self, **kw)
 
     def flame_chart(self, **kw):
         """The flame chart (x = time, DevTools' Performance view) as an altair chart."""
-        from .flame import time_chart
-        return time_chart(self, **kw)
+        from ..charts.flame import flame_chart_of
+        return flame_chart_of(self, **kw)
 
     def to_folded(self, path=None, **kw):
-        from ..io.folded import write_folded
+        """Folded stacks (``a;b;c 12``), as text or written to ``path``."""
+        from .export import write_folded
         return write_folded(self, path, **kw)
 
     def to_speedscope(self, path=None):
@@ -250,102 +288,11 @@ class Profile:
         return to_speedscope(self, path)
 
     def to_svg(self, path=None, **kw):
-        from .export import to_svg
+        """The flame graph as SVG text, or written to ``path``."""
+        from ..charts.flame import to_svg
         return to_svg(self, path, **kw)
 
     def to_html(self, path=None, **kw):
-        from .export import to_html
+        """The flame graph as a standalone HTML page (opens offline), or written to ``path``."""
+        from ..charts.flame import to_html
         return to_html(self, path, **kw)
-
-
-# ---- construction helpers used by every reader ---------------------------------------------
-
-def build_frames(path, section: str, cols: dict) -> tuple[pl.DataFrame, np.ndarray]:
-    """Unique frames from per-node columns; returns (frames, frame index of each node)."""
-    df = pl.DataFrame({
-        "function": pl.Series(cols["function"], dtype=pl.String),
-        "script_id": pl.Series(cols["script_id"], dtype=pl.String),
-        "url": pl.Series(cols["url"], dtype=pl.String),
-        "line": pl.Series(cols["line"], dtype=pl.Int64),
-        "column": pl.Series(cols["column"], dtype=pl.Int64),
-    }).with_columns(pl.col(c).fill_null("") for c in ("function", "script_id", "url")) \
-      .with_columns(pl.col(c).fill_null(0) for c in ("line", "column"))
-    frames = df.unique(maintain_order=True)
-    idx = df.with_row_index("_row").join(
-        frames.with_row_index("_frame"), on=list(FRAME_KEYS), how="left", nulls_equal=True
-    ).sort("_row")["_frame"].to_numpy().astype(np.int64)
-    frames = frames.with_columns(pl.col("line").cast(pl.Int32), pl.col("column").cast(pl.Int32))
-    if "category" in cols:  # the reader knows better (v8 log code types, clinic's own areas)
-        cat = df.with_row_index("_row").select("_row", pl.Series("category", cols["category"], dtype=pl.String))
-        first = pl.DataFrame({"_frame": idx, "category": cat["category"]}).unique("_frame", keep="first") \
-            .sort("_frame")
-        frames = frames.with_columns(first["category"].fill_null("app"))
-    else:
-        frames = frames.with_columns(category_expr())
-    return frames, idx
-
-
-def category_expr() -> pl.Expr:
-    """0x's tiers from a frame's name and url: V8's pseudo frames by name; ``node:``/``internal/``
-    urls (and bare core module file names of old Node versions) are Node core; ``node_modules`` is
-    deps; frames without a url are V8 builtins/native code; everything else is the app."""
-    fn, url = pl.col("function"), pl.col("url")
-    return (pl.when(fn == "(garbage collector)").then(pl.lit("gc"))
-            .when(fn == "(idle)").then(pl.lit("idle"))
-            .when(fn.is_in(["(program)", "(root)"])).then(pl.lit("program"))
-            .when(url.str.contains("node_modules")).then(pl.lit("deps"))
-            .when(url.str.starts_with("node:") | url.str.starts_with("internal/")
-                  | url.str.contains(r"^[a-z_]+\.js$")).then(pl.lit("core"))
-            .when(url == "").then(pl.lit("v8"))
-            .otherwise(pl.lit("app")).alias("category"))
-
-
-def index_of_ids(path, section: str, ids: np.ndarray, refs: np.ndarray, what: str) -> np.ndarray:
-    """Map referenced ids to node indices; unknown ids are a FormatError naming the first one."""
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    pos = np.searchsorted(sorted_ids, refs)
-    pos = np.minimum(pos, max(len(sorted_ids) - 1, 0))
-    ok = (sorted_ids[pos] == refs) if len(sorted_ids) else np.zeros(len(refs), bool)
-    if not ok.all():
-        bad = int(np.nonzero(~ok)[0][0])
-        raise FormatError(path, f"{section}[{bad}]", None, f"{what} {int(refs[bad])} is not a node id")
-    return order[pos].astype(np.int64)
-
-
-def check_tree(path, section: str, parent: np.ndarray, node_id: np.ndarray) -> np.ndarray:
-    """Validate that ``parent`` is a tree rooted at node 0; return depths."""
-    n = parent.shape[0]
-    if n == 0:
-        raise FormatError(path, section, None, "no nodes")
-    if parent[0] != -1:
-        raise FormatError(path, f"{section}[0]", None, "the first node (the root) has a parent")
-    if np.any(parent >= n) or np.any(parent < -1):
-        raise FormatError(path, section, None, "parent index out of range")
-    d = K.depths(parent)
-    if np.any(d < 0):
-        bad = int(np.nonzero(d < 0)[0][0])
-        raise FormatError(path, f"{section}[{bad}]", None,
-                          f"node {int(node_id[bad])} is not reachable from the root (cycle or second root)")
-    return d
-
-
-def finish(kind, path, source, frames, parent, frame, node_id, hit_count, self_value, sample_node,
-           sample_ts_us, sample_weight, start_us, end_us, meta) -> Profile:
-    # samples keep compact dtypes (int32 node indices, a broadcast weight): they are the big arrays
-    sn = np.asarray(sample_node)
-    sn = sn if sn.dtype in (np.int32, np.int64) else sn.astype(np.int64)
-    sw = np.asarray(sample_weight)
-    sw = sw if sw.dtype == np.float64 else sw.astype(np.float64)
-    p = Profile(kind=kind, frames=frames, parent=parent.astype(np.int64), frame=frame.astype(np.int64),
-                node_id=node_id.astype(np.int64), hit_count=hit_count.astype(np.int64),
-                self_value=self_value.astype(np.float64), sample_node=sn,
-                sample_ts_us=np.asarray(sample_ts_us, dtype=np.float64), sample_weight=sw,
-                start_us=float(start_us), end_us=float(end_us), source=source,
-                path=None if path is None else str(path), meta=meta)
-    return p
-
-
-def require_cpu(p: Profile, what: str) -> None:
-    if p.kind != "cpu":
-        raise UsageError(f"{what} needs a CPU profile with timestamps, not an allocation profile", p.path)

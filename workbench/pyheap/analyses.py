@@ -13,7 +13,12 @@ import time
 import polars as pl
 
 from ..errors import UsageError
-from .model import COMPARISON_SCHEMA, SUMMARY_SCHEMA
+
+SUMMARY_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "count": pl.Int64, "distance": pl.Int64,
+                  "self_size": pl.Int64, "retained_size": pl.Int64}
+COMPARISON_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "new_count": pl.Int64, "deleted_count": pl.Int64,
+                     "delta_count": pl.Int64, "alloc_size": pl.Int64, "freed_size": pl.Int64,
+                     "size_delta": pl.Int64}
 
 
 def _totals(h) -> pl.DataFrame:
@@ -94,3 +99,42 @@ def write_hpy(h, path, *, mode: str = "w") -> None:
     lines.append(".end: .loader: _load_stat")
     with open(os.fspath(path), mode, encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _need_objects(*heaps) -> None:
+    for h in heaps:
+        if not h.has_objects:
+            raise UsageError(f"{h.source}: a {h.format} dump holds totals per kind, not objects")
+
+
+def new_objects(before, after, cls: str) -> pl.DataFrame:
+    """Objects of class ``cls`` in ``after`` and not in ``before`` (by address and kind): id, class,
+    self_size, largest first. Live heaps only."""
+    _need_objects(before, after)
+    mine = _objects(after).filter(pl.col("class") == cls)
+    old = _objects(before).filter(pl.col("class") == cls)
+    return (mine.join(old, on=["id", "class"], how="anti")
+            .sort(["self_size", "id"], descending=[True, False]))
+
+
+def comparison_objects(before, after, class_key: str | None = None, which: str = "new") -> pl.DataFrame:
+    """The objects behind Comparison rows, as the V8 side gives them: node_id (the address), class,
+    name (= class), self_size, retained_size and distance (null), status, class_key; largest first.
+    ``which``: "new" (in ``after`` only), "deleted" (in ``before`` only) or "both"."""
+    if which not in ("new", "deleted", "both"):
+        raise UsageError(f"which must be 'new', 'deleted' or 'both', not {which!r}")
+    _need_objects(before, after)
+    ob, oa = _objects(before), _objects(after)
+    parts = []
+    for side in (("new", "deleted") if which == "both" else (which,)):
+        mine, other = (oa, ob) if side == "new" else (ob, oa)
+        df = mine.join(other, on=["id", "class"], how="anti")
+        if class_key is not None:
+            df = df.filter(pl.col("class") == class_key)
+        parts.append(df.with_columns(status=pl.lit(side)))
+    df = pl.concat(parts)
+    return df.select(
+        pl.col("id").cast(pl.Int64).alias("node_id"), "class", pl.col("class").alias("name"), "self_size",
+        pl.lit(None, pl.Int64).alias("retained_size"), pl.lit(None, pl.Int64).alias("distance"), "status",
+        pl.col("class").alias("class_key"),
+    ).sort(["self_size", "node_id"], descending=[True, False])

@@ -1,114 +1,23 @@
-"""Taking guppy3 heaps of the current process, and retainers/paths of its live objects.
+"""Retainers and retainer paths of live Python objects (guppy3), for PyHeaps taken in this process.
 
-guppy3 (research note B1; guppy/heapy/Use.py, View.py, Part.py, Path.py):
-
-- ``hpy().heap()`` is the set of objects reachable from guppy's root and visible (heapy hides its
-  own objects), after ``gc.collect()``; after ``hpy().setref()`` it holds only objects allocated
-  since that mark (``mark()`` here; ``take_heap(relative=...)`` tells the model which it is).
-- We classify the set once with guppy's ``Size & Clodo`` classifier (C code), so each object gets
-  guppy's individual size and its Clodo kind, rendered as guppy's Stat rows render it
-  (``classifier.get_tabrendering``); addresses are ``id()``. The heap's IdentitySet is dropped before
-  returning: a model that held it would keep every object alive and hide every leak.
-- Retainers: ``x.byrcs`` (objects partitioned by the kinds of their referrers) and shortest paths
-  ``x.sp`` (``ShortestPaths``; each ``Path`` alternates singleton sets and relations; ``stra()``
-  spells it like ``%s.i0_modules['leaky'].__dict__['_records'][0]`` with ``%s`` = ``h.Root``).
-  They need the objects alive, so they run on the current heap, restricted to the objects of the
-  given class that the model saw (optionally only those new since another heap).
+guppy3 (research note B1; guppy/heapy/Path.py): ``x.byrcs`` (objects partitioned by the kinds of
+their referrers) and shortest paths ``x.sp`` (``ShortestPaths``; each ``Path`` alternates singleton
+sets and relations; ``stra()`` spells it like ``%s.i0_modules['leaky'].__dict__['_records'][0]``
+with ``%s`` = ``h.Root``). They need the objects alive, so they run on the current heap, restricted
+to the objects of the given class that the model saw (optionally only those new since another heap).
 """
 from __future__ import annotations
 
-import time
-import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from ..errors import UsageError
-from .model import PyHeap
+from ._guppy import is_marked
 
-_SESSION = None
-_MARKED: dict[int, object] = {}  # id(session) -> session: guppy sessions refuse new attributes
-_HEAPS: "weakref.WeakSet[PyHeap]" = weakref.WeakSet()
-
-
-def _is_marked(hp) -> bool:
-    return _MARKED.get(id(hp)) is hp
-
-
-def _own_ids() -> np.ndarray:
-    """Addresses of workbench's own bookkeeping (earlier live PyHeaps: the model, its dict, lists,
-    kind names and arrays), hidden like guppy hides its own objects."""
-    own = []
-    for h in list(_HEAPS):
-        objs = [h, getattr(h, "__dict__", None), h.kinds, h.counts, h.sizes, h.ids, h.kind_of, h.obj_sizes]
-        own.extend(id(o) for o in objs if o is not None)
-        own.extend(map(id, h.kinds))
-    return np.asarray(own, dtype=np.uint64)
-
-
-def session():
-    """The shared guppy3 session (``guppy.hpy()``) used when none is given."""
-    global _SESSION
-    if _SESSION is None:
-        from guppy import hpy
-        _SESSION = hpy()
-    return _SESSION
-
-
-def mark(hp=None) -> None:
-    """guppy's ``setref()``: later ``take_heap(hp, relative=True)`` sees only newer objects."""
-    hp = hp or session()
-    hp.setref()
-    _MARKED[id(hp)] = hp
-
-
-def take_heap(hp=None, *, relative: bool | None = None, label: str | None = None) -> PyHeap:
-    """A per-object PyHeap of the current process from guppy3's ``heap()``.
-
-    ``relative=None`` follows the session: relative to its ``mark()`` if one was set. With
-    ``relative=False`` on a marked session, a fresh unmarked session is used."""
-    from guppy import hpy
-
-    hp = hp or session()
-    marked = _is_marked(hp)
-    if relative is None:
-        relative = marked
-    if relative and not marked:
-        raise UsageError("relative=True needs a mark(): call workbench.pyheap.mark() first")
-    src = hp if relative == marked else hpy()
-    return from_idset(src.heap(), src, relative=bool(relative), label=label)
-
-
-def from_idset(x, hp=None, *, relative: bool = False, label: str | None = None) -> PyHeap:
-    """A per-object PyHeap from a guppy IdentitySet you already hold (e.g. ``hp.heap()``, or
-    ``hp.heap() & hp.Type(dict)``). Workbench's own earlier PyHeaps are left out."""
-    src = hp or session()
-    when = time.time()
-    clodo = src.Clodo.classifier
-    names: dict[str, int] = {}
-    ids, kinds, sizes = [], [], []
-    for kind, part in (src.Size & src.Clodo).classifier.partition(x.nodes):
-        size_kind, clodo_kind = kind.arg
-        k = names.setdefault(clodo.get_tabrendering(clodo_kind, ""), len(names))
-        a = np.fromiter(map(id, part.nodes), dtype=np.uint64)
-        ids.append(a)
-        kinds.append(np.full(len(a), k, dtype=np.int32))
-        sizes.append(np.full(len(a), int(size_kind.arg), dtype=np.int64))
-    del x
-    ids_a = np.concatenate(ids) if ids else np.zeros(0, np.uint64)
-    kind_a = np.concatenate(kinds) if kinds else np.zeros(0, np.int32)
-    size_a = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
-    own = _own_ids()
-    if own.size:
-        keep = ~np.isin(ids_a, own)
-        ids_a, kind_a, size_a = ids_a[keep], kind_a[keep], size_a[keep]
-    counts = np.bincount(kind_a, minlength=len(names)).astype(np.int64)
-    totals = np.bincount(kind_a, weights=size_a, minlength=len(names)).astype(np.int64)
-    h = PyHeap(kinds=list(names), counts=counts, sizes=totals, timemade=when, format="live",
-                  by="Kind (class / dict of class)", source=label or f"live heap {time.strftime('%H:%M:%S')}",
-                  ids=ids_a, kind_of=kind_a, obj_sizes=size_a, relative=bool(relative))
-    _HEAPS.add(h)
-    return h
+if TYPE_CHECKING:
+    from .model import PyHeap
 
 
 # ---------------------------------------------------------------------------- retainers
@@ -147,7 +56,7 @@ def _live_set(h: PyHeap, cls: str, new_since: PyHeap | None, hp, only_id: int | 
 def _retainer_session(hp):
     # Paths must start at the full heap's root, so use an unmarked session.
     from guppy import hpy
-    if hp is not None and not _is_marked(hp):
+    if hp is not None and not is_marked(hp):
         return hp
     return hpy()
 
@@ -169,11 +78,26 @@ def retainers(h: PyHeap, cls: str, *, new_since: PyHeap | None = None, session=N
                         orient="row")
 
 
-def retainer_paths(h: PyHeap, cls: str, *, n: int = 5, new_since: PyHeap | None = None,
+def _class_at(h: PyHeap, address: int) -> str:
+    if not h.has_objects:
+        raise UsageError(f"{h.source}: retainers need a live heap (take_heap), not a {h.format} dump")
+    hit = np.nonzero(h.ids == np.uint64(address))[0]
+    if not len(hit):
+        raise UsageError(f"{h.source}: no recorded object at address {address}")
+    return h.kinds[int(h.kind_of[hit[0]])]
+
+
+def retainer_paths(h: PyHeap, target, *, n: int = 5, new_since: PyHeap | None = None,
                    session=None, object_id: int | None = None) -> pl.DataFrame:
-    """The first ``n`` shortest paths (guppy ``sp``) from the root to the objects (or to the one
-    object at address ``object_id``), one row per step: path, step, class, edge (guppy's relation
-    text, e.g. ``['_records']``, ``.__dict__``), self_size, text (the whole path as guppy prints it)."""
+    """The first ``n`` shortest paths (guppy ``sp``) from the root to the objects of class ``target``
+    (a str) or to the one object at address ``target`` (an int; or ``object_id``), one row per step:
+    path, step, class, name (= class, the column the V8 side fills with the node's name), edge
+    (guppy's relation text, e.g. ``['_records']``, ``.__dict__``), self_size, text (the whole path as
+    guppy prints it)."""
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        object_id, cls = int(target), _class_at(h, int(target))
+    else:
+        cls = target
     hp = _retainer_session(session)
     s = _live_set(h, cls, new_since, hp, object_id)
     rows = []
@@ -190,5 +114,6 @@ def retainer_paths(h: PyHeap, cls: str, *, n: int = 5, new_since: PyHeap | None 
             step += 1
             edge = ""
     del s
-    return pl.DataFrame(rows, schema={"path": pl.Int64, "step": pl.Int64, "class": pl.Utf8, "edge": pl.Utf8,
-                                      "self_size": pl.Int64, "text": pl.Utf8}, orient="row")
+    df = pl.DataFrame(rows, schema={"path": pl.Int64, "step": pl.Int64, "class": pl.Utf8, "edge": pl.Utf8,
+                                    "self_size": pl.Int64, "text": pl.Utf8}, orient="row")
+    return df.with_columns(name=pl.col("class")).select("path", "step", "class", "name", "edge", "self_size", "text")

@@ -25,18 +25,19 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .._notes import notes_frame
 from ..errors import UsageError
 
-SUMMARY_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "count": pl.Int64, "distance": pl.Int64,
-                  "self_size": pl.Int64, "retained_size": pl.Int64}
-COMPARISON_SCHEMA = {"class": pl.Utf8, "class_key": pl.Utf8, "new_count": pl.Int64, "deleted_count": pl.Int64,
-                     "delta_count": pl.Int64, "alloc_size": pl.Int64, "freed_size": pl.Int64,
-                     "size_delta": pl.Int64}
 
 
 class PyHeap:
     """A Python heap (guppy3). Make one with ``workbench.pyheap.take_heap()`` (live, per object)
-    or ``workbench.pyheap.load_hpy(path)`` (a guppy ``.hpy`` dump, per kind)."""
+    or ``workbench.load_hpy(path)`` (a guppy ``.hpy`` dump, per kind).
+
+    It offers the V8 side's comparison vocabulary (``compare``, ``comparison_objects``,
+    ``retainer_paths`` of one object), so the heap widgets work on both kinds of heap."""
+
+    runtime = "python"   # HeapSnapshot: "v8"
 
     def __init__(self, *, kinds, counts, sizes, timemade: float, format: str, by: str, source: str,
                  ids=None, kind_of=None, obj_sizes=None, b_count=None, b_size=None, relative: bool = False):
@@ -103,22 +104,29 @@ class PyHeap:
         from .live import retainers
         return retainers(self, cls, new_since=new_since, session=session)
 
-    def retainer_paths(self, cls: str, *, n: int = 5, new_since: "PyHeap | None" = None,
+    def retainer_paths(self, target, k: int | None = None, *, n: int = 5, new_since: "PyHeap | None" = None,
                        session=None, object_id: int | None = None) -> pl.DataFrame:
-        """Shortest retainer paths from guppy's root to objects of class ``cls`` (``x.sp``), or to
-        the one object at address ``object_id``; one row per step: path, step, class, edge,
-        self_size, text."""
+        """Shortest retainer paths from guppy's root (``x.sp``) to the objects of class ``target``
+        (a str), or to the one object at address ``target`` (an int, as ``HeapSnapshot.retainer_paths``
+        takes a node id; or ``object_id``); ``k`` (or ``n``) paths. One row per step: path, step,
+        class, name (= class), edge, self_size, text."""
         from .live import retainer_paths
-        return retainer_paths(self, cls, n=n, new_since=new_since, session=session, object_id=object_id)
+        return retainer_paths(self, target, n=n if k is None else k, new_since=new_since, session=session,
+                              object_id=object_id)
 
     def new_objects(self, before: "PyHeap", cls: str) -> pl.DataFrame:
         """Objects of class ``cls`` in this heap and not in ``before`` (by address and kind):
         id, class, self_size, largest first. Live heaps only."""
-        for h in (before, self):
-            if not h.has_objects:
-                raise UsageError(f"{h.source}: a {h.format} dump holds totals per kind, not objects")
-        from .analyses import _objects
-        mine = _objects(self).filter(pl.col("class") == cls)
-        old = _objects(before).filter(pl.col("class") == cls)
-        return (mine.join(old, on=["id", "class"], how="anti")
-                .sort(["self_size", "id"], descending=[True, False]))
+        from .analyses import new_objects
+        return new_objects(before, self, cls)
+
+    def comparison_objects(self, before: "PyHeap", class_key: str | None = None, which: str = "new") -> pl.DataFrame:
+        """The objects behind Comparison rows, in ``HeapSnapshot.comparison_objects``' columns
+        (node_id = address; retained_size and distance null: guppy has neither)."""
+        from .analyses import comparison_objects
+        return comparison_objects(before, self, class_key, which)
+
+    @property
+    def notes(self) -> pl.DataFrame:
+        """Lossy steps of the reader (``workbench._notes``): none for guppy heaps and dumps."""
+        return notes_frame()

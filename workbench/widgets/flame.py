@@ -1,7 +1,8 @@
 """``FlameGraph(profile)``: an interactive flame graph for JupyterLab.
 
 The chart is an ``altair.JupyterChart`` (an anywidget: it works in JupyterLab, Notebook 7, VS Code);
-everything else is ipywidgets. All layout happens in Python (``workbench.profile.flame``): a click on a
+everything else is ipywidgets. All layout happens in Python (``workbench.profile.flame``), the chart is
+drawn by ``workbench.charts.flame.zoomable_flame_graph``: a click on a
 frame sends its id back through the chart's ``zoom`` selection, Python re-roots the graph on it and
 replaces the chart; the browser only ever receives the pruned rectangles (at most ``max_rects``).
 Breadcrumbs show the path from the root to the zoomed frame (click one to go back up) and Reset returns
@@ -14,7 +15,9 @@ import time
 
 import polars as pl
 
-from ..profile.flame import MAX_RECTS, ancestors, flame_graph, flame_graph_chart, search
+from ..charts.flame import MAX_RECTS, zoomable_flame_graph
+from ..profile.calltree import merged
+from ..profile.flame import ancestors, flame_graph, search
 
 
 class FlameGraph:
@@ -64,8 +67,6 @@ class FlameGraph:
 
     # ---- rendering ----------------------------------------------------------------------------
     def _chart(self):
-        import altair as alt
-
         t0 = time.perf_counter()
         fg = flame_graph(self.profile, min_frac=self.min_frac, root=self.root, max_rects=self.max_rects)
         share = None
@@ -76,20 +77,8 @@ class FlameGraph:
             fg = fg.with_columns(pl.lit(True).alias("match"))
         self.rects = fg
         self.share = share
-        chart = flame_graph_chart(fg, title=self._title(), width=self.width, row_height=self.row_height)
-        sel = alt.selection_point(name="zoom", fields=["id"], on="click", clear=False, empty=False)
-        rect, text = chart.layer
-        opacity = alt.condition("datum.match", alt.value(1.0), alt.value(0.25)) if self.query else alt.value(1.0)
-        rect = rect.add_params(sel).encode(opacity=opacity,
-                                           strokeWidth=alt.condition("datum.match && " + ("true" if self.query else
-                                                                                          "false"),
-                                                                     alt.value(2.0), alt.value(0.6)),
-                                           stroke=alt.condition("datum.match && " + ("true" if self.query else
-                                                                                     "false"),
-                                                                alt.value("#000000"), alt.value("white")))
-        # the layers share the parent's data: pass it on, or the re-built layer draws nothing
-        out = alt.layer(rect, text, data=chart.data).properties(width=chart.width, height=chart.height,
-                                                                 title=chart.title)
+        out = zoomable_flame_graph(fg, title=self._title(), width=self.width, row_height=self.row_height,
+                                   highlight=bool(self.query))
         self.last_compute_s = time.perf_counter() - t0
         return out
 
@@ -107,8 +96,6 @@ class FlameGraph:
 
     def _update_crumbs(self) -> None:
         import ipywidgets as w
-
-        from ..profile.calltree import merged
 
         m = merged(self.profile)
         names = self.profile.frame_labels["name"]

@@ -1,10 +1,11 @@
 """Heap snapshot widgets for JupyterLab (plain ipywidgets): ``SnapshotComparison(before, after)``
 and ``RetainerExplorer(snap, node_id)``.
 
-Views only: the numbers come from ``workbench.heap.diff`` and ``workbench.heap.retainers``; the
-whole Comparison, the objects of a class and the retainers of a node stay in Python and the
-browser only ever receives one page of rows (``page_size``), so both stay responsive on
-snapshots of millions of nodes. Every interaction is also a Python method (``filter``,
+Views only: the numbers come from the heap's own methods (``compare``, ``comparison_objects``,
+``retainer_paths``, ``retainers``), which a V8 ``HeapSnapshot`` and a guppy3 ``PyHeap`` both offer, so
+the widgets know neither kind of heap; the whole Comparison, the objects of a class and the
+retainers of a node stay in Python and the browser only ever receives one page of rows
+(``page_size``), so both stay responsive on snapshots of millions of nodes. Every interaction is also a Python method (``filter``,
 ``sort_by``, ``select_class``, ``select_object``, ``expand``, ``show_weak``) so notebooks and
 tests can drive them.
 """
@@ -15,8 +16,7 @@ import html
 import numpy as np
 import polars as pl
 
-from ..heap.diff import COMPARISON_COLUMNS, _pair, object_frame
-from ..heap.retainers import retainer_paths, retainers
+from ..errors import UsageError
 
 PAGE = 50
 _MONO = "font-family: var(--jp-code-font-family, monospace); font-size: 12px"
@@ -43,11 +43,8 @@ class SnapshotComparison:
         self.before, self.after = before, after
         self.page_size = page_size
         self.k = k
-        # Two Python heaps (workbench.pyheap) work too: same Comparison shape; objects are
-        # addresses, and their retainer paths come from guppy3's shortest paths.
-        self.python = hasattr(after, "new_objects") and hasattr(before, "kinds")
-        self._pair = None if self.python else _pair(before, after)
-        self.table = after.compare(before) if self.python else self._pair.table()
+        self.table = after.compare(before)
+        self.columns = [c for c in self.table.columns if c != "class_key"]   # class first, as DevTools
         self.query = ""
         self.sort_column, self.descending = "size_delta", True
         self.page = 0
@@ -55,12 +52,12 @@ class SnapshotComparison:
         self.object_page = 0
         self.node_id: int | None = None
         self.paths: pl.DataFrame | None = None
-        self._objects = np.empty(0, dtype=np.int64)
+        self._objects = pl.DataFrame()
 
         self.filter_box = w.Text(placeholder="filter by class name", description="class",
                                  continuous_update=False)
         self.filter_box.observe(lambda ch: self.filter(ch["new"]), names="value")
-        self.sort_dd = w.Dropdown(options=COMPARISON_COLUMNS, value="size_delta", description="sort by")
+        self.sort_dd = w.Dropdown(options=self.columns, value="size_delta", description="sort by")
         self.sort_dd.observe(lambda ch: self.sort_by(ch["new"], self.descending), names="value")
         self.order_tb = w.ToggleButton(value=True, description="descending")
         self.order_tb.observe(lambda ch: self.sort_by(self.sort_column, ch["new"]), names="value")
@@ -91,6 +88,11 @@ class SnapshotComparison:
         from IPython.display import display
         display(self.widget)
 
+    @property
+    def python(self) -> bool:
+        """Whether the two heaps are Python heaps (informational: the widget treats both alike)."""
+        return getattr(self.after, "runtime", "v8") == "python"
+
     # ---- the class table -----------------------------------------------------------------
     @property
     def rows(self) -> pl.DataFrame:
@@ -112,8 +114,8 @@ class SnapshotComparison:
         self._render_table()
 
     def sort_by(self, column: str, descending: bool = True) -> None:
-        if column not in COMPARISON_COLUMNS:
-            raise ValueError(f"sort column must be one of {COMPARISON_COLUMNS}")
+        if column not in self.columns:
+            raise ValueError(f"sort column must be one of {self.columns}")
         self.sort_column, self.descending = column, bool(descending)
         self.page = 0
         self._render_table()
@@ -128,7 +130,7 @@ class SnapshotComparison:
         page = rows.slice(self.page * self.page_size, self.page_size)
         width = max([len(c) for c in page["class"].to_list()] + [20])
         width = min(width, 60)
-        cols = COMPARISON_COLUMNS[1:]
+        cols = self.columns[1:]
         self.header.value = (f"<pre style='{_MONO};margin:0'>{html.escape('class'.ljust(width))} "
                              + " ".join(html.escape(c.rjust(13)) for c in cols) + "</pre>")
         opts = []
@@ -149,28 +151,14 @@ class SnapshotComparison:
 
     def select_class(self, class_key: str) -> pl.DataFrame:
         """Choose a Comparison row (its class key, or a class name); lists its new objects."""
-        if self.python:
-            if class_key not in self.table["class_key"].to_list():
-                raise KeyError(f"no class {class_key!r} in this comparison")
-            self.class_key = class_key
-            self._py_objects = self.after.new_objects(self.before, class_key)
-            self._objects = self._py_objects["id"].to_numpy()
-            self.object_page = 0
-            self.node_id = None
-            self.paths = None
-            self.paths_html.value = ""
-            return self._object_page(0)
-        p = self._pair
-        if class_key not in p.keys:
+        if class_key not in self.table["class_key"].to_list():
             hits = self.table.filter(pl.col("class") == class_key)["class_key"].to_list()
             if not hits:
                 raise KeyError(f"no class {class_key!r} in this comparison")
             class_key = hits[0]
         self.class_key = class_key
-        g = p.keys.index(class_key)
-        ords = p.new_ords[p.new_keys == g]
-        order = np.lexsort((self.after.ids[ords], -self.after.retained_sizes[ords]))
-        self._objects = ords[order]
+        # the heap's own order: largest retained first (largest self size for Python heaps), then id
+        self._objects = self.after.comparison_objects(self.before, class_key, "new")
         self.object_page = 0
         self.node_id = None
         self.paths = None
@@ -180,13 +168,7 @@ class SnapshotComparison:
     @property
     def object_rows(self) -> pl.DataFrame:
         """The page of new objects the browser shows."""
-        a = self.object_page * self.page_size
-        if self.python:
-            page = self._py_objects.slice(a, self.page_size)
-            return pl.DataFrame({"node_id": page["id"], "name": page["class"], "self_size": page["self_size"],
-                                 "retained_size": pl.Series([None] * len(page), dtype=pl.Int64),
-                                 "distance": pl.Series([None] * len(page), dtype=pl.Int64)})
-        return object_frame(self.after, self._objects[a:a + self.page_size])
+        return self._objects.slice(self.object_page * self.page_size, self.page_size)
 
     def _object_page(self, page: int) -> pl.DataFrame:
         n = max(1, -(-len(self._objects) // self.page_size))
@@ -219,15 +201,8 @@ class SnapshotComparison:
         """Choose an object; shows its k shortest retainer paths (in ``after``)."""
         self.node_id = int(node_id)
         parts = []
-        if self.python:
-            self.paths = self.after.retainer_paths(self.class_key, n=self.k, object_id=self.node_id)
-            for p in self.paths.partition_by("path", maintain_order=True):
-                steps = " → ".join(f"{html.escape(r['edge'])} <b>{html.escape(r['class'])}</b>"
-                                   for r in p.iter_rows(named=True))
-                parts.append(f"<li style='{_MONO}'>{steps}</li>")
-        else:
-            self.paths = retainer_paths(self.after, self.node_id, k=self.k)
-        for p in ([] if self.python else self.paths.partition_by("path", maintain_order=True)):
+        self.paths = self.after.retainer_paths(self.node_id, k=self.k)
+        for p in self.paths.partition_by("path", maintain_order=True):
             steps = " → ".join(f"{html.escape(r['edge'])} <b>{html.escape(r['class'] if r['class'] != '(synthetic)' else r['name'])}</b>"
                                for r in p.iter_rows(named=True))
             parts.append(f"<li style='{_MONO}'>{steps}</li>")
@@ -280,7 +255,6 @@ class RetainerExplorer:
         s = self.snap
         o = int(s.ordinals_of([self.node_id])[0])
         if o < 0:
-            from ..errors import UsageError
             raise UsageError(f"{s.path}: no object with id @{self.node_id} in this snapshot")
         label = (f"<b>{html.escape(s.class_names([o])[0])}</b> @{self.node_id} · distance {int(s.distances[o])} · "
                  f"shallow {int(s.self_sizes[o]):,} · retained {int(s.retained_sizes[o]):,}")
@@ -298,7 +272,7 @@ class RetainerExplorer:
         """Load the first page of ``row``'s retainers (the root object's by default)."""
         row = row or self.root
         if row.frame is None:
-            row.frame = retainers(self.snap, row.node_id, weak=self.weak)
+            row.frame = self.snap.retainers(row.node_id, weak=self.weak)
         row.expanded = True
         row.toggle.description = "▾"
         if not row.loaded:

@@ -69,14 +69,16 @@ def _dump(snapshot: Path, env) -> dict:
 def main(argv) -> None:
     ensure_peer()
     manifest = json.loads((ROOT / "datasets" / "heap" / "MANIFEST.json").read_text())
-    for entry in manifest["files"]:
-        src = ROOT / entry["file"]
-        if argv and entry["scenario"] not in argv:
+    for rel, entry in manifest["files"].items():
+        file = f"datasets/heap/{rel}"        # keys are relative to datasets/heap/; goldens name the repo path
+        src = ROOT / file
+        scenario = src.parent.name
+        if argv and scenario not in argv:
             continue
         name = src.name.split(".")[0]
-        dest = HERE / entry["scenario"]
+        dest = HERE / scenario
         dest.mkdir(exist_ok=True)
-        print(f"golden {entry['file']}", flush=True)
+        print(f"golden {file}", flush=True)
         d = dump(src)
         np.savez_compressed(
             dest / f"{name}.npz",
@@ -88,7 +90,7 @@ def main(argv) -> None:
             class_index=np.asarray(d["class_index"], dtype=np.int32),
         )
         meta = {k: d[k] for k in ("node_count", "class_names", "summary", "statistics", "total_size", "max_js_node_id")}
-        meta["source"] = {"file": entry["file"], "sha256": entry["sha256"], "peer": TOOLKIT}
+        meta["source"] = {"file": file, "sha256": entry["sha256"], "peer": TOOLKIT}
         (dest / f"{name}.json").write_text(json.dumps(meta, indent=0, ensure_ascii=True) + "\n")
 
 

@@ -20,7 +20,7 @@ fi
 [ -x node_modules/.bin/esbuild ] || npm install --no-audit --no-fund --silent esbuild@0.24.2
 node_modules/.bin/esbuild "$out/peer/devtools_profile.ts" --bundle --platform=node --format=esm \
     --outfile="$peers/devtools_bundle.mjs" --log-level=warning
-ds="$root/datasets/profile"
+ds="$root/datasets/profiles"
 for f in cpu_slow cpu_fast trace_twin; do
   node "$peers/devtools_bundle.mjs" cpu "$ds/$f.cpuprofile" | gzip -9 -n > "$out/$f.devtools.json.gz"
 done

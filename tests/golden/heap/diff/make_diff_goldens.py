@@ -28,8 +28,9 @@ def main(argv) -> None:
     ensure_peer()
     manifest = json.loads((ROOT / "datasets" / "heap" / "MANIFEST.json").read_text())
     scenarios: dict[str, dict[str, str]] = {}
-    for e in manifest["files"]:
-        scenarios.setdefault(e["scenario"], {})[Path(e["file"]).name.split(".")[0]] = e
+    for rel, e in manifest["files"].items():   # keys are relative to datasets/heap/: <scenario>/<name>
+        e = {**e, "file": f"datasets/heap/{rel}"}
+        scenarios.setdefault(Path(rel).parent.name, {})[Path(rel).name.split(".")[0]] = e
     env = dict(os.environ, PEER_DIR=str(PEER))
     for sc, files in sorted(scenarios.items()):
         if argv and sc not in argv:

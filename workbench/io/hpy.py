@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import FormatError
+from ..pyheap.model import PyHeap
 
 FORMATS = ("SetFormat", "IdFormat", "DiffFormat")
 REQUIRED = ("format", "timemade", "count", "size", "numrows")
@@ -34,7 +35,6 @@ _ROW_SK = r"^\.r: (-?\d+) (.*)$"
 
 def read_hpy(path, *, quiet: bool = True) -> list:
     """Every package of a ``.hpy`` file, in file order, as PyHeap models."""
-    from .model import PyHeap
 
     path = os.fspath(path)
     with open(path, "rb") as f:

@@ -1,14 +1,17 @@
 """Altair charts of a Metrics model: memory with GC markers and the leak trend line, event-loop delay,
 GC pauses, and ``timeline()`` — every loaded quantity on one shared time axis with a brush to pick
-the incident window (``timeline_widget`` turns the brush into ``m.window(...)`` and re-runs the
-analyses). Charts only render what the analyses return; series are thinned to <= ``max_points``
+the incident window (``workbench.widgets.metrics.timeline_widget`` turns the brush into
+``m.window(...)`` and re-runs the analyses). Charts only render what the model and the analyses return
+(``m.series``, ``leak.trend_line``, ``correlate.latency_p99``); series are thinned to <= ``max_points``
 per panel (mean per time bin, max for delays and pauses) to stay under Vega-Lite's row limits."""
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import polars as pl
 
-from .leak import MB, leak_trend
+from ..metrics.correlate import latency_p99
+from ..metrics.leak import MB, trend_line
 
 PANELS = [  # quantity, title, unit scale, aggregation when thinning
     ("heap_used", "heap used (MB)", 1 / MB, "mean"),
@@ -54,7 +57,6 @@ def memory_chart(m, run=None, width=700, height=220, max_points=1500) -> alt.Cha
         if not s.is_empty():
             s = _thin(s, max_points, "mean").with_columns(mb=pl.col("value") / MB, series=pl.lit(name))
             layers.append(_to_pd(s.select("ts", "mb", "series")))
-    import pandas as pd
     data = pd.concat(layers) if layers else pd.DataFrame({"ts": [], "mb": [], "series": []})
     base = alt.Chart(data).mark_line(strokeWidth=1).encode(
         x=alt.X("ts:T", title="time (UTC)"), y=alt.Y("mb:Q", title="MB"),
@@ -67,19 +69,11 @@ def memory_chart(m, run=None, width=700, height=220, max_points=1500) -> alt.Cha
         charts.append(alt.Chart(g).mark_rule(color="#999", strokeDash=[2, 2]).encode(
             x="ts:T", tooltip=["type", alt.Tooltip("pause_ms:Q", format=".1f")]))
     try:
-        lt = leak_trend(m, run=run).row(0, named=True)
-        if lt["slope_mb_per_hour"] == lt["slope_mb_per_hour"]:
-            from .leak import baseline, major_gc_baseline
-            b = major_gc_baseline(m, run)
-            if b is None or len(b) < 3:
-                b = baseline(m, run)
-            b = b.with_columns(mb=pl.col("baseline_bytes") / MB).sort("ts")
-            t0 = b["ts"].min()
-            hrs = (b["ts"] - t0).dt.total_microseconds() / 3.6e9
-            fit = b.with_columns(fit=lt["baseline_start_mb"] + lt["slope_mb_per_hour"] * hrs)
+        lt, fit = trend_line(m, run)
+        if fit is not None:
             title = (f"baseline: {lt['verdict']}, {lt['slope_mb_per_hour']:.0f} MB/h "
                      f"[{lt['slope_ci_low']:.0f}, {lt['slope_ci_high']:.0f}]")
-            fp = _to_pd(fit.select("ts", "mb", "fit"))
+            fp = _to_pd(fit)
             charts.append(alt.Chart(fp).mark_point(color="black", size=25, filled=True).encode(x="ts:T", y="mb:Q"))
             charts.append(alt.Chart(fp).mark_line(color="crimson", strokeWidth=2).encode(x="ts:T", y="fit:Q"))
         else:
@@ -115,7 +109,7 @@ def gc_chart(m, run=None, width=700, height=160) -> alt.Chart:
 
 def timeline(m, run=None, width=700, panel_height=90, max_points=800) -> alt.VConcatChart:
     """All loaded series of one run on a shared time axis. Drag on any panel to select a window
-    (brush ``brush``): the other panels zoom to it; ``timeline_widget`` feeds it to the analyses."""
+    (brush ``brush``): the other panels zoom to it; ``widgets.metrics.timeline_widget`` feeds it to the analyses."""
     run = run or m.runs[0]
     brush = alt.selection_interval(encodings=["x"], name="brush")
     panels = []
@@ -131,8 +125,7 @@ def timeline(m, run=None, width=700, panel_height=90, max_points=800) -> alt.VCo
         g = gc.filter(pl.col("source") == src).select("ts", v=pl.col("pause_ms"), kind=pl.col("kind"))
         panels.append(("GC pause (ms)", _to_pd(g), "tick"))
     try:
-        from .correlate import _latency_p99
-        lat = _latency_p99(m, run, "1s")
+        lat = latency_p99(m, run, "1s")
         if lat is not None:
             panels.append(("request latency p99 (ms)", _to_pd(lat.rename({"value": "v"})), "line"))
     except Exception:  # noqa: BLE001
@@ -152,30 +145,3 @@ def timeline(m, run=None, width=700, panel_height=90, max_points=800) -> alt.VCo
         charts.append(c)
     header = f"{run} — drag on the top panel to pick the incident window"
     return alt.vconcat(*charts, spacing=6).properties(title=header).resolve_scale(color="independent")
-
-
-def timeline_widget(m, run=None):
-    """JupyterLab widget: the timeline, and below it the diagnosis, GC pauses and event-loop table of
-    the brushed window (re-computed in Python on every brush change)."""
-    import ipywidgets as W
-    from IPython.display import display
-    chart = alt.JupyterChart(timeline(m, run))
-    out = W.Output()
-
-    def show(win):
-        out.clear_output()
-        with out:
-            mm = m.window(*win) if win else m
-            d = mm.diagnose(run=run)
-            print(f"category: {d['category']}  issues: {d['issues']}")
-            display(mm.gc_pauses(run=run).to_pandas())
-            display(mm.event_loop(run=run).to_pandas())
-
-    def on_brush(change):
-        v = change.new.value if hasattr(change.new, "value") else None
-        if v and "ts" in v:
-            show(tuple(v["ts"]))
-
-    chart.selections.observe(on_brush, ["brush"])
-    show(None)
-    return W.VBox([chart, out])
