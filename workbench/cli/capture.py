@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError
-from ._common import add_format, emit_frame
+from ._common import add_format, emit_frame, print_notes
 
 
 def _attach(args):
@@ -44,6 +44,7 @@ def cmd_pyheap(args) -> int:
     if len(args.dumps) > 2:
         raise UsageError("pyheap takes one dump (Summary) or two (BEFORE AFTER: Comparison)")
     heaps = [load_hpy(p, index=args.index) for p in args.dumps]
+    print_notes(*heaps)
     if len(heaps) == 1:
         emit_frame(heaps[0].summary(top=args.top).select("class", "count", "self_size"), args.format)
     else:

@@ -55,28 +55,6 @@ def bfs_tree(first_edge, to_ord, edge_ok, node_ok, root, user_root, user_first):
 
 
 @njit(cache=True, nogil=True)
-def edge_sources(first_edge, edges):
-    """Source ordinal of each given edge index (binary search in the forward CSR)."""
-    out = np.empty(edges.shape[0], dtype=np.int64)
-    n = first_edge.shape[0] - 1
-    for j in range(edges.shape[0]):
-        e = edges[j]
-        lo = 0
-        hi = n
-        while lo < hi:  # last node with first_edge[node] <= e
-            mid = (lo + hi + 1) // 2
-            if first_edge[mid] <= e:
-                lo = mid
-            else:
-                hi = mid - 1
-        # skip nodes without edges that share the same first_edge
-        while lo < n - 1 and first_edge[lo + 1] <= e:
-            lo += 1
-        out[j] = lo
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _heap_push(hk, hs, size, key, state):
     i = size
     hk[i] = key

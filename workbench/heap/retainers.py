@@ -242,15 +242,6 @@ def retainer_paths(snap, node_id, k: int = 3, *, weak: bool = False, ignore_node
     return df
 
 
-def format_path(df: pl.DataFrame) -> str:
-    """A path frame as one line: ``global -> .process Process -> ...``."""
-    parts = []
-    for r in df.iter_rows(named=True):
-        cls = r["class"] if r["class"] not in ("(synthetic)",) else r["name"]
-        parts.append(f"{r['edge']} {cls} @{r['node_id']}")
-    return " -> ".join(parts)
-
-
 def dominators(snap, node_id) -> pl.DataFrame:
     """The object and its chain of immediate dominators up to the root (depth 0 = the object)."""
     v = ordinal_of(snap, node_id)

@@ -21,11 +21,6 @@ HEAD_BYTES = 4096
 _BLOCK = 1 << 20
 
 
-def is_gzip(path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == GZIP_MAGIC
-
-
 def head(path, n: int = HEAD_BYTES) -> bytes:
     """The first ``n`` bytes of a file, decompressed if it is gzip (``b""`` for a folder)."""
     p = Path(path)

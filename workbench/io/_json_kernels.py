@@ -8,7 +8,6 @@ chunks is continued on the next call. Status codes: 0 = needs more input, 1 = va
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 # parse_uints states
@@ -295,21 +294,6 @@ def first_bad_edge_name(etype, ename, string_named, nstr):
         if string_named[etype[i]] and ename[i] >= nstr:
             return i
     return -1
-
-
-@njit(cache=True, nogil=True)
-def scatter_values(flat, count, outs, start):
-    """Copy ``count`` values parsed in a flat (one-field) layout into the per-field arrays,
-    as values start, start+1, ... of the whole section."""
-    nf = len(outs)
-    f = start % nf
-    r = start // nf
-    for i in range(count):
-        outs[f][r] = flat[i]
-        f += 1
-        if f == nf:
-            f = 0
-            r += 1
 
 
 @njit(cache=True, nogil=True)

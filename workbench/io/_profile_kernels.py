@@ -6,7 +6,6 @@ Status codes: 0 = needs more input, 1 = array closed, 2 = output full, negative 
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 ERR_CHAR = -1

@@ -181,13 +181,6 @@ def _scan_strings(s: ByteStream, section: str, file_size: int):
     return raw, starts, lens, esc[:n].copy()
 
 
-def _field_index(fields: list, name: str) -> int:
-    try:
-        return fields.index(name)
-    except ValueError:
-        return -1
-
-
 def _validate_header(path: str, header, offset: int) -> dict:
     def bad(msg):
         raise FormatError(path, "snapshot", offset, msg)

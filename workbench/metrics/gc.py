@@ -26,14 +26,3 @@ def gc_pauses(m, run=None, source=None) -> pl.DataFrame:
            .with_columns(share_of_wall=pl.col("total_ms") / 1000.0 / pl.col("wall_s"))
            .sort("run", "source", "total_ms", descending=[False, False, True]))
     return out
-
-
-def gc_per_second(m, run=None, source=None) -> pl.DataFrame:
-    """Blocked GC time per 1-second window (Doctor's memory rule looks at the max of these)."""
-    ev = m.gc_events.filter(pl.col("pause_ms").is_not_null())
-    if run is not None:
-        ev = ev.filter(pl.col("run") == run)
-    if source is not None:
-        ev = ev.filter(pl.col("source").str.contains(source, literal=True))
-    return (ev.sort("ts").group_by_dynamic("ts", every="1s", group_by=["run", "source", "kind"])
-            .agg(blocked_ms=pl.col("pause_ms").sum(), count=pl.len()))

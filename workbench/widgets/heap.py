@@ -26,13 +26,6 @@ def _fmt(v) -> str:
     return f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)
 
 
-def _html_table(df: pl.DataFrame, cols: list[str]) -> str:
-    head = "".join(f"<th style='text-align:left;padding:0 8px'>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td style='padding:0 8px'>{html.escape(_fmt(r[c]))}</td>" for c in cols)
-                   + "</tr>" for r in df.iter_rows(named=True))
-    return f"<table style='{_MONO}'><tr>{head}</tr>{body}</table>"
-
-
 class SnapshotComparison:
     """DevTools' Comparison view: a sortable, filterable class table (one page at a time);
     choosing a class lists its new objects (largest retained first); choosing an object shows
