@@ -89,7 +89,7 @@ prof.calltree(min_pct=1.0).head(15)
 
 # %%
 fixed = find_file(fixed_profile, must_exist=False)
-if fixed is not None:
+if fixed is not None and fixed.exists():   # the default ships with the checkout, not the wheel
     d = wb.profile_diff(prof, wb.load_profile(fixed, quiet=True))
     display(d.functions.head(10))
     display(d.flame())

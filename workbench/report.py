@@ -48,6 +48,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
+from .charts import use_offline_charts  # noqa: F401  (notebooks import it from here)
 from .errors import UsageError, WorkbenchError
 
 ASSETS = Path(__file__).with_name("report_assets")
@@ -71,14 +72,6 @@ _MATHJAX = "WORKBENCH-NO-MATHJAX"
 
 # ---------------------------------------------------------------------------------------------
 # helpers for notebooks
-def use_offline_charts() -> None:
-    """Draw every altair chart as an offline ``JupyterChart`` widget (vega JS from vl-convert, no
-    CDN), so charts render in a JupyterLab without network and embed into reports."""
-    import altair as alt
-    alt.JupyterChart.enable_offline()
-    alt.renderers.enable("jupyter", offline=True)
-
-
 def find_file(path, *, must_exist: bool = True) -> Path | None:
     """Resolve a notebook parameter naming a file or folder: as given (absolute, or relative to the
     working directory), else relative to the workbench checkout (where ``datasets/`` lives; only when

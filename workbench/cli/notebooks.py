@@ -1,7 +1,6 @@
 """CLI subcommands for notebooks and sharing: ``report``, ``investigate``, ``lab``, ``redact``."""
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
