@@ -167,25 +167,19 @@ def test_no_private_names_across_subpackages():
 
 
 def test_no_function_hides_a_module_of_the_same_name():
+    """``pkg.name`` is the submodule ``pkg/name.py`` for every package, the root included (a function
+    exported under a submodule's name would hide it, or be hidden once the submodule is imported)."""
+    packages = ["workbench"] + [i.name for i in pkgutil.walk_packages(workbench.__path__, "workbench.")
+                                if i.ispkg]
     bad = []
-    for info in pkgutil.walk_packages(workbench.__path__, "workbench."):
-        if info.name.endswith("__main__"):
-            continue
-        mod = importlib.import_module(info.name)
-        if not info.ispkg:
-            continue
-        for sub in pkgutil.iter_modules(mod.__path__):
-            if sub.name == "__main__":
+    for name in packages:
+        pkg = importlib.import_module(name)
+        for sub in pkgutil.iter_modules(pkg.__path__):
+            if sub.name == "__main__":   # running it starts the CLI
                 continue
-            child = importlib.import_module(f"{info.name}.{sub.name}")
-            if getattr(mod, sub.name) is not child:
-                bad.append(f"{info.name}.{sub.name}")
-    for sub in pkgutil.iter_modules(workbench.__path__):
-        if sub.name == "__main__":
-            continue
-        child = importlib.import_module(f"workbench.{sub.name}")
-        if getattr(workbench, sub.name) is not child:
-            bad.append(f"workbench.{sub.name}")
+            child = importlib.import_module(f"{name}.{sub.name}")
+            if getattr(pkg, sub.name) is not child:
+                bad.append(f"{name}.{sub.name}")
     assert bad == []
 
 

@@ -16,23 +16,13 @@ from ._version import __version__
 from .errors import CaptureError, FormatError, UsageError, WorkbenchError
 from .io import load, load_hpy, load_metrics, load_profile, load_snapshot
 
-# name -> (module, attribute), imported on first use
+# name -> the attribute's name in its module (the modules are imported on first use, in __getattr__)
 _LAZY = {
-    "compare": ("workbench.heap.diff", "compare"),
-    "growing_collections": ("workbench.heap.growth", "growing_collections"),
-    "growing_classes": ("workbench.heap.growth", "growing_classes"),
-    "profile_diff": ("workbench.profile.diff", "diff"),
-    "merge_profiles": ("workbench.profile.calltree", "merge"),
-    "diagnose": ("workbench.metrics.diagnose", "diagnose"),
-    "attach": ("workbench.capture", "attach"),
-    "SnapshotComparison": ("workbench.widgets.heap", "SnapshotComparison"),
-    "RetainerExplorer": ("workbench.widgets.heap", "RetainerExplorer"),
-    "FlameGraph": ("workbench.widgets.flame", "FlameGraph"),
-    "timeline_widget": ("workbench.widgets.metrics", "timeline_widget"),
-    "timeline": ("workbench.charts.metrics", "timeline"),
-    "memory_chart": ("workbench.charts.metrics", "memory_chart"),
-    "event_loop_chart": ("workbench.charts.metrics", "event_loop_chart"),
-    "gc_chart": ("workbench.charts.metrics", "gc_chart"),
+    "compare": "compare", "growing_collections": "growing_collections", "growing_classes": "growing_classes",
+    "profile_diff": "diff", "merge_profiles": "merge", "diagnose": "diagnose", "attach": "attach",
+    "SnapshotComparison": "SnapshotComparison", "RetainerExplorer": "RetainerExplorer", "FlameGraph": "FlameGraph",
+    "timeline_widget": "timeline_widget", "timeline": "timeline", "memory_chart": "memory_chart",
+    "event_loop_chart": "event_loop_chart", "gc_chart": "gc_chart",
 }
 
 __all__ = ["__version__", "load", "load_snapshot", "load_profile", "load_metrics", "load_hpy", "find_leaks",
@@ -49,11 +39,29 @@ def find_leaks(baseline, target, final, **kw):
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    if name == "compare":
+        from .heap import diff as module
+    elif name.startswith("growing_"):
+        from .heap import growth as module
+    elif name == "profile_diff":
+        from .profile import diff as module
+    elif name == "merge_profiles":
+        from .profile import calltree as module
+    elif name == "diagnose":
+        from .metrics import diagnose as module
+    elif name == "attach":
+        from . import capture as module
+    elif name in ("SnapshotComparison", "RetainerExplorer"):
+        from .widgets import heap as module
+    elif name == "FlameGraph":
+        from .widgets import flame as module
+    elif name == "timeline_widget":
+        from .widgets import metrics as module
+    else:
+        from .charts import metrics as module
+    return getattr(module, _LAZY[name])
 
 
 def __dir__():
