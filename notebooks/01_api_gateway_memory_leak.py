@@ -87,14 +87,15 @@ suspects.head(10)
 if leaks.suspects.height:
     top = leaks.suspects.row(0, named=True)
     leak_class, holder = top["class"], top["holder"]
-    retains = ", ".join(f"{r['class'] if isinstance(r, dict) else r}" for r in (top["retains"] or [])[:4])
+    retains = ", ".join(wb.md_text(r["class"] if isinstance(r, dict) else r) for r in (top["retains"] or [])[:4])
     slope = ""
     if trend is not None and trend.height and "slope_mb_per_hour" in trend.columns:
         slope = f" The heap floor rises by **{trend['slope_mb_per_hour'][0]:,.0f} MB/hour** in the metrics."
+    # names come from the heap (the service's own data): wb.md_code/md_text keep them text
     display(Markdown(
-        f"**Leaking class: `{leak_class}`** — {top['count']:,} objects new in *target* and alive in *final*, "
+        f"**Leaking class: {wb.md_code(leak_class)}** — {top['count']:,} objects new in *target* and alive in *final*, "
         f"retaining **{top['retained_size'] / 2**20:,.2f} MiB**" + (f" (with {retains})" if retains else "")
-        + f".\n\n**Held by:** `{holder}`." + slope))
+        + f".\n\n**Held by:** {wb.md_code(holder)}." + slope))
 else:
     leak_class = holder = None
     display(Markdown("**No leak found**: nothing allocated between baseline and target survives into final."))

@@ -62,9 +62,10 @@ callers
 # %%
 app_callers = callers.filter(pl.col("category") == "app")
 caller = app_callers.row(0, named=True) if app_callers.height else (callers.row(0, named=True) if callers.height else None)
-where = f" in `{caller['caller']}` ({caller['url'].rsplit('/', 1)[-1]}:{caller['line']})" if caller else ""
+where = (f" in {wb.md_code(caller['caller'])} ({wb.md_text(caller['url'].rsplit('/', 1)[-1])}:{caller['line']})"
+         if caller else "")
 display(Markdown(
-    f"**The CPU goes to `{culprit['function']}`** ({culprit['category']}): "
+    f"**The CPU goes to {wb.md_code(culprit['function'])}** ({culprit['category']}): "
     f"{culprit['self_pct']:.1f}% of all samples are spent in it{where}."
     + (" It is a regular expression: check it for nested quantifiers such as `(a+)+`, which backtrack "
        "exponentially on inputs that almost match." if culprit["function"].startswith("RegExp:") else "")))

@@ -69,7 +69,7 @@ m.timeline()
 dx = wb.diagnose(m)
 issues = pl.DataFrame([{"signal": k, "verdict": v if isinstance(v, str) else ", ".join(f"{a}: {b}" for a, b in v.items())}
                        for k, v in dx["issues"].items()])
-display(Markdown(f"**Doctor's verdict: `{dx['category']}`** (basis: {dx['basis']})"))
+display(Markdown(f"**Doctor's verdict: {wb.md_code(dx['category'])}** (basis: {wb.md_text(dx['basis'])})"))
 issues
 
 # %%
@@ -106,9 +106,9 @@ if prof_path is not None:
         else:
             app = None
         display(Markdown(
-            f"**The loop blocks in `{culprit['function']}`**: {culprit['total_pct']:.1f}% of the profile, "
-            f"called as {' ← '.join(f'`{c}`' for c in chain)}"
-            + (f" ({app['url'].rsplit('/', 1)[-1]}:{app['line']})." if app else ".")
+            f"**The loop blocks in {wb.md_code(culprit['function'])}**: {culprit['total_pct']:.1f}% of the profile, "
+            f"called as {' ← '.join(wb.md_code(c) for c in chain)}"
+            + (f" ({wb.md_text(app['url'].rsplit('/', 1)[-1])}:{app['line']})." if app else ".")
             + " Buffer the writes or use the asynchronous API (`fs.promises.appendFile`, a write stream)."))
     else:
         display(Markdown("_No `*Sync` call in this profile; look at the hotspots above._"))

@@ -56,7 +56,7 @@ d.flame()
 
 # %%
 top = d.functions.sort(pl.col("self_delta_pct").abs(), descending=True).row(0, named=True)
-display(Markdown(f"**Largest change:** `{top['function']}` ({top['status']}), self time "
+display(Markdown(f"**Largest change:** {wb.md_code(top['function'])} ({top['status']}), self time "
                  f"{top['self_pct_before']:.1f}% → {top['self_pct_after']:.1f}% of the profile."))
 
 # %% [markdown]
@@ -85,7 +85,7 @@ tot
 
 # %%
 grew = by_class.row(0, named=True)
-display(Markdown(f"**Class that grew most:** `{grew['class']}`: {grew['count_before']:,} → {grew['count_after']:,} "
+display(Markdown(f"**Class that grew most:** {wb.md_code(grew['class'])}: {grew['count_before']:,} → {grew['count_after']:,} "
                  f"objects, +{grew['self_size_delta'] / 2**20:,.2f} MiB shallow."))
 
 # %% [markdown]
@@ -95,4 +95,4 @@ display(Markdown(f"**Class that grew most:** `{grew['class']}`: {grew['count_bef
 try:
     display(wb.compare(a, b).head(10))
 except wb.UsageError as e:
-    display(Markdown(f"_Not one process, so no id-based Comparison:_ {e.message}"))
+    display(Markdown(f"_Not one process, so no id-based Comparison:_ {wb.md_text(e.message)}"))

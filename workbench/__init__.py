@@ -6,12 +6,14 @@ doors ``load`` (sniffs the format), ``load_snapshot``, ``load_profile``, ``load_
 ``load_hpy``; the analyses that take several models (``compare``, ``find_leaks``,
 ``growing_collections``, ``growing_classes``, ``profile_diff``, ``merge_profiles``, ``diagnose``);
 the widgets (``SnapshotComparison``, ``RetainerExplorer``, ``FlameGraph``, ``timeline_widget``) and
-the metrics charts; ``attach`` for live capture. Everything else hangs off the models' methods
+the metrics charts; ``attach`` for live capture; ``html_text``, ``md_code`` and ``md_text`` to put
+text from files into HTML or Markdown safely. Everything else hangs off the models' methods
 (``snap.summary()``, ``prof.flame()``, ``m.leak_trend()``). Names are resolved on first use so that
 ``import workbench`` stays cheap.
 """
 from __future__ import annotations
 
+from ._markup import html_text, md_code, md_text
 from ._version import __version__
 from .errors import CaptureError, FormatError, UsageError, WorkbenchError
 from .io import load, load_hpy, load_metrics, load_profile, load_snapshot
@@ -25,7 +27,7 @@ _LAZY = {
     "event_loop_chart": "event_loop_chart", "gc_chart": "gc_chart",
 }
 
-__all__ = ["__version__", "load", "load_snapshot", "load_profile", "load_metrics", "load_hpy", "find_leaks",
+__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_metrics", "load_hpy", "find_leaks",
            *_LAZY, "WorkbenchError", "FormatError", "UsageError", "CaptureError"]
 
 

@@ -36,6 +36,7 @@ the same files. ``CHECKOUT`` is the source checkout the package runs from, or No
 from __future__ import annotations
 
 import ast
+import base64
 import datetime as _dt
 import gzip
 import hashlib
@@ -335,7 +336,38 @@ def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) 
         extra += ('<script type="application/json" id="workbench-manifest">'
                   + json.dumps(manifest_data, indent=1, default=str).replace("</", "<\\/") + "</script>\n")
     body = body.replace("</body>", extra + "</body>", 1)
-    return body
+    return with_csp(body)
+
+
+_SCRIPT = re.compile(r"<script(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</script\s*>", re.S | re.I)
+_JS_TYPES = ("", "text/javascript", "application/javascript", "module")
+
+
+def with_csp(page: str) -> str:
+    """``page`` with a Content-Security-Policy ``<meta>`` first in its ``<head>`` that lets only the
+    page's own inline scripts run (each by its sha256; research note 5.4): injected ``<script>``
+    elements and inline handlers (``onerror=``, ``onload=``, ``javascript:`` URLs) are refused by the
+    browser even if markup from a file got through. Data blocks (JSON, widget state) are not
+    scripts and are not hashed. Vega compiles its expressions with ``Function`` (``'unsafe-eval'``);
+    the anywidget loader imports each widget's ES module from a ``blob:`` URL."""
+    hashes = []
+    for m in _SCRIPT.finditer(page):
+        kind = re.search(r"""\btype\s*=\s*["']?([^"'\s>]+)""", m.group("attrs"), re.I)
+        if kind is not None and kind.group(1).lower() not in _JS_TYPES:
+            continue
+        if re.search(r"\bsrc\s*=", m.group("attrs"), re.I):
+            raise WorkbenchError("report page loads a script from elsewhere; everything must be inlined")
+        digest = base64.b64encode(hashlib.sha256(m.group("body").encode("utf-8")).digest()).decode()
+        if f"'sha256-{digest}'" not in hashes:
+            hashes.append(f"'sha256-{digest}'")
+    policy = ("default-src 'none'; script-src " + " ".join(hashes) + " 'unsafe-eval' blob:; "
+              "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'; "
+              "base-uri 'none'; form-action 'none'; object-src 'none'")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    head = re.search(r"<head[^>]*>", page, re.I)
+    if head is None:
+        raise WorkbenchError("report page has no <head> for its Content-Security-Policy")
+    return page[:head.end()] + "\n" + meta + page[head.end():]
 
 
 _REMOTE = re.compile(r"""(<script[^>]+src\s*=\s*["']?(https?:)?//|<link[^>]+href\s*=\s*["']?(https?:)?//|"""
@@ -347,11 +379,43 @@ def check_offline(html: str) -> list[str]:
     return [m.group(0)[:120] for m in _REMOTE.finditer(html)]
 
 
+def path_scrubber(base=None, extra=()):
+    """A function that rewrites the absolute paths of this machine inside any JSON-like value (str,
+    list, dict) as the report's readers should see them: relative to ``base`` (the working directory;
+    ``file://`` URLs too), the checkout and the ``extra`` paths relative as well, the home folder as
+    ``~``. Longest prefixes first, so a path under the working directory never shows the home."""
+    base = Path(base or Path.cwd()).resolve()
+    pairs = {f"file://{base}/": "", f"{base}/": ""}
+    for p in [*extra, *([CHECKOUT] if CHECKOUT else [])]:
+        p = Path(p).resolve()
+        rel = os.path.relpath(p, base)
+        pairs.setdefault(f"{p}/", rel + "/" if rel != "." else "")
+        pairs.setdefault(str(p), rel)
+    home = str(Path.home())
+    if home not in ("/", "") and not str(base).startswith(home + "/"):
+        pairs.setdefault(home + "/", "~/")
+    elif home not in ("/", ""):
+        pairs.setdefault(home + "/", os.path.relpath(home, base) + "/")
+    order = sorted(pairs, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(k) for k in order))
+
+    def scrub(value):
+        if isinstance(value, str):
+            return pattern.sub(lambda m: pairs[m.group(0)], value) if value else value
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+    return scrub
+
+
 def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
-           quiet: bool = False, save_notebook=None, title: str | None = None) -> dict:
+           quiet: bool = False, save_notebook=None, title: str | None = None, keep_paths: bool = False) -> dict:
     """Execute ``notebook`` (a path, or the name of a template) with ``parameters`` and write ``out``
     (HTML) and ``out`` with suffix ``.manifest.json``; returns the manifest. ``save_notebook``: also
-    write the executed .ipynb."""
+    write the executed .ipynb. Paths of this machine in the page and the manifest are shown relative
+    to the working directory (``path_scrubber``) unless ``keep_paths``."""
     import nbformat
 
     notebook = find_notebook(notebook)
@@ -359,14 +423,19 @@ def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: 
     parameters = {k: _absolutize(v) for k, v in (parameters or {}).items()}
     nb = execute(notebook, parameters, cwd=cwd, timeout=timeout, quiet=quiet)
     man = manifest(notebook, parameters, out)
+    if not keep_paths:
+        scrub = path_scrubber(extra=[Path(notebook).parent])
+        nb = nbformat.reads(json.dumps(scrub(json.loads(nbformat.writes(nb)))), as_version=4)
+        man = scrub(man)
     html = to_html(nb, title=title or Path(notebook).stem.replace("_", " "), manifest_data=man)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, out)
     man_path = out.with_suffix(".manifest.json")
-    man_path.write_text(json.dumps(dict(man, html={"path": str(out), "bytes": out.stat().st_size}),
-                                   indent=1, default=str) + "\n", encoding="utf-8")
+    page = {"path": str(out), "bytes": out.stat().st_size}
+    written = dict(man, html=page if keep_paths else scrub(page))
+    man_path.write_text(json.dumps(written, indent=1, default=str) + "\n", encoding="utf-8")
     if save_notebook:
         nbformat.write(nb, str(save_notebook))
     return man

@@ -53,6 +53,33 @@ def shots() -> Path:
     return d
 
 
+def _hostile_notebook(root: Path) -> None:
+    """Snapshots of datasets/scenarios/heap_hostile_names.js (markup in class names, property names,
+    holders, strings) and a CPU profile of a script whose file name is markup, under root/hostile, and
+    a notebook that shows them in the Comparison, Retainers and FlameGraph widgets."""
+    import nbformat
+    d = root / "hostile"
+    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/heap_hostile_names.js"), str(d)],
+                   check=True, timeout=120)
+    script = d / "<img src=y onerror=window.__wb_pwned=31>.js"
+    shutil.copy(ROOT / "datasets/scenarios/cpu_hostile_names.js", script)
+    subprocess.run(["node", "--cpu-prof", "--cpu-prof-name", "hostile.cpuprofile", "--cpu-prof-interval", "500",
+                    script.name, "600"], cwd=d, check=True, timeout=60)
+    cells = [
+        "import workbench as wb\nfrom workbench.report import use_offline_charts\nuse_offline_charts()\n"
+        "snaps = [wb.load_snapshot(f'../hostile/{n}.heapsnapshot', quiet=True) for n in ('baseline', 'target', 'final')]\n"
+        "top = wb.find_leaks(*snaps).suspects.row(0, named=True)",
+        "from IPython.display import Markdown\n"
+        "Markdown(f\"**Leaking class: {wb.md_code(top['class'])}**, held by {wb.md_code(top['holder'])}\")",
+        "wb.SnapshotComparison(snaps[0], snaps[1])",
+        "wb.RetainerExplorer(snaps[2], top['representative_id'])",
+        "fg = wb.FlameGraph(wb.load_profile('../hostile/hostile.cpuprofile'), width=900)\nfg",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(root / "notebooks" / "hostile_widgets.ipynb"))
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     _require_browser()
@@ -61,6 +88,7 @@ def lab(tmp_path_factory):
     for p in (ROOT / "notebooks").glob("0[12]_*"):   # a copy: autosave must not touch the repository
         shutil.copy(p, root / "notebooks" / p.name)
     (root / "datasets").symlink_to(ROOT / "datasets")
+    _hostile_notebook(root)
     port, token = _free_port(), "wb-test-" + os.urandom(8).hex()
     log = open(root / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "lab", "--no-browser", "--port", str(port),
@@ -221,3 +249,41 @@ def test_report_renders_offline(browser, shots, tmp_path):
         browser.set_offline(False)
         page.close()
     assert remote == []
+
+
+def test_widgets_run_no_markup_from_the_heap(lab, browser, shots):
+    """The Comparison, Retainers and FlameGraph widgets in JupyterLab show class names, property names,
+    holders and file names made of HTML/JavaScript payloads as text, and none of them runs."""
+    base, token = lab
+    page = browser.new_page()
+    nb = _open_and_run(page, base, token, "hostile_widgets.ipynb")
+    md = nb.locator(".jp-RenderedMarkdown", has_text="Leaking class:").first
+    md.wait_for()
+    assert 'window.__wb_pwned=1\\">' in md.inner_text() and "<script>window.__wb_pwned=2</script>" in md.inner_text()
+    classes = nb.locator(".widget-select select").first
+    leak = classes.locator("option", has_text="window.__wb_pwned=1").first
+    leak.wait_for(state="attached")
+    classes.select_option(value=leak.get_attribute("value"))      # the class whose name is markup
+    objects = nb.locator(".widget-select select").nth(1)
+    objects.locator("option").first.wait_for(state="attached")
+    objects.select_option(index=0)
+    paths = nb.locator(".widget-html", has_text="retainer paths of @")
+    paths.wait_for()
+    assert "<script>window.__wb_pwned=2</script>" in paths.inner_text()   # the holder, as text
+    # the Retainers tree: expand the first retainer
+    tree = nb.locator(".jp-OutputArea-output", has_text="show weak edges").first
+    tree.locator("button", has_text="▸").first.click()
+    # the flame graph: hover its frames (tooltips) and search for the markup
+    out = nb.locator(".jp-OutputArea-output", has=page.locator("button:has-text('Reset')")).first
+    out.locator(".vega-embed g.mark-rect path").first.wait_for()
+    for frame in out.locator(".vega-embed g.mark-rect path").all()[:30]:
+        frame.hover(force=True, timeout=2000)   # labels lie over the frames: hover through them
+    box = out.locator("input[placeholder='search function or file']")
+    box.fill("<img src=y onerror=window.__wb_pwned=32>")
+    box.press("Enter")
+    page.wait_for_function("el => el.innerText.includes('of this view')", arg=out.element_handle(), timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate("window.__wb_pwned") is None
+    assert page.locator("img[src='y'], svg[onload]").count() == 0
+    nb.screenshot(path=str(shots / "lab_hostile_widgets.png"))
+    page.close()

@@ -24,6 +24,8 @@ def register(sub) -> None:
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--save-notebook", metavar="OUT.ipynb", help="also keep the executed notebook")
+    p.add_argument("--keep-paths", action="store_true",
+                   help="show this machine's absolute paths in the page and manifest (default: relative to here)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     p.set_defaults(func=_report)
 
@@ -35,6 +37,8 @@ def register(sub) -> None:
     p.add_argument("--metrics", nargs="+", default=[], metavar="M", help="metric files or folders")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--save-notebook", metavar="OUT.ipynb", help="also keep the executed notebook")
+    p.add_argument("--keep-paths", action="store_true",
+                   help="show this machine's absolute paths in the page and manifest (default: relative to here)")
     p.set_defaults(func=_investigate)
 
     p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with token authentication, on the notebooks",
@@ -73,6 +77,7 @@ def _done(out, man) -> int:
 def _report(args) -> int:
     from ..report import render
     man = render(args.notebook, args.output, _params(args.parameter), timeout=args.timeout, quiet=_quiet(),
+                 keep_paths=args.keep_paths,
                  save_notebook=args.save_notebook)
     return _done(args.output, man)
 
@@ -80,7 +85,8 @@ def _report(args) -> int:
 def _investigate(args) -> int:
     from ..report import investigation, render
     nb, params = investigation(args.snapshots, args.profile, args.metrics)
-    man = render(nb, args.output, params, quiet=_quiet(), save_notebook=args.save_notebook)
+    man = render(nb, args.output, params, quiet=_quiet(), save_notebook=args.save_notebook,
+                 keep_paths=args.keep_paths)
     return _done(args.output, man)
 
 

@@ -15,6 +15,7 @@ import time
 
 import polars as pl
 
+from .._markup import html_text
 from ..charts.flame import MAX_RECTS, zoomable_flame_graph
 from ..profile.calltree import merged
 from ..profile.flame import ancestors, flame_graph, search
@@ -109,7 +110,7 @@ class FlameGraph:
         n = self.rects.height if self.rects is not None else 0
         msg = f"{n} rectangles"
         if self.query:
-            msg += f"; <b>{self.query}</b>: {100 * (self.share or 0):.1f}% of this view"
+            msg += f"; <b>{html_text(self.query)}</b>: {100 * (self.share or 0):.1f}% of this view"
         self.status.value = msg
 
     def _on_select(self, change) -> None:

@@ -11,11 +11,10 @@ tests can drive them.
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import polars as pl
 
+from .._markup import html_text
 from ..errors import UsageError
 
 PAGE = 50
@@ -124,8 +123,8 @@ class SnapshotComparison:
         width = max([len(c) for c in page["class"].to_list()] + [20])
         width = min(width, 60)
         cols = self.columns[1:]
-        self.header.value = (f"<pre style='{_MONO};margin:0'>{html.escape('class'.ljust(width))} "
-                             + " ".join(html.escape(c.rjust(13)) for c in cols) + "</pre>")
+        self.header.value = (f"<pre style='{_MONO};margin:0'>{html_text('class'.ljust(width))} "
+                             + " ".join(html_text(c.rjust(13)) for c in cols) + "</pre>")
         opts = []
         for r in page.iter_rows(named=True):
             label = r["class"][:width].ljust(width) + " " + " ".join(_fmt(r[c]).rjust(13) for c in cols)
@@ -180,8 +179,9 @@ class SnapshotComparison:
         where = ""
         if key and not key.startswith(",") and key.count(",") >= 3:
             script, line, col = key.split(",", 3)[:3]  # DevTools' location class key
-            where = f" <span style='color:#777'>(constructor at script {script}, line {line}, column {col})</span>"
-        self.objects_label.value = (f"<b>{html.escape(shown)}</b>{where}: {len(self._objects):,} new objects "
+            where = (f" <span style='color:#777'>(constructor at script {html_text(script)}, line {html_text(line)}, "
+                     f"column {html_text(col)})</span>")
+        self.objects_label.value = (f"<b>{html_text(shown)}</b>{where}: {len(self._objects):,} new objects "
                                     f"· page {self.object_page + 1} of {n}")
         return rows
 
@@ -196,7 +196,7 @@ class SnapshotComparison:
         parts = []
         self.paths = self.after.retainer_paths(self.node_id, k=self.k)
         for p in self.paths.partition_by("path", maintain_order=True):
-            steps = " → ".join(f"{html.escape(r['edge'])} <b>{html.escape(r['class'] if r['class'] != '(synthetic)' else r['name'])}</b>"
+            steps = " → ".join(f"{html_text(r['edge'])} <b>{html_text(r['class'] if r['class'] != '(synthetic)' else r['name'])}</b>"
                                for r in p.iter_rows(named=True))
             parts.append(f"<li style='{_MONO}'>{steps}</li>")
         self.paths_html.value = (f"<div><b>retainer paths of @{self.node_id}</b><ol>{''.join(parts)}</ol></div>"
@@ -249,7 +249,7 @@ class RetainerExplorer:
         o = int(s.ordinals_of([self.node_id])[0])
         if o < 0:
             raise UsageError(f"{s.path}: no object with id @{self.node_id} in this snapshot")
-        label = (f"<b>{html.escape(s.class_names([o])[0])}</b> @{self.node_id} · distance {int(s.distances[o])} · "
+        label = (f"<b>{html_text(s.class_names([o])[0])}</b> @{self.node_id} · distance {int(s.distances[o])} · "
                  f"shallow {int(s.self_sizes[o]):,} · retained {int(s.retained_sizes[o]):,}")
         self.root = _Row(self, self.node_id, label, 0)
         self.box.children = [self.root.widget]
@@ -285,7 +285,7 @@ class RetainerExplorer:
     def _append(self, row: _Row, start: int) -> None:
         page = row.frame.slice(start, self.page_size)
         for r in page.iter_rows(named=True):
-            label = (f"{html.escape(r['edge'])} in <b>{html.escape(r['class'])}</b> @{r['node_id']}"
+            label = (f"{html_text(r['edge'])} in <b>{html_text(r['class'])}</b> @{r['node_id']}"
                      f" · distance {r['distance']} · shallow {r['self_size']:,} · retained {r['retained_size']:,}")
             row.loaded.append(_Row(self, int(r["node_id"]), label, row.depth + 1))
 
