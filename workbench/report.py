@@ -424,7 +424,9 @@ def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: 
     nb = execute(notebook, parameters, cwd=cwd, timeout=timeout, quiet=quiet)
     man = manifest(notebook, parameters, out)
     if not keep_paths:
-        scrub = path_scrubber(extra=[Path(notebook).parent])
+        inputs = [i for v in man["inputs"].values() for i in (v if isinstance(v, list) else [v])]
+        scrub = path_scrubber(extra=[Path(notebook).parent, *(Path(i["path"]) for i in inputs),
+                                     *(Path(i["path"]).parent for i in inputs)])
         nb = nbformat.reads(json.dumps(scrub(json.loads(nbformat.writes(nb)))), as_version=4)
         man = scrub(man)
     html = to_html(nb, title=title or Path(notebook).stem.replace("_", " "), manifest_data=man)

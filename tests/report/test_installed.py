@@ -133,9 +133,12 @@ def test_investigate_from_an_empty_folder(venv, tmp_path):
     html = (work / "r.html").read_text()
     assert "Leaking class: <code>ThumbnailJob</code>" in html
     man = json.loads((work / "r.manifest.json").read_text())
-    assert _inside(man["notebook"]["path"], venv["root"])          # the packaged template ran
+    # the manifest shows paths relative to the folder the report was made in (no local paths shared)
+    assert not any(Path(man["inputs"][n]["path"]).is_absolute() for n in names)
+    assert _inside(work / man["notebook"]["path"], venv["root"])          # the packaged template ran
     assert man["notebook"]["path"].endswith("workbench/notebooks/01_api_gateway_memory_leak.ipynb")
-    assert [man["inputs"][n]["path"] for n in names] == [str(HEAP / f"{n}.heapsnapshot.gz") for n in names]
+    assert [(work / man["inputs"][n]["path"]).resolve() for n in names] == \
+        [(HEAP / f"{n}.heapsnapshot.gz").resolve() for n in names]
     assert man["rerun"].startswith("workbench report 01_api_gateway_memory_leak ")
 
 
@@ -149,8 +152,8 @@ def test_report_on_a_template_by_name_and_kernel_uses_the_venv(venv, tmp_path):
     html = (work / "cpu.html").read_text()
     assert "validateEmail" in html and "The CPU goes to" in html
     man = json.loads((work / "cpu.manifest.json").read_text())
-    assert _inside(man["notebook"]["path"], venv["root"])
-    assert man["inputs"]["profile"]["path"] == str((work / "my.cpuprofile").resolve())
+    assert _inside(work / man["notebook"]["path"], venv["root"])
+    assert man["inputs"]["profile"]["path"] == "my.cpuprofile"
     assert man["rerun"].startswith("workbench report 02_cpu_regex_hotspot ")
 
     # a notebook of the user's own: its kernel imports the venv's workbench and finds the templates there
