@@ -54,15 +54,15 @@ def shots() -> Path:
 
 
 def _hostile_notebook(root: Path) -> None:
-    """Snapshots of datasets/scenarios/heap_hostile_names.js (markup in class names, property names,
+    """Snapshots of datasets/scenarios/share_hostile_heap.js (markup in class names, property names,
     holders, strings) and a CPU profile of a script whose file name is markup, under root/hostile, and
     a notebook that shows them in the Comparison, Retainers and FlameGraph widgets."""
     import nbformat
     d = root / "hostile"
-    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/heap_hostile_names.js"), str(d)],
+    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/share_hostile_heap.js"), str(d)],
                    check=True, timeout=120)
     script = d / "<img src=y onerror=window.__wb_pwned=31>.js"
-    shutil.copy(ROOT / "datasets/scenarios/cpu_hostile_names.js", script)
+    shutil.copy(ROOT / "datasets/scenarios/share_hostile_cpu.js", script)
     subprocess.run(["node", "--cpu-prof", "--cpu-prof-name", "hostile.cpuprofile", "--cpu-prof-interval", "500",
                     script.name, "600"], cwd=d, check=True, timeout=60)
     cells = [

@@ -1,6 +1,6 @@
 """Reports from files whose names and contents are HTML/JavaScript payloads run none of them.
 
-A real Node service (``datasets/scenarios/heap_hostile_names.js``) keeps markup in class names,
+A real Node service (``datasets/scenarios/share_hostile_heap.js``) keeps markup in class names,
 property names, the leak's holder and strings; a CPU profile is recorded from a script whose file
 name is a payload; the snapshot and profile file names are payloads too. ``workbench investigate``
 and ``workbench report`` render them; headless Chromium opens the pages (offline, from file://) and
@@ -40,7 +40,7 @@ def _browser():
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
-    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/heap_hostile_names.js"), str(d / "raw")],
+    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/share_hostile_heap.js"), str(d / "raw")],
                    check=True, timeout=120)
     snaps = []
     for step, name in NAMES.items():
@@ -48,7 +48,7 @@ def hostile(tmp_path_factory):
         (d / "raw" / f"{step}.heapsnapshot").rename(dest)
         snaps.append(dest)
     script = d / "<img src=y onerror=window.__wb_pwned=24>.js"
-    shutil.copy(ROOT / "datasets/scenarios/cpu_hostile_names.js", script)
+    shutil.copy(ROOT / "datasets/scenarios/share_hostile_cpu.js", script)
     subprocess.run(["node", "--cpu-prof", "--cpu-prof-name", "p<svg onload=window.__wb_pwned=25>.cpuprofile",
                     "--cpu-prof-interval", "500", script.name, "800"], cwd=d, check=True, timeout=60)
     profile = d / "p<svg onload=window.__wb_pwned=25>.cpuprofile"

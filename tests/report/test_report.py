@@ -130,7 +130,8 @@ def test_redaction_keeps_the_graph(new_snapshots, redacted):
     assert a.statistics() == b.statistics()
     assert np.array_equal(a.ids, b.ids) and np.array_equal(a.retained_sizes, b.retained_sizes)
     assert np.array_equal(a.distances, b.distances)
-    assert a.edges.select("from_id", "to_id", "type", "name").equals(b.edges.select("from_id", "to_id", "type", "name"))
+    # the graph is the same edge for edge; property names that name data (dictionary keys) are replaced
+    assert a.edges.select("from_id", "to_id", "type").equals(b.edges.select("from_id", "to_id", "type"))
     # the leak analysis gives the same answer
     la = wb.find_leaks(*new_snapshots, quiet=True).suspects.select("class", "count", "retained_size", "holder")
     lb = wb.find_leaks(*redacted, quiet=True).suspects.select("class", "count", "retained_size", "holder")
