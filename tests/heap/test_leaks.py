@@ -57,7 +57,7 @@ def test_planted_leak_is_first_with_its_holder(sc, snapshots):
     assert path["node_id"][-1] == first["representative_id"]
     d = rep.to_dict()["suspects"][0]
     assert {"class", "count", "retained_size", "path"} <= set(d)
-    assert all(set(s) == {"node_id", "class", "name", "edge", "edge_type"} for s in d["path"])
+    assert all(set(s) == {"node_id", "class", "name", "edge", "edge_type", "repeat", "block"} for s in d["path"])
     # every step is an existing edge of the final snapshot
     for a, c in zip(d["path"], d["path"][1:]):
         r = f.retainers(c["node_id"])

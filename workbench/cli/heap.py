@@ -96,7 +96,7 @@ def cmd_leaks(args) -> int:
     from ..heap.leaks import find_leaks
     snaps = [_load(p, args) for p in (args.baseline, args.target, args.final)]
     rep = find_leaks(*snaps, min_count=args.min_count, serious_count=args.serious_count,
-                     serious_bytes=args.serious_bytes, top=args.top, quiet=args.quiet)
+                     serious_bytes=args.serious_bytes, top=args.top, quiet=args.quiet, fold=not args.no_fold)
     if args.format == "json":
         emit_json(rep.to_dict())
     else:
@@ -120,8 +120,8 @@ def cmd_leaks(args) -> int:
 def cmd_retainers(args) -> int:
     snap = _load(args.snapshot, args)
     if args.paths:
-        df = snap.retainer_paths(args.node_id, k=args.paths, weak=args.weak)
-        df = df.select("path", "step", "edge", "edge_type", "node_id", "class", "name", "distance",
+        df = snap.retainer_paths(args.node_id, k=args.paths, weak=args.weak, fold=not args.no_fold)
+        df = df.select("path", "step", "edge", "edge_type", "node_id", "class", "name", "repeat", "distance",
                        "self_size", "retained_size")
     else:
         df = snap.retainers(args.node_id, weak=args.weak).drop("edge_index", "edge_name")
@@ -155,6 +155,8 @@ def register_issue3(sub) -> None:
     p.add_argument("--serious-count", type=int, default=10, help="objects for a suspect to be serious")
     p.add_argument("--serious-bytes", type=int, default=64 * 1024, help="retained bytes for a suspect to be serious")
     p.add_argument("--top", type=int, default=20, help="at most N suspects")
+    p.add_argument("--no-fold", action="store_true", help="every step of the paths (repeated steps are "
+                   "folded into one with a repeat count by default)")
     add_format(p)
     p.set_defaults(func=cmd_leaks)
 
@@ -163,6 +165,8 @@ def register_issue3(sub) -> None:
     p.add_argument("node_id", type=int, help="the object's id (DevTools' @id)")
     p.add_argument("--paths", type=int, default=0, metavar="K", help="the K shortest paths from the GC roots")
     p.add_argument("--weak", action="store_true", help="follow and show weak edges too")
+    p.add_argument("--no-fold", action="store_true", help="every step of a path (repeated steps are folded "
+                   "into one with a repeat count by default)")
     add_format(p)
     p.set_defaults(func=cmd_retainers)
 

@@ -30,7 +30,9 @@ What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyze
    ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
 Each suspect carries one representative path (its top unit with the shortest trace) whose steps
 name the variables and properties, and the ``holder``: the nearest non-leaked, non-internal
-object on that path.
+object on that path. Paths are folded (``retainers.fold_path``): a run of the same step (a linked
+list of timers, ``._idleNext Timeout`` thousands of times) is one step with ``repeat``, in the
+frames, the JSON, the holder and the text; ``fold=False`` keeps every step.
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ import polars as pl
 from .._progress import progress
 from ..errors import UsageError
 from . import _leak_kernels as LK
-from .retainers import bfs_path_edges, path_tree
+from .retainers import bfs_path_edges, fold_path, path_tree
 
 TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced string", "number", "code",
                  "object shape", "synthetic", "symbol", "bigint")
@@ -76,7 +78,8 @@ class LeakReport:
                 "retained_size": row["retained_size"], "self_size": row["self_size"],
                 "serious": row["serious"], "holder": row["holder"], "retains": row["retains"],
                 "path": [{"node_id": r["node_id"], "class": r["class"], "name": r["name"], "edge": r["edge"],
-                          "edge_type": r["edge_type"]} for r in path.iter_rows(named=True)],
+                          "edge_type": r["edge_type"], "repeat": r["repeat"], "block": r["block"]}
+                         for r in path.iter_rows(named=True)],
             })
         return {"suspects": out, "counts": self.counts, "files": self.files,
                 "thresholds": {"serious_count": self.serious_count, "serious_bytes": self.serious_bytes}}
@@ -91,15 +94,30 @@ class LeakReport:
         return "\n".join(lines)
 
 
-def render_path(path: pl.DataFrame) -> str:
-    """``(GC roots) -> ... -> system / Context ->cache ThumbnailCache .table Map ...``"""
-    parts = []
-    for r in path.iter_rows(named=True):
-        label = r["class"]
-        if r["class"] in ("(synthetic)", "Function", "(system)") or r["class"].startswith("system /"):
-            label = r["name"] or r["class"]
-        parts.append(f"{r['edge']} {label}")
-    return " -> ".join(parts)
+def step_label(r: dict) -> str:
+    """One step of a path in words: the edge and the object's class (its name for functions and
+    V8's synthetic and system objects)."""
+    label = r["class"]
+    if r["class"] in ("(synthetic)", "Function", "(system)") or r["class"].startswith("system /"):
+        label = r["name"] or r["class"]
+    return f"{r['edge']} {label}"
+
+
+def render_path(path: pl.DataFrame, sep: str = " -> ") -> str:
+    """``(GC roots) -> ... -> system / Context ->cache ThumbnailCache .table Map ...``; a folded run
+    reads ``._idleNext Timeout ×3,997``, a repeated block ``(.next Node -> .value Entry) ×500``."""
+    rows = path.to_dicts()
+    parts, i = [], 0
+    while i < len(rows):
+        r = rows[i]
+        rep, block = int(r.get("repeat", 1) or 1), int(r.get("block", 1) or 1)
+        if rep > 1 and block > 1:
+            parts.append("(" + sep.join(step_label(x) for x in rows[i:i + block]) + f") ×{rep:,}")
+            i += block
+            continue
+        parts.append(step_label(r) + (f" ×{rep:,}" if rep > 1 else ""))
+        i += 1
+    return sep.join(parts)
 
 
 def _node_labels(snap, parent_edge: np.ndarray) -> np.ndarray:
@@ -163,7 +181,7 @@ def _collapsed_labels(snap, v, node_label, parent_node, node_class):
 
 
 def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: int = 10,
-               serious_bytes: int = 64 * 1024, top: int = 20, quiet: bool = True) -> LeakReport:
+               serious_bytes: int = 64 * 1024, top: int = 20, quiet: bool = True, fold: bool = True) -> LeakReport:
     """memlab's three-snapshot leak hunt for Node (see the module doc). Arguments are
     HeapSnapshots, all from one process, taken in this order (``workbench.find_leaks`` also takes
     paths)."""
@@ -279,6 +297,7 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         edges = bfs_path_edges(snap, rep, parent_edge, parent_node)
         pf = path_frame(snap, edges, rep).with_columns(leaked=pl.Series(leaked[[int(snap._to[e]) for e in edges]],
                                                                         dtype=pl.Boolean))
+        pf = fold_path(pf) if fold else pf.with_columns(repeat=pl.lit(1, pl.Int64), block=pl.lit(1, pl.Int64))
         paths.append(pf)
         row["holder"] = _holder(snap, pf, trivial)
         row["path"] = render_path(pf)
@@ -326,5 +345,6 @@ def _holder(snap, pf: pl.DataFrame, trivial: np.ndarray) -> str:
             continue
         r = rows[i]
         label = r["name"] if r["class"] == "Function" and r["name"] else r["class"]
-        parts.append(f"{r['edge']} {label}")
+        rep = int(r.get("repeat", 1) or 1)
+        parts.append(f"{r['edge']} {label}" + (f" ×{rep:,}" if rep > 1 else ""))
     return " ".join(parts)

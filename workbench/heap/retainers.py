@@ -171,6 +171,55 @@ def path_frame(snap, edges, target: int) -> pl.DataFrame:
                          "edge_type": pl.String, "edge_name": pl.String})
 
 
+MAX_CYCLE = 4   # the longest block of steps that folding looks for (a -> b -> a -> b ...)
+
+
+def fold_runs(keys: list, max_cycle: int = MAX_CYCLE) -> list[tuple[int, int, int]]:
+    """Runs of a repeated block in a sequence: ``(start, length, repeats)`` covering ``keys`` in
+    order. At each position the block of 1..``max_cycle`` keys that repeats back to back over the
+    most keys wins (ties: the shortest block); a block that does not repeat is ``(i, 1, 1)``.
+    Linear in practice: each position tries ``max_cycle`` block lengths and a run is skipped whole."""
+    out = []
+    i, n = 0, len(keys)
+    while i < n:
+        best_len, best_rep = 1, 1
+        for length in range(1, max_cycle + 1):
+            if i + 2 * length > n:
+                break
+            block = keys[i:i + length]
+            rep = 1
+            while i + (rep + 1) * length <= n and keys[i + rep * length:i + (rep + 1) * length] == block:
+                rep += 1
+            if rep >= 2 and rep * length > best_rep * best_len:
+                best_len, best_rep = length, rep
+        out.append((i, best_len, best_rep))
+        i += best_len * best_rep
+    return out
+
+
+def fold_path(path: pl.DataFrame) -> pl.DataFrame:
+    """A path (``path_frame`` rows, one path) with repeated steps folded: a run of steps with the same
+    edge and class (a linked list: ``._idleNext Timeout`` 4,000 times), or a block of a few steps
+    repeated (``.next Node .value Entry`` ...), is kept once with ``repeat`` = how many times it
+    occurs back to back and ``block`` = how many rows the repeated block has (1 for a plain run).
+    Element and other index edges compare by type only (``[12]`` and ``[13]`` are one step). The
+    last step (the object itself) is never folded. ``step`` keeps each row's raw position."""
+    n = path.height
+    if n == 0:
+        return path.with_columns(repeat=pl.lit(1, pl.Int64), block=pl.lit(1, pl.Int64))
+    et, ed, cl = path["edge_type"].to_list(), path["edge"].to_list(), path["class"].to_list()
+    keys = [(t, "[]" if t in ("element", "hidden") else e, c) for t, e, c in zip(et, ed, cl)][:-1]
+    keep, repeat, block = [], [], []
+    for start, length, rep in fold_runs(keys):
+        keep.extend(range(start, start + length))
+        repeat.extend([rep] * length)
+        block.extend([length] * length)
+    keep.append(n - 1)
+    repeat.append(1)
+    block.append(1)
+    return path[keep].with_columns(repeat=pl.Series(repeat, dtype=pl.Int64), block=pl.Series(block, dtype=pl.Int64))
+
+
 def bfs_path_edges(snap, ordinal: int, parent_edge: np.ndarray, parent_node: np.ndarray) -> list[int]:
     """The BFS tree path to ``ordinal`` as edge indices, root side first ([] if unreachable)."""
     out = []
@@ -212,12 +261,14 @@ def retainers(snap, node_id, *, weak: bool = False) -> pl.DataFrame:
 
 
 def retainer_paths(snap, node_id, k: int = 3, *, weak: bool = False, ignore_nodes=(), ignore_edges=(),
-                   max_states: int = MAX_STATES) -> pl.DataFrame:
+                   max_states: int = MAX_STATES, fold: bool = True) -> pl.DataFrame:
     """The k shortest distinct retainer paths from the GC roots to an object, shortest first.
 
     Long format: one row per step, ``path`` numbers the paths (0 = shortest), ``step`` counts
     from the root side; columns edge, edge_type, edge_name, node_id, class, name, distance,
-    self_size, retained_size. Empty when the object is unreachable under the filters."""
+    self_size, retained_size, repeat, block. Repeated steps are folded (``fold_path``: ``repeat``
+    > 1 on the kept rows) unless ``fold=False``, which gives every step (``repeat`` 1). Empty when
+    the object is unreachable under the filters."""
     if k < 1:
         raise UsageError("k must be at least 1")
     v = ordinal_of(snap, node_id)
@@ -229,11 +280,12 @@ def retainer_paths(snap, node_id, k: int = 3, *, weak: bool = False, ignore_node
     frames = []
     for j in range(len(lengths)):
         f = path_frame(snap, paths[j, :lengths[j]].tolist(), v)
+        f = fold_path(f) if fold else f.with_columns(repeat=pl.lit(1, pl.Int64), block=pl.lit(1, pl.Int64))
         frames.append(f.with_columns(path=pl.lit(j, dtype=pl.Int64)).select(["path", *f.columns]))
     if frames:
         df = pl.concat(frames)
     else:
-        df = path_frame(snap, [], v).with_columns(path=pl.lit(0, dtype=pl.Int64))
+        df = fold_path(path_frame(snap, [], v)).with_columns(path=pl.lit(0, dtype=pl.Int64))
         df = df.select(["path", *[c for c in df.columns if c != "path"]])
     if truncated:
         import warnings

@@ -197,6 +197,7 @@ class SnapshotComparison:
         self.paths = self.after.retainer_paths(self.node_id, k=self.k)
         for p in self.paths.partition_by("path", maintain_order=True):
             steps = " → ".join(f"{html_text(r['edge'])} <b>{html_text(r['class'] if r['class'] != '(synthetic)' else r['name'])}</b>"
+                               + (f" ×{r['repeat']:,}" if (r.get("repeat") or 1) > 1 else "")   # a folded run
                                for r in p.iter_rows(named=True))
             parts.append(f"<li style='{_MONO}'>{steps}</li>")
         self.paths_html.value = (f"<div><b>retainer paths of @{self.node_id}</b><ol>{''.join(parts)}</ol></div>"
