@@ -126,3 +126,27 @@ def test_hand_built_string_leak_is_kept_as_bulk(tmp_path):
     assert rep.counts["bulk_mode"]
     s = rep.suspects.row(0, named=True)
     assert (s["class"], s["count"], s["retained_size"]) == ("(string)", 5, 5000)
+
+
+def test_a_table_filled_once_is_a_plateau_not_a_leak(tmp_path, capsys):
+    """datasets/scenarios/warmup_table.js fills a 5,000-entry table on its first request (after the
+    baseline) and never again: 5,000 objects are new in target and alive in final, but none joins
+    them in the last window, so the suspect is a plateau and nothing is serious."""
+    import subprocess
+    from workbench.cli import main
+    subprocess.run(["node", "--expose-gc", str(ROOT / "datasets/scenarios/warmup_table.js"), str(tmp_path)],
+                   check=True, timeout=120)
+    snaps = [str(tmp_path / f"{n}.heapsnapshot") for n in ("baseline", "target", "final")]
+    rep = wb.find_leaks(*snaps)
+    top = rep.suspects.row(0, named=True)
+    assert (top["class"], top["count"], top["status"]) == ("RateEntry", 5000, "plateau")
+    assert top["retained_size"] >= rep.serious_bytes and top["count"] >= rep.serious_count   # big enough, yet
+    assert len(rep.serious) == 0
+    assert main(["--quiet", "leaks", *snaps, "--fail-on-leak"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("sc", sorted(PLANTED))
+def test_planted_leaks_still_grow(sc, snapshots):
+    rep = wb.find_leaks(*triple(sc, snapshots))
+    assert rep.suspects.row(0, named=True)["status"] == "growing"

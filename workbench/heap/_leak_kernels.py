@@ -313,3 +313,20 @@ def collection_entries(first_edge, etype, ename, to_ord, nodes, kind, table_str,
             out[j] = c
             break
     return out
+
+
+@njit(cache=True, nogil=True)
+def first_old_ancestor(nodes, parent_node, is_new, root):
+    """For each node, the nearest ancestor on its BFS tree path that is not new (existed in the
+    baseline snapshot): the holder that a group of new objects hangs from, whatever list or array
+    of new objects lies between (-1 when the path is broken)."""
+    out = np.full(nodes.shape[0], -1, dtype=np.int64)
+    n = parent_node.shape[0]
+    for j in range(nodes.shape[0]):
+        v = parent_node[nodes[j]]
+        steps = 0
+        while v >= 0 and v != root and is_new[v] and steps < n:
+            v = parent_node[v]
+            steps += 1
+        out[j] = v if v >= 0 else -1
+    return out

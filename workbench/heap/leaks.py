@@ -26,8 +26,13 @@ What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyze
    every byte is counted once: a suspect is a cluster restricted to its top units, its
    ``retained_size`` the sum of their retained sizes, and ``retains`` names the leaked classes
    below them. Suspects are ranked by retained size.
-5. A suspect is ``serious`` when it has at least ``serious_count`` objects and retains at least
-   ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
+5. A suspect is ``growing`` when its holder still gains members in the last window: an object
+   allocated after ``target`` (id above target's newest JS object id) and alive in ``final`` has
+   the suspect's retainer trace. One that stopped (a table filled once, a lazy init, a warm-up) is a
+   ``plateau`` (``status``) and never serious: the three-snapshot method alone cannot tell a leak
+   from a warm-up, the last window can.
+6. A suspect is ``serious`` when it is growing, has at least ``serious_count`` objects and retains
+   at least ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
 Each suspect carries one representative path (its top unit with the shortest trace) whose steps
 name the variables and properties, and the ``holder``: the nearest non-leaked, non-internal
 object on that path. Paths are folded (``retainers.fold_path``): a run of the same step (a linked
@@ -76,7 +81,8 @@ class LeakReport:
             out.append({
                 "class": row["class"], "name": row["name"], "count": row["count"],
                 "retained_size": row["retained_size"], "self_size": row["self_size"],
-                "serious": row["serious"], "holder": row["holder"], "retains": row["retains"],
+                "serious": row["serious"], "status": row["status"], "holder": row["holder"],
+                "retains": row["retains"],
                 "path": [{"node_id": r["node_id"], "class": r["class"], "name": r["name"], "edge": r["edge"],
                           "edge_type": r["edge_type"], "repeat": r["repeat"], "block": r["block"]}
                          for r in path.iter_rows(named=True)],
@@ -210,6 +216,7 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     system_name[sys_hits] = True
     trivial = trivial_t[ntype] | system_name[snap.node_names]
     meaningful = leaked & ~trivial
+    meaningful_type = ~trivial
     first_dom, dom_children = snap._dominated
     bar.update(1)
     # step 2's exception: trivial leaked objects that no kept leaked object dominates, and that
@@ -221,6 +228,7 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     bulk_mode = snap.retained_sizes[free_trivial].sum() > snap.retained_sizes[kept_top].sum()
     if bulk_mode:
         meaningful = leaked & (~trivial | bulk_t[ntype])
+        meaningful_type = ~trivial | bulk_t[ntype]
     bar.update(1)
     dist, parent_edge, parent_node, _, _ = path_tree(snap, readable=True, user_first=True)
     node_label = _node_labels(snap, parent_edge)
@@ -242,6 +250,14 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     rep_pos = order[np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]] if cand.size else order
     merge = _merge_similar(snap, cand[rep_pos], hc[rep_pos], nsteps[rep_pos], node_label, parent_node, node_class)
     cluster = merge[cluster]
+    # which groups still grow (step 5): objects allocated after target, alive in final, of the
+    # group's class and hanging from the same holder (the nearest object that existed at baseline)
+    is_new = ~np.isin(ids, base.ids)
+    late = np.flatnonzero(meaningful_type & (ids.astype(np.int64) > int(tgt.max_js_object_id)) & ((ids & 1) == 1))
+    late_key = set()
+    if late.size:
+        late_holder = LK.first_old_ancestor(late, parent_node, is_new, snap.root)
+        late_key = set(zip(node_class[late].tolist(), late_holder.tolist()))
     sizes = np.bincount(cluster, minlength=len(uniq)) if cand.size else np.zeros(0, np.int64)
     unit_pos = sizes[cluster] >= min_count if cand.size else np.zeros(0, np.bool_)
     unit = np.zeros(snap.node_count, dtype=np.bool_)
@@ -286,7 +302,9 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
                 cl_idx, cl_cnt = np.unique(node_class[inside], return_counts=True)
                 for j in np.argsort(-cl_cnt, kind="stable")[:6].tolist():
                     retains.append({"class": snap.strings[cl_idx[j]], "count": int(cl_cnt[j])})
+            holder_of = LK.first_old_ancestor(np.array([rep], dtype=np.int64), parent_node, is_new, snap.root)[0]
             rows.append((rep, {
+                "growing": (int(node_class[rep]), int(holder_of)) in late_key,
                 "class": snap.strings[node_class[rep]], "name": name[:120], "count": int(cnt[r]),
                 "retained_size": int(ret_sum[r]), "self_size": int(self_sum[r]),
                 "retains": retains, "representative_id": int(snap.ids[rep]),
@@ -301,12 +319,14 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         paths.append(pf)
         row["holder"] = _holder(snap, pf, trivial)
         row["path"] = render_path(pf)
-        row["serious"] = row["count"] >= serious_count and row["retained_size"] >= serious_bytes
+        row["status"] = "growing" if row["growing"] else "plateau"
+        row["serious"] = row["growing"] and row["count"] >= serious_count and row["retained_size"] >= serious_bytes
         out_rows.append(row)
     bar.update(1)
     bar.close()
     schema = {"class": pl.String, "name": pl.String, "count": pl.Int64, "retained_size": pl.Int64,
-              "self_size": pl.Int64, "serious": pl.Boolean, "holder": pl.String, "path": pl.String,
+              "self_size": pl.Int64, "serious": pl.Boolean, "status": pl.String, "growing": pl.Boolean,
+              "holder": pl.String, "path": pl.String,
               "representative_id": pl.Int64,
               "retains": pl.List(pl.Struct({"class": pl.String, "count": pl.Int64}))}
     suspects = pl.DataFrame(out_rows, schema=schema) if out_rows else pl.DataFrame(schema=schema)
