@@ -330,3 +330,28 @@ def first_old_ancestor(nodes, parent_node, is_new, root):
             steps += 1
         out[j] = v if v >= 0 else -1
     return out
+
+
+@njit(cache=True, nogil=True)
+def reachable_avoiding(first_edge, to_ord, edge_ok, root, blocked):
+    """Nodes reachable from ``root`` through ``edge_ok`` edges without entering a ``blocked`` node
+    (iterative DFS, an explicit stack)."""
+    n = first_edge.shape[0] - 1
+    seen = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n, dtype=np.int64)
+    top = 0
+    seen[root] = True
+    stack[top] = root
+    top += 1
+    while top:
+        top -= 1
+        v = stack[top]
+        for e in range(first_edge[v], first_edge[v + 1]):
+            if not edge_ok[e]:
+                continue
+            w = to_ord[e]
+            if not seen[w] and not blocked[w]:
+                seen[w] = True
+                stack[top] = w
+                top += 1
+    return seen
