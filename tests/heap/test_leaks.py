@@ -150,3 +150,20 @@ def test_a_table_filled_once_is_a_plateau_not_a_leak(tmp_path, capsys):
 def test_planted_leaks_still_grow(sc, snapshots):
     rep = wb.find_leaks(*triple(sc, snapshots))
     assert rep.suspects.row(0, named=True)["status"] == "growing"
+
+
+KINDS = {"api_gateway": ("map", "Map .table"), "sessions": ("map", "->sessions"),
+         "listeners": ("listener", "'configChanged' on EventEmitter"),
+         "timers": ("timer", "duration 3600000 ms, callback pollUpstream")}
+
+
+@pytest.mark.parametrize("sc", sorted(KINDS))
+def test_the_planted_leak_is_explained_in_nodes_terms(sc, snapshots):
+    rep = wb.find_leaks(*triple(sc, snapshots))
+    top = rep.suspects.row(0, named=True)
+    kind, evidence = KINDS[sc]
+    assert top["kind"] == kind and evidence in top["explanation"], top["explanation"]
+    site = top["allocation_site"]
+    assert site is not None and site["line"] >= 1 and site["column"] >= 1
+    d = rep.to_dict()["suspects"][0]
+    assert d["kind"] == kind and d["explanation"] == top["explanation"] and d["allocation_site"] == site

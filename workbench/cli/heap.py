@@ -100,13 +100,14 @@ def cmd_leaks(args) -> int:
     if args.format == "json":
         emit_json(rep.to_dict())
     else:
-        df = rep.suspects.select("class", "name", "count", "retained_size", "status", "serious", "holder", "path")
+        df = rep.suspects.select("class", "name", "count", "retained_size", "status", "kind", "serious", "holder",
+                                 "path")
         if args.format == "csv":
             emit_frame(df, "csv")
         else:
             emit_frame(df.drop("path").with_row_index("rank", offset=1), "table")
-            for i, p in enumerate(df["path"].to_list()):
-                print(f"{i + 1}. {p}")
+            for i, (p, why) in enumerate(zip(df["path"].to_list(), rep.suspects["explanation"].to_list())):
+                print(f"{i + 1}. {why}\n   {p}")
             c = rep.counts
             print(f"{c['candidates']:,} objects new in target and alive in final; {c['dropped_as_noise']:,} "
                   f"dropped as noise, {c['held_by_compiled_code']:,} held by compiled code, "

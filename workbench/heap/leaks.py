@@ -37,6 +37,12 @@ What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyze
    from a warm-up, the last window can.
 6. A suspect is ``serious`` when it is growing, has at least ``serious_count`` objects and retains
    at least ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
+Each suspect also gets a ``kind`` and a one-line ``explanation`` in Node's terms, read off its path
+and the heap (``explain``): ``timer`` (duration from the TimersList key, callback from
+``_onTimeout``), ``listener`` (emitter class, event name, listener count), ``map``/``set`` (the
+collection that keeps the entries), ``closure`` (the context variable), ``array``, ``promise``,
+``stream`` or ``unknown``; and its ``allocation_site`` (the representative's script id, line and
+column, 1-based, where the snapshot records one).
 Each suspect carries one representative path (its top unit with the shortest trace) whose steps
 name the variables and properties, and the ``holder``: the nearest non-leaked, non-internal
 object on that path. Paths are folded (``retainers.fold_path``): a run of the same step (a linked
@@ -86,7 +92,8 @@ class LeakReport:
                 "class": row["class"], "name": row["name"], "count": row["count"],
                 "retained_size": row["retained_size"], "group_retained_size": row["group_retained_size"],
                 "self_size": row["self_size"],
-                "serious": row["serious"], "status": row["status"], "holder": row["holder"],
+                "serious": row["serious"], "status": row["status"], "kind": row["kind"],
+                "explanation": row["explanation"], "allocation_site": row["allocation_site"], "holder": row["holder"],
                 "retains": row["retains"],
                 "path": [{"node_id": r["node_id"], "class": r["class"], "name": r["name"], "edge": r["edge"],
                           "edge_type": r["edge_type"], "repeat": r["repeat"], "block": r["block"]}
@@ -329,12 +336,16 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         row["holder"] = _holder(snap, pf, trivial)
         row["path"] = render_path(pf)
         row["status"] = "growing" if row["growing"] else "plateau"
+        row["kind"], row["explanation"] = explain(snap, pf, rep, row)
+        row["allocation_site"] = _allocation_site(snap, rep)
         row["serious"] = row["growing"] and row["count"] >= serious_count and row["retained_size"] >= serious_bytes
         out_rows.append(row)
     bar.update(1)
     bar.close()
     schema = {"class": pl.String, "name": pl.String, "count": pl.Int64, "retained_size": pl.Int64,
-              "group_retained_size": pl.Int64, "self_size": pl.Int64, "serious": pl.Boolean, "status": pl.String, "growing": pl.Boolean,
+              "group_retained_size": pl.Int64, "self_size": pl.Int64, "serious": pl.Boolean, "status": pl.String,
+              "growing": pl.Boolean, "kind": pl.String, "explanation": pl.String,
+              "allocation_site": pl.Struct({"script_id": pl.Int64, "line": pl.Int64, "column": pl.Int64}),
               "holder": pl.String, "path": pl.String,
               "representative_id": pl.Int64,
               "retains": pl.List(pl.Struct({"class": pl.String, "count": pl.Int64}))}
@@ -353,6 +364,56 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     }
     return LeakReport(suspects, paths, counts, serious_count, serious_bytes,
                       [str(s.path) for s in (base, tgt, fin)])
+
+
+def _out_edge(snap, v: int, name: str) -> int:
+    """The node that ``v``'s named edge (property or internal) leads to, or -1."""
+    for e in range(int(snap.first_edge[v]), int(snap.first_edge[v + 1])):
+        if snap.edge_types[snap._etype[e]] in ("property", "internal") and snap.strings[int(snap._ename[e])] == name:
+            return int(snap._to[e])
+    return -1
+
+
+def _allocation_site(snap, v: int):
+    loc = snap.locations.get(int(v))
+    return None if loc is None else {"script_id": int(loc[0]), "line": int(loc[1]) + 1, "column": int(loc[2]) + 1}
+
+
+def explain(snap, path: pl.DataFrame, rep: int, row: dict) -> tuple[str, str]:
+    """(kind, explanation) of a suspect in Node's terms, from its representative path and the heap."""
+    rows = path.to_dicts()
+    before = rows[:-1][-3:]   # the holder: the last few steps above the member (the root side is runtime)
+    classes = [r["class"] for r in before]
+    edges = [r["edge"] for r in before]
+    n, cls = row["count"], row["class"]
+    grew = "still growing after the target snapshot" if row.get("growing") else "not growing in the last window"
+    if cls in ("Timeout", "Immediate") or "TimersList" in classes:
+        i = max(i for i, c in enumerate(classes) if c == "TimersList") if "TimersList" in classes else -1
+        duration = edges[i].strip("[]") if i >= 0 and edges[i].startswith("[") else "?"
+        cb = _out_edge(snap, rep, "_onTimeout")
+        callback = snap.strings[int(snap.node_names[cb])] if cb >= 0 else "?"
+        return "timer", (f"{n:,} timers never cleared (setTimeout/setInterval without clearTimeout/clearInterval): "
+                         f"duration {duration} ms, callback {callback or '(anonymous)'}; {grew}")
+    if "._events" in edges:
+        i = edges.index("._events")
+        emitter = classes[i - 1] if i else "?"
+        event = edges[i + 1].lstrip(".") if i + 1 < len(edges) else "?"
+        via = edges[i - 1] if i else ""
+        return "listener", (f"{n:,} listeners of {event!r} on {emitter} ({via}) never removed (on/addListener "
+                            f"without off/removeListener); {grew}")
+    if len(before) >= 2 and edges[-1] == "{table}" and classes[-2] in ("Map", "Set", "WeakMap", "WeakSet"):
+        coll = classes[-2]
+        return coll.lower().removeprefix("weak"), f"{coll} {edges[-2]} keeps {n:,} entries without eviction; {grew}"
+    if before and classes[-1] == "system / Context" and rows[-1]["edge_type"] == "context":
+        return "closure", (f"a closure's context keeps {n:,} objects in the variable {rows[-1]['edge'].lstrip('->')!r}; "
+                           f"{grew}")
+    if "Promise" in classes:
+        return "promise", f"a promise chain that never settles holds {n:,} objects; {grew}"
+    if any(c in ("BufferList", "ReadableState", "WritableState") for c in classes):
+        return "stream", f"a stream's buffer holds {n:,} chunks (a paused or slow consumer); {grew}"
+    if before and classes[-1] == "Array" and rows[-1]["edge_type"] in ("element", "internal"):
+        return "array", f"the array {edges[-1]} {classes[-1]} keeps {n:,} objects; {grew}"
+    return "unknown", f"{n:,} objects held by {row.get('holder') or '?'}; {grew}"
 
 
 def group_retained_sizes(snap, groups) -> list[int]:
