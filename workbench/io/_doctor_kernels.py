@@ -38,18 +38,40 @@ def _double(buf, pos, tmp):
     return tmp.view(np.float64)[0]
 
 
+# the shortest ProcessStat message with every required field: timestamp, delay, cpu (9 bytes each),
+# memory {rss, heapTotal, heapUsed, external} (2 + 4 * 9) and handles (2)
+MIN_MESSAGE = 3 * 9 + 2 + 4 * 9 + 2
+
+
 @njit(cache=True)
 def count_frames(buf):
+    """(frames, bytes they cover, index of the first frame shorter than any valid message or -1)."""
     n = 0
     pos = 0
+    short = -1
     size = buf.shape[0]
     while pos + 2 <= size:
         length = (np.int64(buf[pos]) << 8) | np.int64(buf[pos + 1])
         if pos + 2 + length > size:
             break
+        if short < 0 and length < MIN_MESSAGE:
+            short = n
         pos += 2 + length
         n += 1
-    return n, pos
+    return n, pos, short
+
+
+@njit(cache=True)
+def first_short_frame(buf, pos):
+    """Walk frame headers from ``pos`` through ``buf``. Returns (position of the next header, end of
+    the first frame shorter than MIN_MESSAGE or -1)."""
+    size = buf.shape[0]
+    while pos + 2 <= size:
+        length = (np.int64(buf[pos]) << 8) | np.int64(buf[pos + 1])
+        if length < MIN_MESSAGE:
+            return pos, pos + 2 + length
+        pos += 2 + length
+    return pos, -1
 
 
 @njit(cache=True)
@@ -96,9 +118,10 @@ def decode(buf, n, out, offsets):
                 ln, p, ok = _varint(buf, p, end)
                 if not ok:
                     return E_VARINT, p, i
-                mend = p + np.int64(ln)
-                if mend > end:
+                # compare unsigned: a length past 2^63 would turn negative and walk backwards forever
+                if ln > np.uint64(end - p):
                     return E_FIELD, p, i
+                mend = p + np.int64(ln)
                 if field == 4:
                     q = p
                     while q < mend:

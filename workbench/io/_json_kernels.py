@@ -21,8 +21,10 @@ ERR_CHAR = -1
 ERR_NEGATIVE = -2
 ERR_OVERFLOW = -3
 ERR_FRACTION = -4
+ERR_DEPTH = -5
 
 U32_MAX = 0xFFFFFFFF
+MAX_DEPTH = 200_000  # deeper than the JSON decoder goes: scan_value stops there (a bomb of '[')
 
 
 @njit(cache=True, nogil=True)
@@ -251,6 +253,9 @@ def scan_value(buf, pos, end, st):
             in_str = 1
         elif c == 123 or c == 91:
             depth += 1
+            if depth > MAX_DEPTH:
+                st[0] = depth; st[1] = mode; st[2] = escape; st[3] = in_str
+                return ERR_DEPTH, pos
         elif c == 125 or c == 93:
             depth -= 1
             if depth == 0:
@@ -262,6 +267,41 @@ def scan_value(buf, pos, end, st):
     st[2] = escape
     st[3] = in_str
     return 0, pos
+
+
+@njit(cache=True, nogil=True)
+def json_guard(buf, st, max_depth):
+    """Scan a piece of a JSON document for what no valid document has: a raw control character
+    (st[3] = 1) or nesting deeper than ``max_depth`` (st[3] = 2). ``st`` = [in_string, escape,
+    depth, why] carries over between pieces. Returns the index of the offending byte, or -1."""
+    in_str = st[0]
+    esc = st[1]
+    depth = st[2]
+    for i in range(buf.shape[0]):
+        c = buf[i]
+        if c < 32 and c != 9 and c != 10 and c != 13:
+            st[0] = in_str; st[1] = esc; st[2] = depth; st[3] = 1
+            return i
+        if in_str == 1:
+            if esc == 1:
+                esc = 0
+            elif c == 92:
+                esc = 1
+            elif c == 34:
+                in_str = 0
+        elif c == 34:
+            in_str = 1
+        elif c == 91 or c == 123:
+            depth += 1
+            if depth > max_depth:
+                st[0] = in_str; st[1] = esc; st[2] = depth; st[3] = 2
+                return i
+        elif c == 93 or c == 125:
+            depth -= 1
+    st[0] = in_str
+    st[1] = esc
+    st[2] = depth
+    return -1
 
 
 @njit(cache=True, nogil=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 
 from ..errors import FormatError
-from ._files import decode_utf8, read_bytes
+from ._files import JsonGuard, read_bytes
 
 
 def _loads_deep(text: str):
@@ -33,7 +34,10 @@ def _loads_deep(text: str):
     threading.stack_size(512 * 1024 * 1024)
     try:
         t = threading.Thread(target=run)
-        t.start()
+        try:
+            t.start()
+        except RuntimeError:  # no address space for the big stack (ulimit -v): as deep as we can go
+            raise RecursionError("no stack for a deeper parse") from None
         t.join()
     finally:
         threading.stack_size(old_size)
@@ -50,17 +54,25 @@ def load_json(path, section: str = "document", *, quiet: bool = False):
 
     size = os.path.getsize(path)
     with progress(2 * size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:
-        raw = read_bytes(path)
+        raw = read_bytes(path, JsonGuard(path, section))
         bar.update(size)
         out = _parse(path, section, raw)
         bar.update(size)
     return out
 
 
-def _parse(path, section: str, raw: bytes):
+def parse_bytes(path, section: str, raw: bytes, base: int = 0):
+    """One JSON value cut out of a bigger document at byte ``base``: errors name absolute offsets."""
+    return _parse(path, section, raw, base)
+
+
+def _parse(path, section: str, raw: bytes, base: int = 0):
     if not raw.strip():
-        raise FormatError(path, section, 0, "empty file")
-    text = decode_utf8(path, section, raw)
+        raise FormatError(path, section, base, "empty file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FormatError(path, section, base + e.start, "not UTF-8 text") from None
     try:
         try:
             return json.loads(text)
@@ -75,6 +87,10 @@ def _parse(path, section: str, raw: bytes):
             what = "truncated JSON"
         else:
             what = f"invalid JSON ({e.msg})"
-        raise FormatError(path, section, offset, what) from None
+        raise FormatError(path, section, base + offset, what) from None
     except RecursionError:
         raise FormatError(path, section, None, "JSON nested too deeply") from None
+    except ValueError as e:  # an integer of more than sys.get_int_max_str_digits() digits
+        m = re.search(rb"[0-9]{%d}" % (sys.get_int_max_str_digits() + 1), raw)
+        raise FormatError(path, section, None if m is None else base + m.start(),
+                          f"invalid JSON ({str(e).split(';')[0]})") from None

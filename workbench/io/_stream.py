@@ -111,21 +111,26 @@ class ByteStream:
             if not self.fill():
                 raise FormatError(self.path, section, self.offset(), "file ends inside a key (truncated)")
 
-    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = False) -> bytes:
-        """The bytes of the next JSON value. ``scalar_to_eof``: a scalar may end the data."""
+    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = False,
+                    keep: bool = True) -> bytes:
+        """The bytes of the next JSON value. ``scalar_to_eof``: a scalar may end the data. ``keep=False``
+        skips the value (returns ``b""``): a section nobody reads costs no memory however large."""
         st = np.zeros(4, dtype=np.int64)
         parts = []
         total = 0
         while True:
             start = self.pos
             status, pos = K.scan_value(self.buf, self.pos, self.end, st)
-            parts.append(bytes(self.buf[start:pos]))
+            if keep:
+                parts.append(bytes(self.buf[start:pos]))
             total += pos - start
             self.pos = pos
             if limit is not None and total > limit:
                 raise FormatError(self.path, section, self.offset(), f"section larger than {limit} bytes")
             if status == 1:
                 return b"".join(parts)
+            if status == K.ERR_DEPTH:
+                raise FormatError(self.path, section, self.offset(pos), "JSON nested too deeply")
             if status < 0:
                 raise FormatError(self.path, section, self.offset(pos), "invalid JSON value")
             if not self.fill():

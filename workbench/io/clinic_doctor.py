@@ -26,7 +26,9 @@ import polars as pl
 from ..errors import FormatError
 from . import _doctor_kernels as K
 from ..metrics.builder import SCHEMA, TS, Part, empty_problems, problems_frame
-from ._files import read_bytes
+from ._files import JsonGuard, Stop, read_bytes
+from .cpuprofile import first_nested
+from .memory_samples import MAX_UNIX_MS
 
 UNITS = {"delay": "ms", "cpu": "1", "rss": "B", "heapTotal": "B", "heapUsed": "B", "external": "B",
          "arrayBuffers": "B", "handles": "count", "loopUtilization": "%"}
@@ -41,14 +43,47 @@ def _find(d: Path, suffix: str) -> Path | None:
     return None
 
 
+class _FrameGuard:
+    """While a gzip processstat inflates, its complete frames are decoded as they arrive: the first
+    that does not decode stops the inflation there (a gzip bomb is refused after its first frames;
+    the decoder then reports that message as it would on the whole stream)."""
+
+    def __init__(self):
+        self.carry = b""       # an incomplete frame at the end of the last piece
+
+    def feed(self, piece: bytes, offset: int):
+        buf = self.carry + piece if self.carry else piece
+        base = offset - len(self.carry)
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        n, used, short = K.count_frames(arr)
+        if short >= 0:
+            n = short + 1
+        if n:
+            out = np.empty((n, len(K.COLS)))
+            offsets = np.zeros(n, np.int64)
+            status, _, done = K.decode(arr, n, out, offsets)
+            if status != K.OK:
+                at = int(offsets[done])
+                raise Stop(base + at + 2 + ((int(arr[at]) << 8) | int(arr[at + 1])))
+        self.carry = buf[used:]
+
+
 def decode_processstat(path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    buf = np.frombuffer(read_bytes(path), dtype=np.uint8)
-    n, used = K.count_frames(buf)
+    buf = np.frombuffer(read_bytes(path, _FrameGuard()), dtype=np.uint8)
+    n, used, short = K.count_frames(buf)
+    if short >= 0:    # that frame cannot decode: the decoder stops there at the latest
+        n = short + 1
     out = np.full((n, len(K.COLS)), np.nan)
     offsets = np.zeros(n, np.int64)
     status, off, done = K.decode(buf, n, out, offsets)
     if status != K.OK:
         raise FormatError(path, "processstat", int(off), f"{K.MESSAGES[status]} (message {done + 1})")
+    t = out[:, 0]
+    far = ~(np.abs(t) <= MAX_UNIX_MS)
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        raise FormatError(path, "processstat", int(offsets[i]), f"timestamp {t[i]!r} is not a unix time in ms "
+                          f"(message {i + 1})")
     problems = empty_problems()
     if used != buf.shape[0]:
         problems = problems_frame(str(path), [int(used)], "truncated final frame (byte offset in 'line')",
@@ -60,31 +95,61 @@ def decode_processstat(path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def read_systeminfo(path) -> dict:
     try:
-        info = json.loads(read_bytes(path))
+        info = json.loads(read_bytes(path, JsonGuard(path, "systeminfo")))
         hr = info["clock"]["hrtime"]
         info["clockOffset"] = info["clock"]["unixtime"] - (hr[0] * 1e3 + hr[1] * 1e-6)
         info["nodeVersion"] = info["nodeVersions"]["node"]
-    except (ValueError, KeyError, TypeError, IndexError) as e:
-        raise FormatError(path, "systeminfo", 0, f"not Doctor system info JSON ({e})") from None
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError, OverflowError) as e:
+        raise FormatError(path, "systeminfo", 0, f"not Doctor system info JSON ({str(e)[:200]})") from None
+    if not (isinstance(info["clockOffset"], float) and abs(info["clockOffset"]) <= MAX_UNIX_MS):
+        raise FormatError(path, "systeminfo", 0, "clock.unixtime/hrtime do not give a clock offset in ms")
+    if not isinstance(info["nodeVersion"], str):
+        raise FormatError(path, "systeminfo", 0, "nodeVersions.node is not a version string")
     return info
 
 
 def read_traceevents(path, clock_offset: float) -> pl.DataFrame:
-    data = read_bytes(path)
+    data = read_bytes(path, JsonGuard(path, "traceevent"))
     try:
         doc = json.loads(data)
     except ValueError as e:
         raise FormatError(path, "traceevent", getattr(e, "pos", 0), f"not trace-event JSON ({e.msg if hasattr(e, 'msg') else e})") from None
+    except RecursionError:
+        raise FormatError(path, "traceevent", None, "JSON nested too deeply") from None
     events = doc.get("traceEvents") if isinstance(doc, dict) else doc
     if not isinstance(events, list):
         raise FormatError(path, "traceevent", 0, "no traceEvents array")
+    bad = next((i for i, e in enumerate(events) if not isinstance(e, dict)), None)
+    if bad is not None:
+        raise FormatError(path, f"traceevent[{bad}]", None, "event is not an object")
     schema = {"cat": pl.Utf8, "name": pl.Utf8, "ts": pl.Float64, "dur": pl.Float64, "ph": pl.Utf8}
-    df = pl.from_dicts(events, schema=schema) if events else pl.DataFrame(schema=schema)
-    df = df.filter((pl.col("cat") == "v8") & pl.col("name").str.starts_with("V8.GC"))
+    # like Doctor's decoder, only V8.GC events of category v8 are read: other events may hold anything
+    gc = [e for e in events if e.get("cat") == "v8" and isinstance(e.get("name"), str) and e["name"].startswith("V8.GC")]
+    for e in gc:   # ts and dur (µs) may be absent, as Doctor's decoder allows, but not anything else
+        if not all(_time_us(e.get(k), clock_offset) for k in ("ts", "dur")):
+            i = next(i for i, x in enumerate(events) if x is e)
+            raise FormatError(path, f"traceevent[{i}]", None, "V8.GC event whose ts or dur is not a time in µs")
+    bad = first_nested(gc, schema)
+    if bad is not None:
+        i = next(i for i, x in enumerate(events) if x is gc[bad])
+        raise FormatError(path, f"traceevent[{i}]", None, "V8.GC event with a nested value where a number or "
+                          "string belongs")
+    df = pl.from_dicts(gc, schema=schema, strict=False) if gc else pl.DataFrame(schema=schema)
     return df.with_columns(
         start_ms=pl.col("ts") * 1e-3 + clock_offset,
         end_ms=(pl.col("ts") + pl.col("dur")) * 1e-3 + clock_offset,
     ).with_columns(duration_ms=pl.col("end_ms") - pl.col("start_ms"))
+
+
+def _time_us(v, clock_offset: float) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return abs(float(v) * 1e-3) + abs(clock_offset) <= MAX_UNIX_MS
+    except OverflowError:
+        return False
 
 
 def read_doctor(path) -> Part:

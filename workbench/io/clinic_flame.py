@@ -20,11 +20,13 @@ import os
 
 import numpy as np
 import polars as pl
+from polars.exceptions import PanicException
 
 from ..errors import FormatError
 from ..profile.builder import build_frames, category_expr, finish, merge_siblings
 from ._jsonfile import load_json
 from .sniff import clinic_flame_samples
+from .cpuprofile import first_nested
 from .v8log import code_frames
 
 
@@ -43,11 +45,14 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
         lens[i] = len(t)
         flat.extend(t)
     # unique code objects by (name, type, kind) -> frames named as the v8log reader names them
+    schema = {"name": pl.String, "type": pl.String, "kind": pl.String}
+    bad = first_nested(flat, schema)
     try:
-        codes = pl.from_dicts(flat, schema={"name": pl.String, "type": pl.String, "kind": pl.String}, strict=False) \
-            if flat else pl.DataFrame(schema={"name": pl.String, "type": pl.String, "kind": pl.String})
-    except Exception:  # noqa: BLE001
-        bad = next(i for i, fr in enumerate(flat) if not isinstance(fr, dict))
+        if bad is not None:
+            raise ValueError
+        codes = pl.from_dicts(flat, schema=schema, strict=False) if flat else pl.DataFrame(schema=schema)
+    except (Exception, PanicException):  # noqa: BLE001
+        bad = bad if bad is not None else next((i for i, fr in enumerate(flat) if not isinstance(fr, dict)), 0)
         tick = int(np.searchsorted(np.cumsum(lens), bad, side="right"))
         raise FormatError(f, f"samples[{tick}]", None, "frame is not an object") from None
     nulls = codes["name"].is_null() | codes["type"].is_null()

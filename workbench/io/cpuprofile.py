@@ -16,8 +16,11 @@ What we do, after DevTools ``CPUProfileDataModel`` (chrome-devtools-frontend 1.0
 """
 from __future__ import annotations
 
+import reprlib
+
 import numpy as np
 import polars as pl
+from polars.exceptions import PanicException
 
 from .._progress import progress
 from ..errors import FormatError
@@ -32,18 +35,57 @@ _NODE_SCHEMA = {"id": pl.Int64, "callFrame": _CALLFRAME, "hitCount": pl.Int64,
                 "children": pl.List(pl.Int64), "parent": pl.Int64}
 
 
+MAX_POSITION = 2**31 - 1   # line and column numbers are int32 in V8 and in the frames table
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def first_nested(rows, schema: dict) -> int | None:
+    """The index of the first row ``pl.from_dicts(rows, schema=schema)`` must not be given: not an
+    object, or a list or object where the schema has a scalar (or a list of scalars, or an object of
+    scalars). polars' conversion recurses into such values, and a deep one overflows its stack."""
+    lists = {k for k, t in schema.items() if isinstance(t, pl.List)}
+    structs = {k for k, t in schema.items() if isinstance(t, pl.Struct)}
+    keys = list(schema)
+    for i, r in enumerate(rows):
+        if type(r) is not dict:
+            return i
+        for k in keys:
+            v = r.get(k)
+            if isinstance(v, _SCALARS):
+                continue
+            if k in lists and type(v) is list and all(isinstance(x, _SCALARS) for x in v):
+                continue
+            if k in structs and type(v) is dict and all(isinstance(x, _SCALARS) for x in v.values()):
+                continue
+            return i
+    return None
+
+
+def check_positions(path, section: str, line, column) -> None:
+    """1-based line and column numbers (sequences or Series, one per node or frame) must fit in an
+    int32; the first that does not is a FormatError naming ``section[i]``."""
+    for what, values in (("line", line), ("column", column)):
+        a = values.to_numpy() if isinstance(values, pl.Series) else np.asarray(values, dtype=object)
+        if a.dtype == object:
+            bad = [i for i, v in enumerate(a) if v is not None and not 0 <= v <= MAX_POSITION]
+        else:
+            bad = np.flatnonzero((a < 0) | (a > MAX_POSITION)).tolist() if len(a) else []
+        if bad:
+            raise FormatError(path, f"{section}[{bad[0]}]", None, f"{what} number {a[bad[0]]} out of range")
+
+
 def _int_array(path, section, values) -> np.ndarray:
     if not isinstance(values, list):
         raise FormatError(path, section, None, "not an array")
-    try:
-        a = np.asarray(values)
-    except (ValueError, TypeError):
+    try:  # only numbers go to numpy: a list holding a long string would become an array of such strings
+        a = np.asarray(values) if set(map(type, values)) <= {int, float} else np.asarray([], dtype=object)
+    except (ValueError, TypeError, OverflowError):
         a = np.asarray([], dtype=object)
-    if len(values) and (a.dtype.kind not in "iuf" or a.ndim != 1 or not np.isfinite(a).all()):
+    if len(values) and (a.dtype.kind not in "if" or a.ndim != 1 or not np.isfinite(a).all()):
         bad = next((i for i, v in enumerate(values)
                     if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v
-                    or v in (float("inf"), float("-inf"))), 0)
-        raise FormatError(path, f"{section}[{bad}]", None, f"not a number: {values[bad]!r:.40}")
+                    or v in (float("inf"), float("-inf")) or (isinstance(v, int) and not -2**63 <= v < 2**63)), 0)
+        raise FormatError(path, f"{section}[{bad}]", None, f"not a number: {reprlib.repr(values[bad])}")
     return a.astype(np.int64) if a.dtype.kind in "iu" else a.astype(np.float64)
 
 
@@ -64,9 +106,13 @@ def _map_samples(path, ids: np.ndarray, samples: np.ndarray) -> np.ndarray:
 def nodes_frame(path, section: str, nodes) -> pl.DataFrame:
     if not isinstance(nodes, list) or not nodes:
         raise FormatError(path, section, None, "missing or empty node list")
+    bad = first_nested(nodes, _NODE_SCHEMA)
+    if bad is not None:
+        raise FormatError(path, f"{section}[{bad}]", None, "malformed node (not an object, or a nested value where "
+                          "a number or string belongs)")
     try:
         df = pl.from_dicts(nodes, schema=_NODE_SCHEMA, strict=False)
-    except Exception as e:  # noqa: BLE001 - polars raises several types for foreign data
+    except (Exception, PanicException) as e:  # noqa: BLE001 - polars raises several types for foreign data
         bad = next((i for i, n in enumerate(nodes) if not isinstance(n, dict)), None)
         where = f"{section}[{bad}]" if bad is not None else section
         raise FormatError(path, where, None, f"malformed node ({str(e).splitlines()[0][:120]})") from None
@@ -112,12 +158,13 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
     check_tree(path, section, parent, ids)
 
     cf = df["callFrame"].struct.unnest()
+    # files store 0-based positions (-1 unknown); we show 1-based, 0 unknown
+    line = (cf["lineNumber"].fill_null(-1).clip(-1, MAX_POSITION) + 1).clip(lower_bound=0)
+    column = (cf["columnNumber"].fill_null(-1).clip(-1, MAX_POSITION) + 1).clip(lower_bound=0)
+    check_positions(path, section, line, column)
     frames, frame = build_frames(path, section, {
         "function": cf["functionName"], "script_id": cf["scriptId"], "url": cf["url"],
-        # files store 0-based positions (-1 unknown); we show 1-based, 0 unknown
-        "line": (cf["lineNumber"].fill_null(-1) + 1).clip(lower_bound=0),
-        "column": (cf["columnNumber"].fill_null(-1) + 1).clip(lower_bound=0),
-    })
+        "line": line, "column": column})
 
     samples = d.get("samples", [])
     if isinstance(samples, np.ndarray):
@@ -209,6 +256,10 @@ def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
 
 # ---- streaming -------------------------------------------------------------------------------------
 
+# the keys of a Profiler.Profile that profile_from_cdp reads besides samples and timeDeltas
+_READ_KEYS = ("nodes", "startTime", "endTime")
+
+
 class _Fallback(Exception):
     """The streaming reader met something legal it does not handle (fractional deltas)."""
 
@@ -216,8 +267,9 @@ class _Fallback(Exception):
 class _Stream(ByteStream):
     """The shared byte window (workbench/io/_stream.py) plus signed/unsigned integer arrays."""
 
-    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = True) -> bytes:
-        return super().value_bytes(section, limit, scalar_to_eof)
+    def value_bytes(self, section: str, limit: int | None = None, scalar_to_eof: bool = True,
+                    keep: bool = True) -> bytes:
+        return super().value_bytes(section, limit, scalar_to_eof, keep)
 
     def int_array(self, section: str, signed: bool, cap: int | None):
         self.expect("[", section, "an array")
@@ -278,6 +330,8 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
             arrays = {}
             if s.peek() == ord("}"):
                 s.pos += 1
+                if s.peek() != -1:
+                    raise FormatError(path, "document", s.offset(), "invalid JSON (Extra data after the profile)")
                 return d
             while True:
                 k = s.read_key("document")
@@ -285,6 +339,8 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
                 if k in ("samples", "timeDeltas"):
                     other = arrays.get("timeDeltas" if k == "samples" else "samples")
                     arrays[k] = s.int_array(k, k == "timeDeltas", None if other is None else len(other))
+                elif k not in _READ_KEYS:   # nothing reads it: skipped, however large
+                    s.value_bytes(k, keep=False)
                 else:
                     raw = s.value_bytes(k)
                     try:
@@ -296,6 +352,9 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
                     s.pos += 1
                     continue
                 if c == ord("}"):
+                    s.pos += 1
+                    if s.peek() != -1:
+                        raise FormatError(path, "document", s.offset(), "invalid JSON (Extra data after the profile)")
                     break
                 if c < 0:
                     raise FormatError(path, "document", s.offset(), "truncated JSON")

@@ -10,49 +10,65 @@ KiB — converted to bytes — and since v3 rss/free_memory/... which are string
 from __future__ import annotations
 
 import json
+import reprlib
 
 import polars as pl
 
 from ..errors import FormatError
 from ..metrics.builder import SCHEMA, TS, Part, empty_problems
-from ._files import read_bytes
+from ._files import JsonGuard, read_bytes
+from .memory_samples import MAX_UNIX_MS
 
 COUNTS = {"nativeContextCount", "detachedContextCount"}
+
+
+def _obj(path, section: str, v, default):
+    """A part of the report that must be an object (or list): absent is ``default``, another type an error."""
+    if v is None:
+        return default
+    if not isinstance(v, type(default)):
+        raise FormatError(path, section, None, f"not {'an object' if isinstance(default, dict) else 'an array'}")
+    return v
 
 
 def read_report(path) -> Part:
     src = str(path)
     try:
-        rep = json.loads(read_bytes(path))
+        rep = json.loads(read_bytes(path, JsonGuard(path, "report")))
         header = rep["header"]
         t = float(header["dumpEventTimeStamp"])
     except ValueError as e:
         raise FormatError(path, "report", getattr(e, "pos", 0), f"not JSON ({e})") from None
-    except (KeyError, TypeError):
+    except RecursionError:
+        raise FormatError(path, "report", None, "JSON nested too deeply") from None
+    except (KeyError, TypeError, OverflowError):
         raise FormatError(path, "header", 0, "not a Node.js diagnostic report (no header.dumpEventTimeStamp)") from None
+    if not abs(t) <= MAX_UNIX_MS:
+        raise FormatError(path, "header", 0, f"dumpEventTimeStamp {t!r} is not a unix time in ms")
     rows = []
 
-    def add(metric, value, unit, labels=""):
+    def add(metric, value, unit, labels="", scale=1.0):
         try:
-            rows.append((metric, float(value), unit, labels))
-        except (TypeError, ValueError):
-            pass
+            v = float(value) * scale
+        except (TypeError, ValueError, OverflowError):
+            return
+        rows.append((metric, v, unit, labels))
 
-    heap = rep.get("javascriptHeap", {}) or {}
+    heap = _obj(path, "javascriptHeap", rep.get("javascriptHeap"), {})
     for k, v in heap.items():
         if k == "heapSpaces":
-            for space, fields in (v or {}).items():
-                for f, x in fields.items():
+            for space, fields in _obj(path, "javascriptHeap.heapSpaces", v, {}).items():
+                for f, x in _obj(path, f"javascriptHeap.heapSpaces.{space}", fields, {}).items():
                     add(f"heap_space_{f}", x, "B", f'space="{space}"')
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             add(f"javascriptHeap.{k}", v, "count" if k in COUNTS else "B")
-    ru = rep.get("resourceUsage", {}) or {}
+    ru = _obj(path, "resourceUsage", rep.get("resourceUsage"), {})
     for k, v in ru.items():
         if isinstance(v, dict):
             for k2, x in v.items():
                 add(f"resourceUsage.{k}.{k2}", x, "count")
         elif k == "maxRss":
-            add("resourceUsage.maxRss", float(v) * 1024, "B")
+            add("resourceUsage.maxRss", v, "B", scale=1024)
         elif k.endswith("Seconds"):
             add(f"resourceUsage.{k}", v, "s")
         elif k.endswith("Percent"):
@@ -60,8 +76,10 @@ def read_report(path) -> Part:
         else:
             add(f"resourceUsage.{k}", v, "B")
     by_type: dict[str, list[int]] = {}
-    for h in rep.get("libuv", []) or []:
-        c = by_type.setdefault(str(h.get("type")), [0, 0])
+    for i, h in enumerate(_obj(path, "libuv", rep.get("libuv"), [])):
+        h = _obj(path, f"libuv[{i}]", h, {})
+        typ = h.get("type")
+        c = by_type.setdefault(typ if isinstance(typ, str) else reprlib.repr(typ), [0, 0])
         c[0] += 1
         c[1] += 1 if h.get("is_active") else 0
     for typ, (n, active) in sorted(by_type.items()):

@@ -18,13 +18,14 @@ import polars as pl
 
 from ..errors import FormatError
 from ..profile.builder import build_frames, finish, merge_siblings
-from ._files import decode_utf8, read_bytes
+from ._files import LineGuard, decode_utf8, read_bytes
+from .cpuprofile import MAX_POSITION
 
 _LOC = r"^(?P<fn>.*) (?P<url>\S+):(?P<line>\d+):(?P<col>\d+)$"
 
 
 def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: bool = False):
-    text = decode_utf8(path, "line", read_bytes(path))
+    text = decode_utf8(path, "line", read_bytes(path, LineGuard(path, "line")))
     lines = pl.Series("l", text.split("\n")).str.strip_chars_end("\r")
     df = pl.DataFrame(lines).with_row_index("lineno", offset=1).filter(pl.col("l").str.strip_chars() != "")
     parsed = df.with_columns(pl.col("l").str.extract_groups(r"^(?P<stack>.*\S) (?P<count>\d+(?:\.\d*)?)\s*$"))
@@ -37,32 +38,52 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
     if not np.isfinite(counts).all():
         ln = int(parsed["lineno"][int(np.nonzero(~np.isfinite(counts))[0][0])])
         raise FormatError(path, f"line {ln}", None, "count out of range")
-    # raw nodes: a synthetic root, then one node per (line, frame position)
+    # raw nodes: a synthetic root, then one node per (line, frame position); the frame texts are
+    # parsed once each (a stack repeats its frames on every line that holds it)
     frames_long = parsed.select(pl.col("stack").str.split(";").alias("f")).with_row_index("s") \
         .explode("f").with_columns(pl.int_range(pl.len()).over("s").alias("pos"))
-    loc = frames_long["f"].str.extract_groups(_LOC).struct.unnest()
+    uniq = frames_long["f"].unique(maintain_order=True)
+    code = frames_long.select("f").join(uniq.to_frame().with_row_index("c"), on="f", how="left",
+                                        maintain_order="left")["c"].to_numpy()
+    loc = uniq.str.extract_groups(_LOC).struct.unnest() \
+        .with_columns(pl.col("line", "col").cast(pl.Int64, strict=False))
     has_loc = loc["url"].is_not_null()
-    fn = pl.select(pl.when(has_loc).then(loc["fn"]).otherwise(frames_long["f"])).to_series()
+    far = has_loc & (loc["line"].is_null() | loc["col"].is_null() | (loc["line"] > MAX_POSITION)
+                     | (loc["col"] > MAX_POSITION))
+    if far.any():
+        first = int(np.flatnonzero(code == int(far.arg_true()[0]))[0])
+        ln = int(parsed["lineno"][int(frames_long["s"][first])])
+        raise FormatError(path, f"line {ln}", None, "line or column number out of range")
+    fn = pl.select(pl.when(has_loc).then(loc["fn"]).otherwise(uniq)).to_series()
     cols = {
         "function": pl.concat([pl.Series(["(root)"]), fn]),
         "script_id": pl.Series([""] * (len(fn) + 1)),
         "url": pl.concat([pl.Series([""]), loc["url"].fill_null("")]),
-        "line": pl.concat([pl.Series([0], dtype=pl.Int64), loc["line"].cast(pl.Int64).fill_null(0)]),
-        "column": pl.concat([pl.Series([0], dtype=pl.Int64), loc["col"].cast(pl.Int64).fill_null(0)]),
+        "line": pl.concat([pl.Series([0], dtype=pl.Int64), loc["line"].fill_null(0)]),
+        "column": pl.concat([pl.Series([0], dtype=pl.Int64), loc["col"].fill_null(0)]),
     }
-    frames, frame = build_frames(path, "line", cols)
-    n_raw = len(fn) + 1
+    frames, frame_of_uniq = build_frames(path, "line", cols)
+    frame = np.concatenate([frame_of_uniq[:1], frame_of_uniq[1:][code]])
+    del code, uniq, loc
+    n_raw = len(frame)
     pos = frames_long["pos"].to_numpy()
+    del frames_long
     raw_parent = np.empty(n_raw, np.int64)
     raw_parent[0] = -1
-    idx = np.arange(1, n_raw)
-    raw_parent[1:] = np.where(pos == 0, 0, idx - 1)
+    raw_parent[1:] = np.arange(n_raw - 1)   # the previous raw node, or the root for a stack's first frame
+    first = pos == 0
+    raw_parent[1:][first] = 0
     last = np.ones(n_raw - 1, bool)
-    last[:-1] = pos[1:] == 0  # the leaf of each stack carries the count
+    last[:-1] = first[1:]  # the leaf of each stack carries the count
+    del first
     raw_self = np.zeros(n_raw)
     raw_self[1:][last] = counts
-    depth = pos + 1
-    order = np.concatenate([[0], 1 + np.argsort(depth, kind="stable")]).astype(np.int64)
+    del last
+    order = np.empty(n_raw, np.int64)   # by depth (pos + 1), stable
+    order[0] = 0
+    order[1:] = np.argsort(pos, kind="stable")
+    order[1:] += 1
+    del pos
     m_of, m_parent, m_frame, n = merge_siblings(order, raw_parent, frame, max(frames.height, 1))
     hits = np.bincount(m_of, weights=raw_self, minlength=n)
     scale = interval_ms if kind == "cpu" else 1.0

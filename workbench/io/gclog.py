@@ -30,6 +30,7 @@ import polars as pl
 from ..errors import FormatError
 from ..metrics.builder import SCHEMA, TS, Part
 from ._files import lines_frame, read_text
+from .memory_samples import ms_to_ts
 
 PREFIX = r'^\[(?<pid>\d+)(?::(?<isolate>0x[0-9a-fA-F]+))?\]\s+(?<t_ms>[0-9]+(?:\.[0-9]+)?) ms: '
 TEXT_RE = (PREFIX +
@@ -72,9 +73,9 @@ def read_gclog(path, start=None) -> Part:
     old_style = pl.col("reason").str.starts_with("[")
     text_ev = text_ev.with_columns(
         [pl.col(c).cast(pl.Float64, strict=False) for c in FLOATS],
-        pid=pl.col("pid").cast(pl.Int64), t_ms=pl.col("t_ms").cast(pl.Float64),
+        pid=pl.col("pid").cast(pl.Int64, strict=False), t_ms=pl.col("t_ms").cast(pl.Float64),
         reduce=pl.col("reduce").is_not_null(), interleaved=pl.col("interleaved").is_not_null(),
-        incremental_steps=pl.col("incremental_steps").cast(pl.Int64),
+        incremental_steps=pl.col("incremental_steps").cast(pl.Int64, strict=False),
         # very old V8 printed "[external / ]pause ms"; newer ones print "pause / external ms"
         pause_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n2")).otherwise(pl.col("n1")).cast(pl.Float64),
         external_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n1")).otherwise(pl.col("n2")).cast(pl.Float64),
@@ -88,16 +89,20 @@ def read_gclog(path, start=None) -> Part:
     ).with_columns(kind=_kind("type")).drop("n1", "n2", "reason")
 
     if len(nvp):
-        pairs = (nvp.select("line", "pid", "isolate", "t_ms", kv=pl.col("nvp").str.extract_all(r"[^ =]+=[^ ]*"))
+        index = ("line", "pid", "isolate", "t_ms")
+        pairs = (nvp.select(*index, kv=pl.col("nvp").str.extract_all(r"[^ =]+=[^ ]*"))
                  .explode("kv")
                  .with_columns(key=pl.col("kv").str.split_exact("=", 1).struct.field("field_0"),
                                val=pl.col("kv").str.split_exact("=", 1).struct.field("field_1"))
-                 .drop("kv"))
+                 .drop("kv")
+                 # a key named like an index column is kept under "nvp.<key>"
+                 .with_columns(key=pl.when(pl.col("key").is_in(list(index))).then("nvp." + pl.col("key"))
+                               .otherwise(pl.col("key"))))
         wide = pairs.pivot(on="key", index=["line", "pid", "isolate", "t_ms"], values="val", aggregate_function="first")
         keys = [c for c in wide.columns if c not in ("line", "pid", "isolate", "t_ms", "gc")]
         nvp_ev = wide.with_columns(
             [pl.col(k).str.strip_suffix("%").cast(pl.Float64, strict=False) for k in keys],
-            pid=pl.col("pid").cast(pl.Int64), t_ms=pl.col("t_ms").cast(pl.Float64),
+            pid=pl.col("pid").cast(pl.Int64, strict=False), t_ms=pl.col("t_ms").cast(pl.Float64),
             type=pl.col("gc") if "gc" in wide.columns else pl.lit(None, pl.Utf8),
             format=pl.lit("trace-gc-nvp"),
         ).with_columns(kind=_kind("type"), pause_ms=pl.col("pause"),
@@ -108,12 +113,18 @@ def read_gclog(path, start=None) -> Part:
     else:
         events = text_ev.drop("text")
     events = events.sort("line")
+    # a time no clock can show (1e400 ms) is a problem of its line, not an event
+    ts = ms_to_ts(pl.col("t_ms") + (start_ms or 0.0))
+    far = events.filter(ts.is_null())["line"]
+    events = events.filter(ts.is_not_null())
     parsed_lines = events["line"]
     problems = (lines.filter(~pl.col("line").is_in(parsed_lines.implode()))
-                .select(pl.lit(src).alias("source"), "line", pl.lit("not a GC trace line").alias("reason"), "text"))
+                .select(pl.lit(src).alias("source"), "line",
+                        pl.when(pl.col("line").is_in(far.implode())).then(pl.lit("time out of range"))
+                        .otherwise(pl.lit("not a GC trace line")).alias("reason"), "text"))
     if len(events) == 0:
         raise FormatError(path, "gc trace", 0, f"no GC trace lines ({len(lines)} lines, none of them '[pid:isolate] t ms: ...')")
-    events = events.with_columns(ts=((pl.col("t_ms") + (start_ms or 0.0)) * 1000.0).round(0).cast(pl.Int64).cast(TS))
+    events = events.with_columns(ts=ts)
     lead = [c for c in EVENT_SCHEMA if c in events.columns]
     events = events.select(lead + [c for c in events.columns if c not in lead])
     table = _long_rows(events, src)

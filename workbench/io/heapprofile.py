@@ -14,11 +14,25 @@ the tree before the samples) are dropped and counted in ``meta["samples_with_unk
 """
 from __future__ import annotations
 
+import reprlib
+
 import numpy as np
 
 from ..errors import FormatError
 from ..profile.builder import build_frames, check_tree, finish, index_of_ids
 from ._jsonfile import load_json
+from .cpuprofile import MAX_POSITION
+
+_MAX_SIZE = 2**63   # bytes: more than any heap
+
+
+def _finite_number(v) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return np.isfinite(float(v))
+    except OverflowError:
+        return False
 
 
 def read_heapprofile(path, *, quiet: bool = False):
@@ -37,18 +51,25 @@ def read_heapprofile(path, *, quiet: bool = False):
         size = node.get("selfSize", 0)
         if not isinstance(cf, dict) or isinstance(nid, bool) or not isinstance(nid, int):
             raise FormatError(path, where, None, "node without callFrame or integer id")
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or not size >= 0:
-            raise FormatError(path, where, None, f"invalid selfSize {size!r:.40}")
+        if not -2**63 <= nid < 2**63:
+            raise FormatError(path, where, None, f"node id {str(nid)[:40]} out of range")
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 <= size <= _MAX_SIZE:
+            raise FormatError(path, where, None, f"invalid selfSize {reprlib.repr(size)}")
         me = len(ids)
         ids.append(nid)
         parent.append(p)
         self_size.append(size)
         fn.append(cf.get("functionName"))
-        sid.append(str(cf.get("scriptId", "")))
+        script = cf.get("scriptId", "")
+        if isinstance(script, bool) or not isinstance(script, (str, int, float)):
+            raise FormatError(path, where, None, f"callFrame.scriptId {reprlib.repr(script)} is not a script id")
+        sid.append(str(script))
         url.append(cf.get("url"))
         ln, cn = cf.get("lineNumber", -1), cf.get("columnNumber", -1)
         line.append(ln + 1 if isinstance(ln, int) and ln >= 0 else 0)
         col.append(cn + 1 if isinstance(cn, int) and cn >= 0 else 0)
+        if line[-1] > MAX_POSITION or col[-1] > MAX_POSITION:
+            raise FormatError(path, where, None, f"callFrame line/column {ln}:{cn} out of range")
         kids = node.get("children", [])
         if not isinstance(kids, list):
             raise FormatError(path, where + ".children", None, "not an array")
@@ -70,10 +91,9 @@ def read_heapprofile(path, *, quiet: bool = False):
         raise FormatError(path, "samples", None, "not an array")
     try:
         arr = np.array([(s["size"], s["nodeId"], s["ordinal"]) for s in samples], dtype=np.float64).reshape(-1, 3)
-    except (TypeError, KeyError, ValueError):
-        bad = next(i for i, s in enumerate(samples)
-                   if not (isinstance(s, dict) and all(isinstance(s.get(k), (int, float)) and not isinstance(s.get(k), bool)
-                                                       for k in ("size", "nodeId", "ordinal"))))
+    except (TypeError, KeyError, ValueError, OverflowError):
+        bad = next((i for i, s in enumerate(samples) if not (isinstance(s, dict) and all(
+            _finite_number(s.get(k)) for k in ("size", "nodeId", "ordinal")))), 0)
         raise FormatError(path, f"samples[{bad}]", None, "sample needs numeric size, nodeId and ordinal") from None
     if not np.isfinite(arr).all() or np.any(arr[:, 0] < 0):
         bad = int(np.nonzero(~np.isfinite(arr).all(axis=1) | (arr[:, 0] < 0))[0][0])

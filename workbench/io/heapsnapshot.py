@@ -27,6 +27,7 @@ from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
 from ..heap.snapshot import HeapSnapshot
+from ._jsonfile import parse_bytes
 from ._stream import ByteStream
 
 # A window of an integer section at least this large is parsed by two threads.
@@ -44,6 +45,9 @@ REQUIRED_NODE_FIELDS = ("type", "name", "id", "self_size", "edge_count")
 REQUIRED_EDGE_FIELDS = ("type", "name_or_index", "to_node")
 # Each value takes at least two bytes ("0,"); deflate cannot expand more than ~1032:1.
 MAX_DEFLATE_RATIO = 1100
+# Values a gzip snapshot's arrays are first allocated for, per compressed byte (V8's snapshots
+# compress about 5:1, some 3 values per 10 bytes); more data grows them, up to the declared count.
+GZ_FIRST_VALUES = 8
 
 
 @dataclass
@@ -74,13 +78,17 @@ def _err_msg_for(status: int) -> str:
     }.get(status, f"syntax error ({status})")
 
 
-def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0) -> list:
+def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0,
+                  first: int | None = None) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
-    ``expected`` (values in all) the arrays have exactly that capacity (an excess is an error)
+    ``expected`` (values in all) the arrays end with exactly that capacity (an excess is an error)
     and each buffer window is split in two at a comma, the second half parsed by another thread
-    (the kernels release the GIL). Without ``expected`` the single output grows."""
+    (the kernels release the GIL); ``first`` (values) caps the first allocation, which then grows
+    up to ``expected`` as values arrive (gzip files: a declared count is not yet data). Without
+    ``expected`` the single output grows."""
     if expected is not None:
-        nrec = expected // nf
+        full = expected // nf
+        nrec = full if first is None else min(full, max(first // nf, 1 << 16))
         outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
     else:
         nrec = max(capacity_hint, 1 << 16)
@@ -124,8 +132,13 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
             continue
         if status == 2:
             if expected is not None:
-                raise FormatError(s.path, section, s.offset(),
-                                  f"more values than the header declares ({expected})")
+                if nrec >= full:
+                    raise FormatError(s.path, section, s.offset(),
+                                      f"more values than the header declares ({expected})")
+                grown = min(full, 2 * nrec)
+                outs = tuple(_grow(o, grown) for o in outs)
+                nrec = grown
+                continue
             bigger = np.empty(nrec * 2, dtype=np.uint32)
             bigger[:nrec] = outs[0]
             outs = (bigger,)
@@ -140,6 +153,12 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
         return list(outs)
     # a view: the buffer's pages past ``count`` were never written, so they cost no memory
     return [outs[0][:count] if capacity_hint else outs[0][:count].copy()]
+
+
+def _grow(a: np.ndarray, n: int) -> np.ndarray:
+    b = np.empty(n, dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
 
 
 def _scan_strings(s: ByteStream, section: str, file_size: int):
@@ -194,6 +213,13 @@ def _validate_header(path: str, header, offset: int) -> dict:
         if not isinstance(meta.get(key), list) or not meta[key]:
             bad(f"missing or empty meta.{key}")
     nfields, efields = meta["node_fields"], meta["edge_fields"]
+    for key in ("node_fields", "edge_fields", "location_fields", "sample_fields", "trace_function_info_fields",
+                "trace_node_fields"):
+        v = meta.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            bad(f"meta.{key} is not a list of field names")
+        if v is not None and len(set(v)) != len(v):
+            bad(f"meta.{key} names a field twice")
     for f in REQUIRED_NODE_FIELDS:
         if f not in nfields:
             bad(f"meta.node_fields lacks '{f}'")
@@ -212,6 +238,9 @@ def _validate_header(path: str, header, offset: int) -> dict:
             bad(f"'{key}' must be a non-negative integer")
     if header["node_count"] < 1:
         bad("a snapshot needs at least the root node")
+    tfc = header.get("trace_function_count", 0)
+    if not isinstance(tfc, int) or isinstance(tfc, bool) or tfc < 0:
+        bad("'trace_function_count' must be a non-negative integer")
     return header
 
 
@@ -255,7 +284,7 @@ def _read(s: ByteStream, size: int) -> RawSnapshot:
             raw = s.value_bytes("snapshot", limit=64 * 1024 * 1024)
             try:
                 header = json.loads(raw)
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 raise FormatError(path, "snapshot", off, f"header is not valid JSON ({e})") from None
             header = _validate_header(path, header, off)
             meta = header["meta"]
@@ -268,30 +297,31 @@ def _read(s: ByteStream, size: int) -> RawSnapshot:
         elif key in NUMERIC_SECTIONS:
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
+            # a gzip file's arrays start at what its compressed size plausibly holds and grow
+            first = GZ_FIRST_VALUES * size if s.gz else None
             if key == "nodes":
                 arrays[key] = dict(zip(header["meta"]["node_fields"],
-                                       _scan_numbers(s, key, header["node_count"] * nf, nf)))
+                                       _scan_numbers(s, key, header["node_count"] * nf, nf, first=first)))
             elif key == "edges":
                 arrays[key] = dict(zip(header["meta"]["edge_fields"],
-                                       _scan_numbers(s, key, header["edge_count"] * ef, ef)))
+                                       _scan_numbers(s, key, header["edge_count"] * ef, ef, first=first)))
             else:
                 # locations hold 4 values per located object (at most one per node): start there
                 # rather than doubling from small (np.empty only pages in what is written)
                 hint = 4 * header["node_count"] + 16 if key == "locations" else 0
+                if first is not None:
+                    hint = min(hint, first)
                 arrays[key] = _scan_numbers(s, key, None, capacity_hint=hint)[0]
         elif key == "strings":
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
             strings = _scan_strings(s, key, size)
         elif key == "trace_tree":
+            s.peek()
             off = s.offset()
-            raw = s.value_bytes(key)
-            try:
-                trace_tree = json.loads(raw)
-            except ValueError as e:
-                raise FormatError(path, key, off, f"not valid JSON ({e})") from None
+            trace_tree = parse_bytes(path, key, s.value_bytes(key), off)
         else:
-            s.value_bytes(key)
+            s.value_bytes(key, keep=False)
             unknown.append(key)
         c = s.peek()
         if c == ord(","):

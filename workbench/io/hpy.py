@@ -26,18 +26,20 @@ import polars as pl
 
 from ..errors import FormatError
 from ..pyheap.model import PyHeap
+from ._files import open_binary
 
 FORMATS = ("SetFormat", "IdFormat", "DiffFormat")
 REQUIRED = ("format", "timemade", "count", "size", "numrows")
 _ROW_CSK = r"^\.r: (-?\d+) (-?\d+) (.*)$"
 _ROW_SK = r"^\.r: (-?\d+) (.*)$"
+_MAX_ROW = 2**53   # objects or bytes in one row; sums stay exact in int64
 
 
 def read_hpy(path, *, quiet: bool = True) -> list:
     """Every package of a ``.hpy`` file, in file order, as PyHeap models."""
 
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_binary(path) as f:
         data = f.read()
     try:
         text = data.decode("utf-8")
@@ -120,7 +122,11 @@ def _package(path, k: int, npk: int, pk: pl.DataFrame, PyHeap):
         off = int(bad["offset"][0])
         line = rows.filter(pl.col("offset") == off)["line"][0]
         raise FormatError(path, section, off, f"bad row (expected '.r: {'SIZE NAME' if fmt == 'IdFormat' else 'COUNT SIZE KIND'}'): {line[:60]!r}")
-    ex = ex.with_columns(pl.col("count").cast(pl.Int64), pl.col("size").cast(pl.Int64))
+    ex = ex.with_columns(pl.col("count").cast(pl.Int64, strict=False), pl.col("size").cast(pl.Int64, strict=False))
+    far = ex.filter(pl.col("count").is_null() | pl.col("size").is_null()
+                    | (pl.col("count").abs() > _MAX_ROW) | (pl.col("size").abs() > _MAX_ROW))
+    if len(far):
+        raise FormatError(path, section, int(far["offset"][0]), "count or size out of range")
     if fmt == "IdFormat":
         ex = ex.with_columns(pl.col("name").str.split(": ").list.first().alias("name"))
     if fmt != "DiffFormat" and len(ex) and (ex["count"].min() < 0 or ex["size"].min() < 0):

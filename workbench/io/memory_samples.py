@@ -19,12 +19,14 @@ import json
 import re
 
 import polars as pl
+from polars.exceptions import PanicException
 
 from ..errors import FormatError
 from ..metrics.builder import SCHEMA, TS, Part
 from ._files import lines_frame, read_text
 
 TIME_COLS = ("ts", "timestamp", "time", "t", "date", "datetime")
+MAX_COLUMNS = 4096   # a samples export has tens
 NS = {"min", "max", "mean", "stddev", "p50", "p75", "p90", "p95", "p99", "p999"}
 UNIT = {"rss": "B", "heaptotal": "B", "heapused": "B", "external": "B", "arraybuffers": "B",
         "heap_total": "B", "heap_used": "B", "array_buffers": "B",
@@ -54,9 +56,18 @@ def _time_expr(col: str, dtype) -> pl.Expr:
     return _num_to_ts(c.cast(pl.Float64))
 
 
+# |unix ms| beyond this is no time (year ~250000; polars cannot format such datetimes)
+MAX_UNIX_MS = 8e15
+
+
+def ms_to_ts(ms: pl.Expr) -> pl.Expr:
+    """Unix milliseconds (float) as the table's timestamp; NaN, infinite or absurd times are null."""
+    us = (ms * 1000.0).round(0)
+    return pl.when(ms.abs() <= MAX_UNIX_MS).then(us).otherwise(None).cast(pl.Int64, strict=False).cast(TS)
+
+
 def _num_to_ts(num: pl.Expr) -> pl.Expr:
-    ms = pl.when(num >= 1e11).then(num).otherwise(num * 1000.0)
-    return (ms * 1000.0).round(0).cast(pl.Int64).cast(TS)
+    return ms_to_ts(pl.when(num >= 1e11).then(num).otherwise(num * 1000.0))
 
 
 def _to_long(df: pl.DataFrame, src: str, tcol: str) -> pl.DataFrame:
@@ -70,31 +81,71 @@ def _to_long(df: pl.DataFrame, src: str, tcol: str) -> pl.DataFrame:
             .select(list(SCHEMA)).cast(SCHEMA))
 
 
+def _json_object_line(text: str, strict: bool = True) -> bool:
+    """A line the table can hold: a JSON object without NaN/Infinity, 1e999 or integers past int64
+    (``strict=False``: the caller knows the line has none of them)."""
+    if not strict:
+        try:
+            return isinstance(json.loads(text), dict)
+        except (ValueError, RecursionError):
+            return False
+
+    def bad_constant(name):
+        raise ValueError(name)
+
+    def int64(digits):
+        v = int(digits)
+        if not -2**63 <= v < 2**63:
+            raise ValueError(digits)
+        return v
+
+    def finite(digits):
+        v = float(digits)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError(digits)
+        return v
+
+    try:
+        o = json.loads(text, parse_constant=bad_constant, parse_int=int64, parse_float=finite)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(o, dict)
+
+
+def _decode(path, lines: pl.DataFrame) -> pl.DataFrame:
+    rows = pl.DataFrame({"line": lines["line"]}).with_columns(
+        lines["text"].str.json_decode(infer_schema_length=None).alias("o"))
+    if rows.schema["o"] != pl.Struct:
+        raise ValueError("not objects")
+    fields = [f.name for f in rows.schema["o"].fields]
+    if "line" in fields:  # our line-number column: the export's own "line" becomes "_line"
+        rows = rows.with_columns(pl.col("o").struct.rename_fields(["_line" if f == "line" else f for f in fields]))
+    return rows
+
+
 def read_jsonl(path) -> Part:
     src = str(path)
     lines = lines_frame(read_text(path, "jsonl")).filter(pl.col("text").str.strip_chars() != "")
     try:
-        rows = pl.DataFrame({"line": lines["line"]}).with_columns(
-            lines["text"].str.json_decode(infer_schema_length=None).alias("o"))
-        if rows.schema["o"] != pl.Struct or rows["o"].null_count():
+        rows = _decode(path, lines)
+        if rows["o"].null_count():
             raise ValueError
         bad_lines: list[int] = []
-    except Exception:
+    except (Exception, PanicException):
         # slow path only on bad input: find the offending lines one by one
         good, bad_lines = [], []
-        for ln, t in lines.iter_rows():
-            try:
-                o = json.loads(t)
-                if not isinstance(o, dict):
-                    raise ValueError
-                good.append(ln)
-            except ValueError:
-                bad_lines.append(ln)
+        # only lines that may hold NaN, Infinity or numbers past int64/float need the strict check
+        odd = lines["text"].str.contains(r"NaN|Infinity|[0-9]{19}|[eE][+]?[0-9]{3}").to_list()
+        for (ln, t), strict in zip(lines.iter_rows(), odd):
+            (good if _json_object_line(t, strict) else bad_lines).append(ln)
         ok = lines.filter(pl.col("line").is_in(good))
         if not len(ok):
             raise FormatError(path, "jsonl", 0, f"no JSON object lines ({len(bad_lines)} unparsed)")
-        rows = pl.DataFrame({"line": ok["line"]}).with_columns(
-            ok["text"].str.json_decode(infer_schema_length=None).alias("o"))
+        try:
+            rows = _decode(path, ok)
+        except (Exception, PanicException) as e:  # noqa: BLE001 - polars raises several types for foreign data
+            raise FormatError(path, "jsonl", None, "the JSON objects do not make one table "
+                              f"({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
     df = rows.unnest("o")
     problems = (lines.filter(pl.col("line").is_in(bad_lines))
                 .select(pl.lit(src).alias("source"), "line", pl.lit("not a JSON object").alias("reason"), "text"))
@@ -106,7 +157,17 @@ def read_csv(path) -> Part:
     lines = lines_frame(read_text(path, "csv")).filter(pl.col("text").str.strip_chars() != "")
     if not len(lines):
         raise FormatError(path, "csv", 0, "empty file")
-    header = [h.strip().strip('"') for h in lines["text"][0].split(",")]
+    names = lines["text"][0].split(",")
+    if len(names) > MAX_COLUMNS:
+        raise FormatError(path, "csv", 0, f"the header has {len(names)} columns: not a samples export "
+                          f"(at most {MAX_COLUMNS})")
+    header, seen = [], set()
+    for h in (h.strip().strip('"') for h in names):
+        h = "_line" if h == "line" else h   # "line" is our line-number column
+        while h in seen:                    # a repeated column name gets a suffix
+            h += "_"
+        seen.add(h)
+        header.append(h)
     body = lines.slice(1).with_columns(f=pl.col("text").str.split(","))
     body = body.with_columns(n=pl.col("f").list.len())
     wrong = body.filter(pl.col("n") != len(header))
@@ -147,6 +208,9 @@ def _finish(df: pl.DataFrame, src: str, path, problems: pl.DataFrame, section: s
     tcol = _tcol(df.columns)
     if tcol is None:
         raise FormatError(path, section, 0, f"no time column (one of {', '.join(TIME_COLS)})")
+    dt = df.schema[tcol]
+    if not (dt == pl.Utf8 or dt.is_numeric() or dt == pl.Boolean or dt == pl.Null):
+        raise FormatError(path, section, None, f"the time column '{tcol}' holds {dt} values, not times")
     df = df.with_columns(_time_expr(tcol, df.schema[tcol]).alias("ts"))
     bad_ts = df.filter(pl.col("ts").is_null())
     if len(bad_ts):

@@ -26,8 +26,9 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import FormatError
-from ..metrics.builder import SCHEMA, TS, Part, empty_problems
+from ..metrics.builder import SCHEMA, Part, empty_problems
 from ._files import lines_frame, read_text
+from .memory_samples import ms_to_ts
 
 SAMPLE_RE = (r'^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)'
              r'(?:\{(?<labels>(?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?'
@@ -127,7 +128,9 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
              .when(pl.col("om")).then(pl.col("tsf") * 1000.0)
              .otherwise(pl.col("tsf")))
     fam = pl.col("name").str.replace(r"(_bucket|_count|_sum|_created|_total|_gsum|_gcount|_info)$", "")
-    good = good.with_columns(ts_ms=ts_ms, family=fam)
+    good = good.with_columns(ts_ms=ts_ms, family=fam).with_columns(ts=ms_to_ts(pl.col("ts_ms")))
+    far = good.filter(pl.col("ts").is_null())
+    good = good.filter(pl.col("ts").is_not_null())
     good = (good.join(units.rename({"fname": "family"}).unique(["file", "family"]), on=["file", "family"], how="left")
                 .join(units.rename({"fname": "name", "om_unit": "om_unit2"}).unique(["file", "name"]), on=["file", "name"], how="left"))
     om_unit = pl.coalesce("om_unit2", "om_unit")
@@ -139,7 +142,7 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
     labels = pl.col("labels").str.strip_chars().str.strip_suffix(",").fill_null("")
     table = good.select(
         source=pl.col("source"),
-        ts=(pl.col("ts_ms") * 1000.0).round(0).cast(pl.Int64).cast(TS),
+        ts=pl.col("ts"),
         metric=pl.col("name"),
         value=pl.when(pl.col("sentinel")).then(float("nan")).otherwise(pl.col("v")),
         unit=pl.col("unit"),
@@ -160,6 +163,9 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
                   .when(pl.col("v").is_null()).then(pl.lit("value is not a number"))
                   .otherwise(pl.lit("timestamp is not a number")))
         probs.append(bad.join(src, on="file").select("source", "line", reason.alias("reason"), "text"))
+    if len(far):
+        probs.append(far.drop("source").join(src, on="file").select("source", "line", pl.lit("timestamp out of range").alias("reason"),
+                                                     "text"))
     if len(bad_meta):
         probs.append(bad_meta.join(src, on="file").select("source", "line", pl.lit("malformed # HELP/TYPE/UNIT line").alias("reason"), "text"))
     problems = pl.concat(probs) if probs else empty_problems()

@@ -28,7 +28,8 @@ def list_trace_profiles(path, events) -> dict:
         name = e.get("name")
         if name not in ("Profile", "ProfileChunk", "CpuProfile"):
             continue
-        data = (e.get("args") or {}).get("data")
+        args = e.get("args")
+        data = args.get("data") if isinstance(args, dict) else None
         if not isinstance(data, dict):
             raise FormatError(path, f"traceEvents[{i}].args.data", None, f"{name} event without data")
         key = f"{e.get('pid')}:{e.get('id', e.get('tid'))}"
@@ -56,10 +57,14 @@ def read_trace(path, *, profile: str | None = None, quiet: bool = False):
                           "no CPU profile in this trace (no Profile/ProfileChunk/CpuProfile events; record with "
                           "the disabled-by-default-v8.cpu_profiler category)")
 
+    def count(cpu) -> int:
+        samples = cpu.get("samples") if isinstance(cpu, dict) else None
+        return len(samples) if isinstance(samples, list) else 0
+
     def n_samples(p):
         if p["single"] is not None:
-            return len((p["single"][1] or {}).get("samples") or [])
-        return sum(len(((c[2].get("cpuProfile") or {}).get("samples") or [])) for c in p["chunks"])
+            return count(p["single"][1])
+        return sum(count(c[2].get("cpuProfile")) for c in p["chunks"])
 
     sizes = {k: n_samples(p) for k, p in profiles.items()}
     if profile is None:

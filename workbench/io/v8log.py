@@ -28,11 +28,13 @@ import tempfile
 
 import numpy as np
 import polars as pl
+from polars.exceptions import PanicException
 
 from ..errors import CaptureError, FormatError
 from ..profile.builder import build_frames, category_expr, finish, merge_siblings
-from ._files import GZIP_MAGIC, head, read_bytes
+from ._files import GZIP_MAGIC, LineGuard, head, read_bytes
 from ._jsonfile import load_json
+from .cpuprofile import MAX_POSITION, first_nested
 from .sniff import is_raw_v8_log
 
 _JS_NAME = r"^(?P<fn>.*?) ?(?P<url>[^ ]+):(?P<line>\d+):(?P<col>\d+)$"
@@ -51,7 +53,7 @@ def preprocess(path) -> str:
     if magic == GZIP_MAGIC:  # node reads plain text only
         plain = os.path.join(tmpdir, "isolate-v8.log")
         with open(plain, "wb") as f:
-            f.write(read_bytes(src))
+            f.write(read_bytes(src, LineGuard(path, "log")))
         src = plain
     out = os.path.join(tmpdir, "preprocessed.json")
     with open(out, "wb") as f:
@@ -89,10 +91,14 @@ def read_v8log(path, *, quiet: bool = False):
 def code_frames(path, code: list) -> pl.DataFrame:
     if not isinstance(code, list):
         raise FormatError(path, "code", None, "not an array")
+    schema = {"name": pl.String, "type": pl.String, "kind": pl.String}
+    bad = first_nested(code, schema)
     try:
-        df = pl.from_dicts(code, schema={"name": pl.String, "type": pl.String, "kind": pl.String}, strict=False)
-    except Exception:  # noqa: BLE001 - polars raises several types for foreign data
-        bad = next((i for i, c in enumerate(code) if not isinstance(c, dict)), 0)
+        if bad is not None:
+            raise ValueError
+        df = pl.from_dicts(code, schema=schema, strict=False)
+    except (Exception, PanicException):  # noqa: BLE001 - polars raises several types for foreign data
+        bad = bad if bad is not None else next((i for i, c in enumerate(code) if not isinstance(c, dict)), 0)
         raise FormatError(path, f"code[{bad}]", None, "code entry is not an object with name and type") from None
     nulls = df["name"].is_null() | df["type"].is_null()
     if nulls.any():
@@ -101,14 +107,19 @@ def code_frames(path, code: list) -> pl.DataFrame:
     js = df["type"] == "JS"
     m = df["name"].str.extract_groups(_JS_NAME).struct.unnest()
     is_js = js & m["url"].is_not_null()
+    m = m.with_columns(pl.col("line", "col").cast(pl.Int64, strict=False))
+    far = is_js & (m["line"].is_null() | m["col"].is_null() | (m["line"] > MAX_POSITION) | (m["col"] > MAX_POSITION))
+    if far.any():
+        bad = int(far.arg_true()[0])
+        raise FormatError(path, f"code[{bad}]", None, "line or column number out of range")
     kind = df["kind"].fill_null("")
     other = (pl.select(pl.when(kind.is_in(["RegExp", "Builtin", "BytecodeHandler", "Stub", "Handler"]))
                        .then(kind + ": " + df["name"]).otherwise(df["name"])).to_series())
     return pl.DataFrame({
         "function": pl.select(pl.when(is_js).then(m["fn"]).otherwise(other)).to_series(),
         "url": pl.select(pl.when(is_js).then(m["url"]).otherwise(pl.lit(""))).to_series(),
-        "line": pl.select(pl.when(is_js).then(m["line"].cast(pl.Int64)).otherwise(0)).to_series(),
-        "column": pl.select(pl.when(is_js).then(m["col"].cast(pl.Int64)).otherwise(0)).to_series(),
+        "line": pl.select(pl.when(is_js).then(m["line"]).otherwise(0)).to_series(),
+        "column": pl.select(pl.when(is_js).then(m["col"]).otherwise(0)).to_series(),
         "is_js": is_js,
     })
 
@@ -125,11 +136,21 @@ def profile_from_preprocessed(path, d):
         if not isinstance(t, dict) or not isinstance(t.get("s"), list) or isinstance(t.get("tm"), bool) \
                 or not isinstance(t.get("tm"), (int, float)):
             raise FormatError(path, f"ticks[{i}]", None, "tick without numeric tm and stack array s")
-        tm[i] = t["tm"]
+        try:
+            tm[i] = t["tm"]
+        except OverflowError:
+            tm[i] = np.inf
+        if not np.isfinite(tm[i]):
+            raise FormatError(path, f"ticks[{i}].tm", None, "time out of range")
         stacks.append(t["s"][0::2])
     lens = np.fromiter((len(s) for s in stacks), np.int64, len(stacks))
-    flat = np.fromiter((c for s in stacks for c in s), np.float64, int(lens.sum())) if len(stacks) else \
-        np.zeros(0)
+    try:
+        flat = np.fromiter((c for s in stacks for c in s), np.float64, int(lens.sum())) if len(stacks) else \
+            np.zeros(0)
+    except (TypeError, ValueError, OverflowError):
+        tick = next((i for i, s in enumerate(stacks) for c in s
+                     if isinstance(c, bool) or not isinstance(c, (int, float)) or not -2**53 < c < 2**53), 0)
+        raise FormatError(path, f"ticks[{tick}].s", None, "code index that is not a number") from None
     if len(flat) and (not np.isfinite(flat).all() or np.any(flat != np.floor(flat)) or np.any(flat >= n_code)
                       or np.any(flat < -1)):
         bad_at = int(np.nonzero(~np.isfinite(flat) | (flat != np.floor(flat)) | (flat >= n_code) | (flat < -1))[0][0])
