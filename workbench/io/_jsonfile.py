@@ -46,8 +46,9 @@ def _loads_deep(text: str):
     return box["v"]
 
 
-def load_json(path, section: str = "document", *, quiet: bool = False):
-    """Parse ``path`` as JSON; syntax errors become FormatError with the byte offset.
+def load_json(path, section: str = "document", *, quiet: bool = False, notes: list | None = None):
+    """Parse ``path`` as JSON; syntax errors become FormatError with the byte offset. Strings with
+    a lone UTF-16 surrogate are repaired (``fix_surrogates``) and, with ``notes``, counted there.
 
     Files of 32 MiB and more show a progress bar (read, then parse) unless ``quiet``."""
     from .._progress import progress
@@ -56,9 +57,64 @@ def load_json(path, section: str = "document", *, quiet: bool = False):
     with progress(2 * size, f"loading {os.path.basename(os.fspath(path))}", quiet=quiet) as bar:
         raw = read_bytes(path, JsonGuard(path, section))
         bar.update(size)
-        out = _parse(path, section, raw)
+        out = fix_surrogates(raw, _parse(path, section, raw), section, notes)
         bar.update(size)
     return out
+
+
+_SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _repair(s: str) -> str:
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def fix_surrogates(raw: bytes, doc, section: str = "document", notes: list | None = None):
+    """JSON may escape a lone UTF-16 surrogate (``"\\ud800"``) and JS strings hold them, but UTF-8 and
+    polars cannot: such strings (and keys) of ``doc``, parsed from ``raw``, get U+FFFD in its place.
+    Only documents whose bytes hold such an escape are walked. Appends (section, count, what) to
+    ``notes`` when it repaired any."""
+    if _SURROGATE.search(raw) is None:
+        return doc
+
+    def bad(s: str) -> bool:
+        if s.isascii():
+            return False
+        try:
+            s.encode("utf-8")
+            return False
+        except UnicodeEncodeError:
+            return True
+
+    fixed = 0
+    if isinstance(doc, str):
+        return _repair(doc) if bad(doc) else doc
+    stack = [doc]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, list):
+            for i, v in enumerate(c):
+                if isinstance(v, str):
+                    if bad(v):
+                        c[i] = _repair(v)
+                        fixed += 1
+                elif isinstance(v, (list, dict)):
+                    stack.append(v)
+        else:
+            for k in [k for k in c if bad(k)]:
+                c[_repair(k)] = c.pop(k)
+                fixed += 1
+            for k, v in c.items():
+                if isinstance(v, str):
+                    if bad(v):
+                        c[k] = _repair(v)
+                        fixed += 1
+                elif isinstance(v, (list, dict)):
+                    stack.append(v)
+    if fixed and notes is not None:
+        notes.append((section, fixed, "strings with a lone UTF-16 surrogate (a \\udXXX escape), "
+                      "the surrogate replaced by U+FFFD"))
+    return doc
 
 
 def parse_bytes(path, section: str, raw: bytes, base: int = 0):

@@ -27,6 +27,7 @@ from ..errors import FormatError
 from . import _doctor_kernels as K
 from ..metrics.builder import SCHEMA, TS, Part, empty_problems, problems_frame
 from ._files import JsonGuard, Stop, read_bytes
+from ._jsonfile import fix_surrogates
 from .cpuprofile import first_nested
 from .memory_samples import MAX_UNIX_MS
 
@@ -95,7 +96,8 @@ def decode_processstat(path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def read_systeminfo(path) -> dict:
     try:
-        info = json.loads(read_bytes(path, JsonGuard(path, "systeminfo")))
+        raw = read_bytes(path, JsonGuard(path, "systeminfo"))
+        info = fix_surrogates(raw, json.loads(raw))
         hr = info["clock"]["hrtime"]
         info["clockOffset"] = info["clock"]["unixtime"] - (hr[0] * 1e3 + hr[1] * 1e-6)
         info["nodeVersion"] = info["nodeVersions"]["node"]
@@ -111,7 +113,7 @@ def read_systeminfo(path) -> dict:
 def read_traceevents(path, clock_offset: float) -> pl.DataFrame:
     data = read_bytes(path, JsonGuard(path, "traceevent"))
     try:
-        doc = json.loads(data)
+        doc = fix_surrogates(data, json.loads(data))
     except ValueError as e:
         raise FormatError(path, "traceevent", getattr(e, "pos", 0), f"not trace-event JSON ({e.msg if hasattr(e, 'msg') else e})") from None
     except RecursionError:

@@ -34,7 +34,8 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
     f = clinic_flame_samples(path)
     if f is None:
         raise FormatError(path, "folder", None, "no *.clinic-flame-samples file: not a Clinic.js Flame data folder")
-    ticks = load_json(f, "samples", quiet=quiet)
+    repaired: list = []
+    ticks = load_json(f, "samples", quiet=quiet, notes=repaired)
     if not isinstance(ticks, list):
         raise FormatError(f, "samples", 0, "not an array of ticks")
     lens = np.empty(len(ticks), np.int64)
@@ -92,7 +93,7 @@ def read_clinic_flame(path, *, interval_ms: float = 1.0, quiet: bool = False):
     ts = np.arange(len(ticks), dtype=np.float64) * interval_ms * 1000.0
     meta = {"ticks": len(ticks), "empty_ticks": int(np.count_nonzero(~nonempty)), "interval_ms": interval_ms,
             "hit_counts": "counted from ticks", "samples_file": os.fspath(f)}
-    notes = [("samples", meta["empty_ticks"], "ticks with no stack at all (no code object covers the pc), "
+    notes = repaired + [("samples", meta["empty_ticks"], "ticks with no stack at all (no code object covers the pc), "
               "counted as samples on the root")]
     return finish("cpu", path, "clinic-flame", frames, m_parent, m_frame, np.arange(n), hits, hits * interval_ms,
                   sample_node, ts, np.full(len(ticks), interval_ms), -interval_ms * 1000.0,

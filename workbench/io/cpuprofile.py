@@ -25,7 +25,7 @@ from polars.exceptions import PanicException
 from .._progress import progress
 from ..errors import FormatError
 from ..profile.builder import build_frames, check_tree, finish, index_of_ids, sample_counts
-from ._jsonfile import load_json
+from ._jsonfile import fix_surrogates, load_json
 from ._profile_kernels import cumulative_time, is_sorted, map_ids, parse_ints
 from ._stream import ByteStream
 
@@ -72,6 +72,16 @@ def check_positions(path, section: str, line, column) -> None:
             bad = np.flatnonzero((a < 0) | (a > MAX_POSITION)).tolist() if len(a) else []
         if bad:
             raise FormatError(path, f"{section}[{bad[0]}]", None, f"{what} number {a[bad[0]]} out of range")
+
+
+def _finite(v) -> bool:
+    """A time in µs: an int or float that a float holds (not NaN, infinite or 10**400)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return bool(np.isfinite(float(v)))
+    except OverflowError:
+        return False
 
 
 def _int_array(path, section, values) -> np.ndarray:
@@ -170,12 +180,18 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
     if isinstance(samples, np.ndarray):
         sample_node = _map_samples(path, ids, samples)
     else:
-        sample_ids = _int_array(path, "samples", samples if samples is not None else []).astype(np.int64)
+        sample_ids = _int_array(path, "samples", samples if samples is not None else [])
+        if sample_ids.dtype.kind == "f":   # ids written as floats must be whole numbers an int64 holds
+            whole = (sample_ids == np.floor(sample_ids)) & (np.abs(sample_ids) < 2.0**63)
+            if not whole.all():
+                bad = int(np.flatnonzero(~whole)[0])
+                raise FormatError(path, f"samples[{bad}]", None, f"sample node {sample_ids[bad]!r} is not a node id")
+        sample_ids = sample_ids.astype(np.int64)
         sample_node = index_of_ids(path, "samples", ids, sample_ids, "sample node") if len(sample_ids) else \
             np.zeros(0, np.int64)
     meta = dict(meta or {})
     start = d.get("startTime", 0) if start_us is None else start_us
-    if not isinstance(start, (int, float)) or isinstance(start, bool):
+    if not _finite(start):
         raise FormatError(path, "startTime", None, "not a number")
     deltas = d.get("timeDeltas")
     if deltas is None:
@@ -205,7 +221,7 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
     end = d.get("endTime") if end_us is None else end_us
     if end is None:
         end = ts[-1] if len(ts) else start
-    if not isinstance(end, (int, float)) or isinstance(end, bool):
+    if not _finite(end):
         raise FormatError(path, "endTime", None, "not a number")
     if end < start:
         raise FormatError(path, "endTime", None, f"endTime {end} is before startTime {start}")
@@ -241,17 +257,19 @@ def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
     int64 deltas turned into float64 times in place) and only the rest of the document (``nodes``,
     times) goes through ``json.loads``, so a 1 GB profile needs about 12 bytes per sample. A profile
     whose deltas are not integers falls back to ``json.loads`` of the whole document."""
+    repaired: list = []
     if stream is None or stream:
         try:
-            d = stream_cdp(path, quiet=quiet)
+            d = stream_cdp(path, quiet=quiet, notes=repaired)
         except _Fallback:
             d = None
         if d is not None:
-            return profile_from_cdp(path, d)
-    d = load_json(path, "document", quiet=quiet)
+            return profile_from_cdp(path, d, notes=repaired)
+    repaired.clear()
+    d = load_json(path, "document", quiet=quiet, notes=repaired)
     if isinstance(d, dict) and "head" in d and "nodes" not in d:
         raise FormatError(path, "head", None, "legacy V8 CPU profile format (head/timestamps) is not supported")
-    return profile_from_cdp(path, d)
+    return profile_from_cdp(path, d, notes=repaired)
 
 
 # ---- streaming -------------------------------------------------------------------------------------
@@ -311,7 +329,7 @@ class _Stream(ByteStream):
                 raise FormatError(self.path, section, self.offset(), "truncated JSON")
 
 
-def stream_cdp(path, *, quiet: bool = False) -> dict | None:
+def stream_cdp(path, *, quiet: bool = False, notes: list | None = None) -> dict | None:
     """The document as a dict whose ``samples`` (uint32) and ``timeDeltas`` (int64) are numpy arrays."""
     import json
     import os
@@ -344,9 +362,9 @@ def stream_cdp(path, *, quiet: bool = False) -> dict | None:
                 else:
                     raw = s.value_bytes(k)
                     try:
-                        d[k] = json.loads(raw)
+                        d[k] = fix_surrogates(raw, json.loads(raw), k, notes)
                     except (ValueError, RecursionError) as e:
-                        raise FormatError(path, k, s.offset() - len(raw), f"invalid JSON ({e})") from None
+                        raise FormatError(path, k, s.offset() - len(raw), f"invalid JSON ({str(e)[:200]})") from None
                 c = s.peek()
                 if c == ord(","):
                     s.pos += 1

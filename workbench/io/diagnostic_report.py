@@ -15,8 +15,9 @@ import reprlib
 import polars as pl
 
 from ..errors import FormatError
-from ..metrics.builder import SCHEMA, TS, Part, empty_problems
+from ..metrics.builder import SCHEMA, TS, Part, empty_problems, problems_frame
 from ._files import JsonGuard, read_bytes
+from ._jsonfile import fix_surrogates
 from .memory_samples import MAX_UNIX_MS
 
 COUNTS = {"nativeContextCount", "detachedContextCount"}
@@ -33,8 +34,10 @@ def _obj(path, section: str, v, default):
 
 def read_report(path) -> Part:
     src = str(path)
+    repaired: list = []
     try:
-        rep = json.loads(read_bytes(path, JsonGuard(path, "report")))
+        raw = read_bytes(path, JsonGuard(path, "report"))
+        rep = fix_surrogates(raw, json.loads(raw), "report", repaired)
         header = rep["header"]
         t = float(header["dumpEventTimeStamp"])
     except ValueError as e:
@@ -93,4 +96,5 @@ def read_report(path) -> Part:
     info = {"format": "diagnostic report", "report_version": header.get("reportVersion"),
             "node": header.get("nodejsVersion"), "event": header.get("event"), "trigger": header.get("trigger"),
             "rows": len(table)}
-    return Part(table=table, problems=empty_problems(), info=info)
+    problems = problems_frame(src, [0], repaired[0][2], [""]) if repaired else empty_problems()
+    return Part(table=table, problems=problems, info=info)

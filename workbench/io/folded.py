@@ -26,7 +26,7 @@ _LOC = r"^(?P<fn>.*) (?P<url>\S+):(?P<line>\d+):(?P<col>\d+)$"
 
 def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: bool = False):
     text = decode_utf8(path, "line", read_bytes(path, LineGuard(path, "line")))
-    lines = pl.Series("l", text.split("\n")).str.strip_chars_end("\r")
+    lines = pl.Series("l", [text], dtype=pl.Utf8).str.split("\n").explode().str.strip_chars_end("\r")
     df = pl.DataFrame(lines).with_row_index("lineno", offset=1).filter(pl.col("l").str.strip_chars() != "")
     parsed = df.with_columns(pl.col("l").str.extract_groups(r"^(?P<stack>.*\S) (?P<count>\d+(?:\.\d*)?)\s*$"))
     parsed = parsed.unnest("l") if "l" in parsed.columns and parsed.schema["l"] == pl.Struct else parsed
@@ -35,9 +35,11 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
         ln = int(bad["lineno"][0])
         raise FormatError(path, f"line {ln}", None, "not a folded stack ('frame;frame;... count')")
     counts = parsed["count"].cast(pl.Float64).to_numpy()
-    if not np.isfinite(counts).all():
-        ln = int(parsed["lineno"][int(np.nonzero(~np.isfinite(counts))[0][0])])
+    if not (counts < 2.0**53).all():   # (also NaN, infinite): counts become int64 hit counts
+        ln = int(parsed["lineno"][int(np.nonzero(~(counts < 2.0**53))[0][0])])
         raise FormatError(path, f"line {ln}", None, "count out of range")
+    if counts.sum() >= 2.0**63:
+        raise FormatError(path, "line", None, "the counts add up to more than 2^63")
     # raw nodes: a synthetic root, then one node per (line, frame position); the frame texts are
     # parsed once each (a stack repeats its frames on every line that holds it)
     frames_long = parsed.select(pl.col("stack").str.split(";").alias("f")).with_row_index("s") \

@@ -65,9 +65,12 @@ def read_gclog(path, start=None) -> Part:
     text = read_text(path, "gc trace")
     lines = lines_frame(text)
     start_ms = _start_ms(start)
-    parsed = lines.with_columns(pl.col("text").str.extract_groups(TEXT_RE).alias("m")).unnest("m")
+    # both patterns start with PREFIX: the others are problems without the 25 captures (16 bytes
+    # each per line, even when they do not match: a file of short garbage lines took 50x its size)
+    cand = lines.filter(pl.col("text").str.contains(PREFIX))
+    parsed = cand.with_columns(pl.col("text").str.extract_groups(TEXT_RE).alias("m")).unnest("m")
     is_text = pl.col("type").is_not_null()
-    nvp = (lines.with_columns(pl.col("text").str.extract_groups(NVP_RE).alias("m")).unnest("m")
+    nvp = (cand.with_columns(pl.col("text").str.extract_groups(NVP_RE).alias("m")).unnest("m")
            .filter(pl.col("nvp").is_not_null()))
     text_ev = parsed.filter(is_text)
     old_style = pl.col("reason").str.starts_with("[")
@@ -77,8 +80,10 @@ def read_gclog(path, start=None) -> Part:
         reduce=pl.col("reduce").is_not_null(), interleaved=pl.col("interleaved").is_not_null(),
         incremental_steps=pl.col("incremental_steps").cast(pl.Int64, strict=False),
         # very old V8 printed "[external / ]pause ms"; newer ones print "pause / external ms"
-        pause_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n2")).otherwise(pl.col("n1")).cast(pl.Float64),
-        external_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n1")).otherwise(pl.col("n2")).cast(pl.Float64),
+        pause_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n2")).otherwise(pl.col("n1"))
+                   .cast(pl.Float64, strict=False),
+        external_ms=pl.when(old_style & pl.col("n2").is_not_null()).then(pl.col("n1")).otherwise(pl.col("n2"))
+                      .cast(pl.Float64, strict=False),
         gc_reason=pl.when(old_style).then(pl.col("reason").str.replace(r"^\[(.*)\]\.?$", "$1"))
                     .otherwise(pl.col("reason").str.split(";").list.get(0, null_on_oob=True)).str.strip_chars(),
         collector_reason=pl.when(old_style).then(pl.lit(None, pl.Utf8))
@@ -86,7 +91,8 @@ def read_gclog(path, start=None) -> Part:
         format=pl.when(old_style).then(pl.lit("trace-gc (2015)"))
                  .when(pl.col("pooled_mb").is_not_null() | pl.col("reason").str.contains(";")).then(pl.lit("trace-gc"))
                  .otherwise(pl.lit("trace-gc (node guide)")),
-    ).with_columns(kind=_kind("type")).drop("n1", "n2", "reason")
+    ).with_columns(kind=_kind("type")).drop("n1", "n2", "reason") \
+        .filter(pl.col("pause_ms").is_not_null())   # "0..0 ms" is no pause: a problem line
 
     if len(nvp):
         index = ("line", "pid", "isolate", "t_ms")

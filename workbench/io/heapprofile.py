@@ -36,7 +36,8 @@ def _finite_number(v) -> bool:
 
 
 def read_heapprofile(path, *, quiet: bool = False):
-    d = load_json(path, "document", quiet=quiet)
+    repaired: list = []
+    d = load_json(path, "document", quiet=quiet, notes=repaired)
     if not isinstance(d, dict) or not isinstance(d.get("head"), dict):
         raise FormatError(path, "head", None, "missing 'head' object: not a sampling heap profile")
     ids, parent, self_size = [], [], []
@@ -100,7 +101,8 @@ def read_heapprofile(path, *, quiet: bool = False):
         raise FormatError(path, f"samples[{bad}]", None, "sample with invalid size/nodeId/ordinal")
     # V8 serialises the tree before the sample list, so live samples can name nodes the tree does not
     # have (seen in node v20 --heap-prof output). DevTools ignores them; we drop them and count them.
-    known = np.isin(arr[:, 1].astype(np.int64), ids_a)
+    whole = (arr[:, 1] == np.floor(arr[:, 1])) & (np.abs(arr[:, 1]) < 2.0**63)   # else no node's id
+    known = whole & np.isin(np.where(whole, arr[:, 1], 0).astype(np.int64), ids_a)
     dropped = int(np.count_nonzero(~known))
     dropped_bytes = float(arr[~known, 0].sum())
     arr = arr[known]
@@ -114,7 +116,7 @@ def read_heapprofile(path, *, quiet: bool = False):
     meta = {"samples_with_unknown_node": dropped, "bytes_in_samples_with_unknown_node": dropped_bytes,
             "samples_size_minus_self_size": float(by_samples.sum() - self_a.sum()),
             "nodes_where_samples_disagree": int(np.count_nonzero(by_samples != self_a))}
-    notes = [("samples", dropped, f"samples that name a node absent from the tree ({dropped_bytes:,.0f} bytes), "
+    notes = repaired + [("samples", dropped, f"samples that name a node absent from the tree ({dropped_bytes:,.0f} bytes), "
               "dropped; self sizes come from selfSize, as DevTools'")]
     return finish("alloc", path, "heapprofile", frames, parent_a, frame, ids_a, hits, self_a, sample_node,
                   arr[:, 2], arr[:, 0], 0.0, 0.0, meta, notes)

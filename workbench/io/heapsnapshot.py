@@ -27,7 +27,7 @@ from .._progress import progress
 from ..errors import FormatError
 from . import _json_kernels as K
 from ..heap.snapshot import HeapSnapshot
-from ._jsonfile import parse_bytes
+from ._jsonfile import fix_surrogates, parse_bytes
 from ._stream import ByteStream
 
 # A window of an integer section at least this large is parsed by two threads.
@@ -41,6 +41,7 @@ def _pool() -> ThreadPoolExecutor:
         _POOL = ThreadPoolExecutor(1, thread_name_prefix="workbench-parse")
     return _POOL
 NUMERIC_SECTIONS = ("nodes", "edges", "trace_function_infos", "samples", "locations")
+KNOWN_SECTIONS = ("snapshot", "strings", "trace_tree") + NUMERIC_SECTIONS
 REQUIRED_NODE_FIELDS = ("type", "name", "id", "self_size", "edge_count")
 REQUIRED_EDGE_FIELDS = ("type", "name_or_index", "to_node")
 # Each value takes at least two bytes ("0,"); deflate cannot expand more than ~1032:1.
@@ -273,17 +274,22 @@ def _read(s: ByteStream, size: int) -> RawSnapshot:
     strings = None
     trace_tree = None
     unknown = []
+    seen: set = set()
     nf = ef = 0
     while True:
         key = s.read_key("header" if header is None else "document")
         s.expect(b":", key, "':'")
         if header is None and key != "snapshot":
             raise FormatError(path, key, s.offset(), "the 'snapshot' header must come first; this is not a V8 heap snapshot")
+        if key in seen:   # (each repeat would be parsed again: a file of repeats is quadratic)
+            raise FormatError(path, key, s.offset(), "this section appears twice")
+        if key in KNOWN_SECTIONS:
+            seen.add(key)
         if key == "snapshot":
             off = s.offset()
             raw = s.value_bytes("snapshot", limit=64 * 1024 * 1024)
             try:
-                header = json.loads(raw)
+                header = fix_surrogates(raw, json.loads(raw))
             except (ValueError, RecursionError) as e:
                 raise FormatError(path, "snapshot", off, f"header is not valid JSON ({e})") from None
             header = _validate_header(path, header, off)

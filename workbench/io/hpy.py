@@ -96,18 +96,18 @@ def _package(path, k: int, npk: int, pk: pl.DataFrame, PyHeap):
             raise FormatError(path, section, int(pk["offset"][0]), f"header has no '.{f}:' line")
     fmt = meta["format"]
     if fmt not in FORMATS:
-        raise FormatError(path, section, int(pk["offset"][0]), f"unknown format {fmt!r} (expected one of {FORMATS})")
+        raise FormatError(path, section, int(pk["offset"][0]), f"unknown format {fmt[:60]!r} (expected one of {FORMATS})")
     ints = {}
     for f in ("count", "size", "numrows", "b_count", "b_size"):
         if f in meta:
             try:
                 ints[f] = int(meta[f])
             except ValueError:
-                raise FormatError(path, section, int(pk["offset"][0]), f"'.{f}:' is not an integer: {meta[f]!r}") from None
+                raise FormatError(path, section, int(pk["offset"][0]), f"'.{f}:' is not an integer: {meta[f][:60]!r}") from None
     try:
         timemade = float(meta["timemade"])
     except ValueError:
-        raise FormatError(path, section, int(pk["offset"][0]), f"'.timemade:' is not a number: {meta['timemade']!r}") from None
+        raise FormatError(path, section, int(pk["offset"][0]), f"'.timemade:' is not a number: {meta['timemade'][:60]!r}") from None
     if len(rows) != ints["numrows"]:
         raise FormatError(path, section, int(last["offset"]),
                           f"'.numrows: {ints['numrows']}' but {len(rows)} rows")

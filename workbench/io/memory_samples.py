@@ -70,6 +70,9 @@ def _num_to_ts(num: pl.Expr) -> pl.Expr:
     return ms_to_ts(pl.when(num >= 1e11).then(num).otherwise(num * 1000.0))
 
 
+MAX_NAME = 256   # a column name is a metric name on every row of the long table
+
+
 def _to_long(df: pl.DataFrame, src: str, tcol: str) -> pl.DataFrame:
     value_cols = [c for c in df.columns if c not in (tcol, "line") and df.schema[c].is_numeric()]
     if not value_cols:
@@ -130,24 +133,32 @@ def read_jsonl(path) -> Part:
         rows = _decode(path, lines)
         if rows["o"].null_count():
             raise ValueError
-        bad_lines: list[int] = []
+        bad_mask = pl.zeros(len(lines), dtype=pl.Boolean, eager=True)
     except (Exception, PanicException):
-        # slow path only on bad input: find the offending lines one by one
-        good, bad_lines = [], []
+        # slow path only on bad input: find the offending lines. A line polars does not read as JSON, or that does not start with '{', is no object: no need
+        # to parse it in Python (masks, not Python lists: a file may hold millions of such lines);
         # only lines that may hold NaN, Infinity or numbers past int64/float need the strict check
-        odd = lines["text"].str.contains(r"NaN|Infinity|[0-9]{19}|[eE][+]?[0-9]{3}").to_list()
-        for (ln, t), strict in zip(lines.iter_rows(), odd):
-            (good if _json_object_line(t, strict) else bad_lines).append(ln)
-        ok = lines.filter(pl.col("line").is_in(good))
+        t = lines["text"].str.strip_chars()
+        try:
+            maybe = t.str.starts_with("{") & t.str.json_path_match("$").is_not_null()
+        except (Exception, PanicException):  # noqa: BLE001 - then every such line is parsed
+            maybe = t.str.starts_with("{")
+        del t
+        cand = lines.filter(maybe)
+        odd = cand["text"].str.contains(r"NaN|Infinity|[0-9]{19}|[eE][+]?[0-9]{3}").to_list()
+        fine = pl.Series([_json_object_line(text, strict) for text, strict in zip(cand["text"], odd)], dtype=pl.Boolean)
+        good = lines["line"].is_in(cand["line"].filter(fine).implode())
+        ok = lines.filter(good)
+        bad_mask = ~good
         if not len(ok):
-            raise FormatError(path, "jsonl", 0, f"no JSON object lines ({len(bad_lines)} unparsed)")
+            raise FormatError(path, "jsonl", 0, f"no JSON object lines ({int(bad_mask.sum())} unparsed)")
         try:
             rows = _decode(path, ok)
         except (Exception, PanicException) as e:  # noqa: BLE001 - polars raises several types for foreign data
             raise FormatError(path, "jsonl", None, "the JSON objects do not make one table "
                               f"({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
     df = rows.unnest("o")
-    problems = (lines.filter(pl.col("line").is_in(bad_lines))
+    problems = (lines.filter(bad_mask)
                 .select(pl.lit(src).alias("source"), "line", pl.lit("not a JSON object").alias("reason"), "text"))
     return _finish(df, src, path, problems, "jsonl")
 
@@ -223,6 +234,10 @@ def _finish(df: pl.DataFrame, src: str, path, problems: pl.DataFrame, section: s
         for c in df.columns:
             if isinstance(df.schema[c], pl.Struct):
                 df = df.with_columns(pl.col(c).name.prefix_fields(c + ".")).unnest(c)
+    long = next((c for c in df.columns if len(c) > MAX_NAME), None)
+    if long is not None:
+        raise FormatError(path, section, None, f"a column name of {len(long)} characters ({long[:40]!r}...): "
+                          f"not a samples export (at most {MAX_NAME})")
     table = _to_long(df, src, tcol)
     if len(table) == 0:
         raise FormatError(path, section, 0, "no numeric sample columns")

@@ -107,14 +107,19 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
         blank=t.str.strip_chars() == "",
         comment=t.str.starts_with("#"),
     )
-    comments = lines.filter(pl.col("comment"))
+    # (other comments are ignored: only lines that start like # HELP/TYPE/UNIT get the captures)
+    comments = lines.filter(pl.col("comment") & pl.col("text").str.contains(r"^#[ \t]+(HELP|TYPE|UNIT)\b"))
     md = comments.with_columns(pl.col("text").str.extract_groups(META_RE).alias("m")).unnest("m")
     types = md.filter(pl.col("kind") == "TYPE").select("file", "fname", pl.col("arg").str.strip_chars().alias("type"))
     units = md.filter(pl.col("kind") == "UNIT").select("file", "fname", pl.col("arg").str.strip_chars().alias("om_unit"))
     bad_meta = md.filter(pl.col("kind").is_null() & ~pl.col("text").str.contains(r"^#[ \t]*EOF[ \t]*$")
                          & pl.col("text").str.contains(r"^#[ \t]+(HELP|TYPE|UNIT)\b"))
 
-    samples = (lines.filter(~pl.col("blank") & ~pl.col("comment"))
+    body = lines.filter(~pl.col("blank") & ~pl.col("comment"))
+    # the captures only for lines that are samples (polars keeps them for every row, matched or not)
+    is_sample = body["text"].str.contains(SAMPLE_RE)
+    unmatched = body.filter(~is_sample)
+    samples = (body.filter(is_sample)
                .with_columns(pl.col("text").str.extract_groups(SAMPLE_RE).alias("m")).unnest("m"))
     value = (pl.col("value").str.to_lowercase().str.replace(r"^\+", "").cast(pl.Float64, strict=False))
     samples = samples.with_columns(v=value, tsf=pl.col("tsv").cast(pl.Float64, strict=False))
@@ -158,6 +163,9 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
 
     src = meta_df.select("file", pl.col("path").alias("source"))
     probs = []
+    if len(unmatched):
+        probs.append(unmatched.join(src, on="file").select("source", "line", pl.lit("not a sample line").alias("reason"),
+                                                           "text"))
     if len(bad):
         reason = (pl.when(pl.col("name").is_null()).then(pl.lit("not a sample line"))
                   .when(pl.col("v").is_null()).then(pl.lit("value is not a number"))

@@ -32,7 +32,10 @@ def list_trace_profiles(path, events) -> dict:
         data = args.get("data") if isinstance(args, dict) else None
         if not isinstance(data, dict):
             raise FormatError(path, f"traceEvents[{i}].args.data", None, f"{name} event without data")
-        key = f"{e.get('pid')}:{e.get('id', e.get('tid'))}"
+        who = (e.get("pid"), e.get("id", e.get("tid")))
+        if not all(v is None or isinstance(v, (str, int, float)) for v in who):
+            raise FormatError(path, f"traceEvents[{i}]", None, f"{name} event whose pid/id is not a number or string")
+        key = f"{who[0]}:{who[1]}"
         prof = profiles.setdefault(key, {"start": None, "chunks": [], "single": None, "tid": e.get("tid")})
         if name == "Profile":
             prof["start"] = data.get("startTime")
@@ -47,7 +50,8 @@ def list_trace_profiles(path, events) -> dict:
 
 
 def read_trace(path, *, profile: str | None = None, quiet: bool = False):
-    d = load_json(path, "traceEvents", quiet=quiet)
+    repaired: list = []
+    d = load_json(path, "traceEvents", quiet=quiet, notes=repaired)
     events = d.get("traceEvents") if isinstance(d, dict) else d
     if not isinstance(events, list):
         raise FormatError(path, "traceEvents", None, "no trace event array")
@@ -76,7 +80,7 @@ def read_trace(path, *, profile: str | None = None, quiet: bool = False):
     p = profiles[key]
     meta = {"trace_profile": key, "trace_profiles": sizes}
     others = [f"{k} ({v:,} samples)" for k, v in sizes.items() if k != key]
-    notes = [("traceEvents", len(others), f"the trace holds {len(sizes)} CPU profiles; read {key}, not "
+    notes = repaired + [("traceEvents", len(others), f"the trace holds {len(sizes)} CPU profiles; read {key}, not "
               f"{', '.join(others)} (choose with profile='pid:id', --trace-profile)")] if others else []
     if p["single"] is not None:
         i, cpu = p["single"]

@@ -73,8 +73,9 @@ def read_v8log(path, *, quiet: bool = False):
     if is_raw_v8_log(head(path)):
         tmp = preprocess(path)
         src = tmp
+    repaired: list = []
     try:
-        d = load_json(src, "document", quiet=quiet)
+        d = load_json(src, "document", quiet=quiet, notes=repaired)
     except FormatError as e:
         if tmp is None:
             raise
@@ -83,7 +84,7 @@ def read_v8log(path, *, quiet: bool = False):
     finally:
         if tmp is not None:
             shutil.rmtree(os.path.dirname(tmp), ignore_errors=True)
-    p = profile_from_preprocessed(path, d)
+    p = profile_from_preprocessed(path, d, repaired)
     p.meta["via"] = "node --prof-process --preprocess" if tmp is not None else "preprocessed JSON"
     return p
 
@@ -124,7 +125,7 @@ def code_frames(path, code: list) -> pl.DataFrame:
     })
 
 
-def profile_from_preprocessed(path, d):
+def profile_from_preprocessed(path, d, repaired=()):
     if not isinstance(d, dict) or not isinstance(d.get("ticks"), list) or "code" not in d:
         raise FormatError(path, "document", 0, "not `node --prof-process --preprocess` output (no code/ticks)")
     code = code_frames(path, d["code"])
@@ -217,7 +218,7 @@ def profile_from_preprocessed(path, d):
     meta = {"ticks": len(ticks), "unaccounted_ticks": n_unknown,
             "empty_ticks": int(np.count_nonzero(lens == 0)), "interval_ms": interval_ms,
             "reordered_samples": reordered, "hit_counts": "counted from ticks"}
-    notes = [("ticks", n_unknown, "ticks whose pc no code object covers, shown as UNKNOWN (as node --prof-process "
+    notes = list(repaired) + [("ticks", n_unknown, "ticks whose pc no code object covers, shown as UNKNOWN (as node --prof-process "
               "does)"),
              ("ticks", meta["empty_ticks"], "ticks with no stack at all, counted as samples on the root"),
              ("ticks", reordered, "ticks out of time order, re-sorted by time")]
