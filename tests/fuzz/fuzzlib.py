@@ -314,6 +314,8 @@ class Target:
     mutators: tuple | None = None  # None: all of MUTATORS
     cli_same_path: bool = True     # the CLI reads the file as the door does (so it must agree)
     mem_factor: int = MEM_FACTOR   # the memory budget per input byte
+    mem_floor: int = MEM_FLOOR     # ... and at least this
+    time_base: float = TIME_LIMIT_S
 
     @property
     def cli(self) -> list:
@@ -322,29 +324,31 @@ class Target:
 
 
 TARGETS = {t.name: t for t in (
-    Target("heapsnapshot", "snapshot", "heapsnapshot", 60),
-    Target("heaptimeline", "snapshot", "heapsnapshot", 40),
-    Target("cpuprofile", "profile", "cpuprofile", 50),
-    Target("cpuprofile-json", "profile", "cpuprofile", 40, door_kwargs=(("format", "cpuprofile"), ("stream", False)),
+    Target("heapsnapshot", "snapshot", "heapsnapshot", 80),
+    Target("heaptimeline", "snapshot", "heapsnapshot", 60),
+    Target("cpuprofile", "profile", "cpuprofile", 60),
+    Target("cpuprofile-json", "profile", "cpuprofile", 60, door_kwargs=(("format", "cpuprofile"), ("stream", False)),
            reader_kwargs=(("stream", False),), cli_same_path=False),
-    Target("heapprofile", "profile", "heapprofile", 40),
-    Target("trace", "profile", "trace", 40),
-    Target("v8log-json", "profile", "v8log", 30),
-    Target("v8log-raw", "profile", "v8log", 4, max_cases=40,
+    Target("heapprofile", "profile", "heapprofile", 60),
+    Target("trace", "profile", "trace", 60),
+    Target("v8log-json", "profile", "v8log", 40),
+    # a raw --prof log runs node --prof-process (1-4 s), whose JSON lists node's own C++ symbols as code
+    # objects: ~7 MB to parse (~190 MB of Python objects) whatever the log
+    Target("v8log-raw", "profile", "v8log", 6, max_cases=60, mem_floor=512 * MiB, time_base=20.0,
            mutators=("truncate", "line_ops", "bitflip", "huge_number", "byte_edit", "invalid_utf8", "nul")),
-    Target("clinic", "profile", "clinic", 40),
+    Target("clinic", "profile", "clinic", 60),
     # folded stacks cost ~250 bytes per frame occurrence (the tree arrays and merge_siblings' table),
     # and a frame can be one byte of the file (";;;;"): linear, but not 40x
-    Target("folded", "profile", "folded", 40, mem_factor=256),
-    Target("prometheus", "metrics", "prometheus", 40),
-    Target("scrapes", "metrics", "scrapes", 30),
-    Target("gclog", "metrics", "gclog", 40),
-    Target("gcnvp", "metrics", "gclog", 40),
-    Target("jsonl", "metrics", "jsonl", 40),
-    Target("csv", "metrics", "csv", 40),
-    Target("doctor", "metrics", "doctor", 60),
-    Target("report", "metrics", "report", 40),
-    Target("hpy", "hpy", "hpy", 40),
+    Target("folded", "profile", "folded", 60, mem_factor=256),
+    Target("prometheus", "metrics", "prometheus", 60),
+    Target("scrapes", "metrics", "scrapes", 40),
+    Target("gclog", "metrics", "gclog", 60),
+    Target("gcnvp", "metrics", "gclog", 60),
+    Target("jsonl", "metrics", "jsonl", 60),
+    Target("csv", "metrics", "csv", 60),
+    Target("doctor", "metrics", "doctor", 80),
+    Target("report", "metrics", "report", 60),
+    Target("hpy", "hpy", "hpy", 60),
 )}
 
 
@@ -750,15 +754,12 @@ class Case:
 
     @property
     def budget(self) -> int:
-        return max(MEM_FLOOR, TARGETS[self.plan.target].mem_factor * self.budget_bytes)
+        t = TARGETS[self.plan.target]
+        return max(t.mem_floor, t.mem_factor * self.budget_bytes)
 
     @property
     def seconds(self) -> float:
-        return time_limit(self.budget_bytes)
-
-
-def time_limit(input_bytes: int) -> float:
-    return TIME_LIMIT_S + 0.5 * input_bytes / MiB
+        return TARGETS[self.plan.target].time_base + 0.5 * self.budget_bytes / MiB
 
 
 def _gz_flip(rng, raw: bytes) -> bytes:
