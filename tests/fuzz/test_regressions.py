@@ -614,3 +614,15 @@ def test_jsonl_long_key_is_refused(tmp_path):
     key = "k" * 100_000   # the metric name of every row of the long table: 100 kB x rows
     p.write_text("".join(f'{{"ts": {1700000000000 + i}, "rss": 1, "{key}": {i}}}\n' for i in range(200)))
     raises(wb.load_metrics, p, section="jsonl", quiet=True)
+
+
+@pytest.mark.parametrize("key", [b"fut\xed\xa0\x80ure", b"fut\\ud800ure"])   # CESU-8 surrogate; escaped one
+def test_snapshot_section_key_with_a_surrogate(tmp_path, key):
+    text = fuzzlib._small_graph(7).text().encode()
+    p = tmp_path / "x.heapsnapshot"
+    p.write_bytes(text.replace(b'"locations":', b'"' + key + b'":[1],\n"locations":'))
+    if b"\\" in key:   # the notes frame (printed by every CLI command) raised UnicodeEncodeError
+        assert wb.load_snapshot(p).notes["section"].to_list() == ["fut\ufffdure"]
+    else:
+        raises(wb.load_snapshot, p, section="document")
+    assert main(["--quiet", "summary", str(p)]) == (0 if b"\\" in key else 2)

@@ -100,10 +100,12 @@ class ByteStream:
                 c = self.buf[self.pos]
                 self.pos += 1
                 if c == 34 and not escaped:
-                    try:
-                        return json.loads(b'"' + bytes(out) + b'"')
+                    try:   # strict UTF-8 (json.loads of bytes lets CESU-8 surrogates through)
+                        key = json.loads('"' + bytes(out).decode("utf-8") + '"')
                     except ValueError:
                         raise FormatError(self.path, section, start, "malformed key") from None
+                    # an escaped lone surrogate (\ud800) cannot be UTF-8: U+FFFD in its place
+                    return key if key.isascii() else key.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
                 escaped = c == 92 and not escaped
                 out.append(c)
                 if len(out) > 4096:

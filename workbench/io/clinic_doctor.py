@@ -97,7 +97,7 @@ def decode_processstat(path) -> tuple[pl.DataFrame, pl.DataFrame]:
 def read_systeminfo(path) -> dict:
     try:
         raw = read_bytes(path, JsonGuard(path, "systeminfo"))
-        info = fix_surrogates(raw, json.loads(raw))
+        info = fix_surrogates(raw, json.loads(raw.decode("utf-8-sig")))
         hr = info["clock"]["hrtime"]
         info["clockOffset"] = info["clock"]["unixtime"] - (hr[0] * 1e3 + hr[1] * 1e-6)
         info["nodeVersion"] = info["nodeVersions"]["node"]
@@ -113,7 +113,7 @@ def read_systeminfo(path) -> dict:
 def read_traceevents(path, clock_offset: float) -> pl.DataFrame:
     data = read_bytes(path, JsonGuard(path, "traceevent"))
     try:
-        doc = fix_surrogates(data, json.loads(data))
+        doc = fix_surrogates(data, json.loads(data.decode("utf-8-sig")))
     except ValueError as e:
         raise FormatError(path, "traceevent", getattr(e, "pos", 0), f"not trace-event JSON ({e.msg if hasattr(e, 'msg') else e})") from None
     except RecursionError:

@@ -362,7 +362,7 @@ def stream_cdp(path, *, quiet: bool = False, notes: list | None = None) -> dict 
                 else:
                     raw = s.value_bytes(k)
                     try:
-                        d[k] = fix_surrogates(raw, json.loads(raw), k, notes)
+                        d[k] = fix_surrogates(raw, json.loads(raw.decode("utf-8")), k, notes)
                     except (ValueError, RecursionError) as e:
                         raise FormatError(path, k, s.offset() - len(raw), f"invalid JSON ({str(e)[:200]})") from None
                 c = s.peek()

@@ -37,7 +37,7 @@ def read_report(path) -> Part:
     repaired: list = []
     try:
         raw = read_bytes(path, JsonGuard(path, "report"))
-        rep = fix_surrogates(raw, json.loads(raw), "report", repaired)
+        rep = fix_surrogates(raw, json.loads(raw.decode("utf-8")), "report", repaired)
         header = rep["header"]
         t = float(header["dumpEventTimeStamp"])
     except ValueError as e:

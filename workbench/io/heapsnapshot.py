@@ -289,7 +289,7 @@ def _read(s: ByteStream, size: int) -> RawSnapshot:
             off = s.offset()
             raw = s.value_bytes("snapshot", limit=64 * 1024 * 1024)
             try:
-                header = fix_surrogates(raw, json.loads(raw))
+                header = fix_surrogates(raw, json.loads(raw.decode("utf-8-sig")))
             except (ValueError, RecursionError) as e:
                 raise FormatError(path, "snapshot", off, f"header is not valid JSON ({e})") from None
             header = _validate_header(path, header, off)
