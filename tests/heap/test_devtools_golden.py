@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from .conftest import DATASET_FILES, golden_base
+from .conftest import DATASET_FILES, MANIFEST, golden_base
 
 
 def _golden(path):
@@ -63,3 +63,20 @@ def test_planted_leak_visible_in_summary(snapshots):
     row = summary.filter(summary["class"] == "ThumbnailJob").row(0, named=True)
     assert row["count"] == 3600
     assert row["retained_size"] >= 3600 * 4096
+
+
+def test_every_node_version_is_compared():
+    """Issue 11, point 6: one snapshot per Node major (datasets/build_heap_versions.py), each with
+    its DevTools golden, so the tests above compare every version per node and per Summary row.
+    Node 24 and later write 6-field nodes (no trace_node_id); the reader must not care."""
+    versions = {p.name.split(".")[0]: p for p in DATASET_FILES if p.parent.name == "versions"}
+    assert sorted(versions) == ["node18", "node20", "node22", "node24", "node26"]
+    for name, path in versions.items():
+        entry = MANIFEST["files"][f"versions/{path.name}"]
+        assert entry["notes"]["node"].startswith(f"v{name[4:]}.")
+        assert golden_base(path).with_suffix(".npz").exists()
+        import workbench as wb
+        snap = wb.load_snapshot(path, quiet=True)
+        fields = snap.meta["node_fields"]
+        assert len(fields) == entry["notes"]["node_fields"]
+        assert ("trace_node_id" in fields) == (int(name[4:]) < 24), (name, fields)
