@@ -31,12 +31,13 @@ __all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snaps
            *_LAZY, "WorkbenchError", "FormatError", "UsageError", "CaptureError"]
 
 
-def find_leaks(baseline, target, final, **kw):
-    """memlab's three-snapshot leak hunt (``workbench.heap.leaks.find_leaks``); the snapshots may be
+def find_leaks(*snapshots, **kw):
+    """memlab's three-snapshot leak hunt (``workbench.heap.leaks.find_leaks``): baseline, target,
+    final, or more snapshots with growth checked in every window after target. They may be
     HeapSnapshots or paths (loaded quietly unless ``quiet=False``)."""
     from .heap.leaks import find_leaks as _find_leaks
     quiet = kw.get("quiet", True)
-    snaps = [s if hasattr(s, "node_count") else load_snapshot(s, quiet=quiet) for s in (baseline, target, final)]
+    snaps = [s if hasattr(s, "node_count") else load_snapshot(s, quiet=quiet) for s in snapshots]
     return _find_leaks(*snaps, **kw)
 
 

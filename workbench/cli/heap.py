@@ -94,7 +94,9 @@ def cmd_diff(args) -> int:
 
 def cmd_leaks(args) -> int:
     from ..heap.leaks import find_leaks
-    snaps = [_load(p, args) for p in (args.baseline, args.target, args.final)]
+    if len(args.snapshots) < 3:
+        raise UsageError(f"leaks needs three snapshots or more (baseline, target, ..., final), got {len(args.snapshots)}")
+    snaps = [_load(p, args) for p in args.snapshots]
     rep = find_leaks(*snaps, min_count=args.min_count, serious_count=args.serious_count,
                      serious_bytes=args.serious_bytes, top=args.top, quiet=args.quiet, fold=not args.no_fold)
     if args.format == "json":
@@ -110,9 +112,12 @@ def cmd_leaks(args) -> int:
                 print(f"{i + 1}. {why}\n   {p}")
             c = rep.counts
             print(f"{c['candidates']:,} objects new in target and alive in final; {c['dropped_as_noise']:,} "
-                  f"dropped as noise, {c['held_by_compiled_code']:,} held by compiled code, "
+                  f"dropped as noise, {c['transient']:,} held only by transient roots, "
+                  f"{c['held_by_compiled_code']:,} held by compiled code, "
                   f"{c['unreachable']:,} unreachable, {c['in_small_clusters']:,} in clusters below "
                   f"--min-count; {len(rep.serious)} serious suspect(s)", file=sys.stderr)
+            for note in rep.notes:
+                print(f"note: {note}", file=sys.stderr)
     if args.fail_on_leak and len(rep.serious):
         return 1
     return 0
@@ -147,10 +152,10 @@ def register_issue3(sub) -> None:
     add_format(p)
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("leaks", help="find leaks with three snapshots (memlab's method, Node filters)")
-    p.add_argument("baseline")
-    p.add_argument("target")
-    p.add_argument("final")
+    p = sub.add_parser("leaks", help="find leaks with three snapshots or more (memlab's method, Node filters)")
+    p.add_argument("snapshots", nargs="+", metavar="snapshot",
+                   help="baseline, target, then later snapshots (the last is final; growth is checked in "
+                   "every window after target)")
     p.add_argument("--fail-on-leak", action="store_true", help="exit 1 when a serious suspect is found (CI)")
     p.add_argument("--min-count", type=int, default=2, help="smallest cluster that counts as a leak unit")
     p.add_argument("--serious-count", type=int, default=10, help="objects for a suspect to be serious")

@@ -355,3 +355,47 @@ def reachable_avoiding(first_edge, to_ord, edge_ok, root, blocked):
                 stack[top] = w
                 top += 1
     return seen
+
+
+@njit(cache=True, nogil=True)
+def stable_holders(nodes, parent_node, is_new, node_class, root):
+    """For each node, the object its group hangs from: the nearest ancestor on its BFS tree path
+    that existed in the baseline snapshot and is not a link of a chain, i.e. whose class differs
+    from both its parent's and its child's on the path. Old members of a linked list (the timers
+    of a TimersList, the nodes of a list-based LRU, a promise's reactions) are passed over, so
+    every member of one list, old end or new end, names the same holder (the TimersList, the
+    cache object, the promise); -1 when the path is broken."""
+    out = np.full(nodes.shape[0], -1, dtype=np.int64)
+    n = parent_node.shape[0]
+    for j in range(nodes.shape[0]):
+        child = nodes[j]
+        v = parent_node[child]
+        steps = 0
+        while v >= 0 and v != root and steps < n:
+            p = parent_node[v]
+            c = node_class[v]
+            if not is_new[v] and c != node_class[child] and (p < 0 or node_class[p] != c):
+                break
+            child = v
+            v = p
+            steps += 1
+        out[j] = v if v >= 0 else -1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def nearest_ancestor_of_class(nodes, parent_node, node_class, cls, root):
+    """For each node, its nearest strict ancestor on the BFS tree path whose class is ``cls``
+    (-1 when there is none)."""
+    out = np.full(nodes.shape[0], -1, dtype=np.int64)
+    n = parent_node.shape[0]
+    for j in range(nodes.shape[0]):
+        v = parent_node[nodes[j]]
+        steps = 0
+        while v >= 0 and v != root and steps < n:
+            if node_class[v] == cls:
+                out[j] = v
+                break
+            v = parent_node[v]
+            steps += 1
+    return out

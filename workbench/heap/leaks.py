@@ -66,6 +66,10 @@ TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced str
 BULK_TYPES = ("array", "string", "concatenated string", "sliced string", "number")
 SIMILARITY = 0.8
 MAX_HOPS = 5000
+# V8 internal objects that carry a Node leak and are kept as leak units (a promise's reactions)
+CARRIERS = ("system / PromiseReaction",)
+# entries of (Strong roots) that hold objects for the current task only
+TRANSIENT_EDGES = ("weak_refs_keep_during_job", "current_microtask")
 
 
 @dataclass
@@ -77,6 +81,7 @@ class LeakReport:
     serious_count: int
     serious_bytes: int
     files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def serious(self) -> pl.DataFrame:
@@ -94,12 +99,12 @@ class LeakReport:
                 "self_size": row["self_size"],
                 "serious": row["serious"], "status": row["status"], "kind": row["kind"],
                 "explanation": row["explanation"], "allocation_site": row["allocation_site"], "holder": row["holder"],
-                "retains": row["retains"],
+                "retains": row["retains"], "gained": row["gained"],
                 "path": [{"node_id": r["node_id"], "class": r["class"], "name": r["name"], "edge": r["edge"],
                           "edge_type": r["edge_type"], "repeat": r["repeat"], "block": r["block"]}
                          for r in path.iter_rows(named=True)],
             })
-        return {"suspects": out, "counts": self.counts, "files": self.files,
+        return {"suspects": out, "counts": self.counts, "files": self.files, "notes": self.notes,
                 "thresholds": {"serious_count": self.serious_count, "serious_bytes": self.serious_bytes}}
 
     def __repr__(self) -> str:
@@ -198,19 +203,47 @@ def _collapsed_labels(snap, v, node_label, parent_node, node_class):
     return [lab for lab, _ in out]
 
 
-def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: int = 10,
+def _transient_only(snap) -> np.ndarray:
+    """Nodes that only transient V8 roots keep alive: reachable from the root over DevTools'
+    essential edges, and not once the roots that last one task are cut: the current stack frame's
+    handles (``(Stack roots)``, ``(Handle scope)``) and the entries of ``(Strong roots)`` named
+    ``weak_refs_keep_during_job`` (targets of WeakRefs made in the current task) and
+    ``current_microtask``. Such objects go when the task that took the snapshot ends."""
+    st = snap.strings
+    names = snap.node_names
+    blocked = np.zeros(snap.node_count, dtype=np.bool_)
+    synthetic = snap._ntype == snap._ntype_index("synthetic")
+    for nm in ("(Stack roots)", "(Handle scope)"):
+        blocked |= synthetic & np.isin(names, st.find(nm))
+    named = (snap._etype == snap._etype_index("internal")) | (snap._etype == snap._etype_index("property"))
+    for nm in TRANSIENT_EDGES:
+        idx = st.find(nm)
+        if idx.size:
+            blocked[snap._to[np.flatnonzero(named & np.isin(snap._ename, idx))]] = True
+    if not blocked.any():
+        return np.zeros(snap.node_count, dtype=np.bool_)
+    ess = snap.essential_edges
+    before = LK.reachable_avoiding(snap.first_edge, snap._to, ess, snap.root, np.zeros(snap.node_count, np.bool_))
+    after = LK.reachable_avoiding(snap.first_edge, snap._to, ess, snap.root, blocked)
+    return before & ~after
+
+
+def find_leaks(*snapshots, min_count: int = 2, serious_count: int = 10,
                serious_bytes: int = 64 * 1024, top: int = 20, quiet: bool = True, fold: bool = True) -> LeakReport:
     """memlab's three-snapshot leak hunt for Node (see the module doc). Arguments are
-    HeapSnapshots, all from one process, taken in this order (``workbench.find_leaks`` also takes
-    paths)."""
+    HeapSnapshots, all from one process, taken in this order: baseline, target, then one or more
+    later snapshots, the last of which is ``final`` (``workbench.find_leaks`` also takes paths)."""
     from .diff import check_same_process
-    base, tgt, fin = baseline, target, final
-    check_same_process(base, fin)
-    check_same_process(tgt, fin)
-    if not (base.max_js_object_id <= tgt.max_js_object_id <= fin.max_js_object_id):
-        raise UsageError(f"{base.path}, {tgt.path}, {fin.path}: the snapshots are not in baseline, target, "
-                         "final order (their newest object ids decrease)")
-    bar = progress(6, "leaks", quiet=quiet)
+    if len(snapshots) < 3:
+        raise UsageError(f"find_leaks needs at least three snapshots (baseline, target, final), got {len(snapshots)}")
+    base, tgt, fin = snapshots[0], snapshots[1], snapshots[-1]
+    for s in snapshots[:-1]:
+        check_same_process(s, fin)
+    newest = [int(s.max_js_object_id) for s in snapshots]
+    if any(a > b for a, b in zip(newest, newest[1:])):
+        raise UsageError(", ".join(str(s.path) for s in snapshots) + ": the snapshots are not in baseline, "
+                         "target, ..., final order (their newest object ids decrease)")
+    bar = progress(7, "leaks", quiet=quiet)
     snap = fin
     ids = snap.ids
     leaked = np.isin(ids, tgt.ids) & ~np.isin(ids, base.ids)
@@ -224,9 +257,13 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     snap.class_index  # noqa: B018 -- class and 'Detached' names add strings; size tables after
     system_name = np.zeros(len(snap.strings), dtype=np.bool_)
     uniq_names = np.unique(snap.node_names[leaked])
-    sys_hits = [i for i, s in zip(uniq_names.tolist(), snap.strings.get_many(uniq_names)) if s.startswith("system / ")]
+    sys_hits = [i for i, s in zip(uniq_names.tolist(), snap.strings.get_many(uniq_names))
+                if s.startswith("system / ") and s not in CARRIERS]
     system_name[sys_hits] = True
-    trivial = trivial_t[ntype] | system_name[snap.node_names]
+    carrier_name = np.zeros(len(snap.strings), dtype=np.bool_)
+    for c in CARRIERS:
+        carrier_name[snap.strings.find(c)] = True
+    trivial = (trivial_t[ntype] & ~carrier_name[snap.node_names]) | system_name[snap.node_names]
     meaningful = leaked & ~trivial
     meaningful_type = ~trivial
     first_dom, dom_children = snap._dominated
@@ -241,6 +278,9 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     if bulk_mode:
         meaningful = leaked & (~trivial | bulk_t[ntype])
         meaningful_type = ~trivial | bulk_t[ntype]
+    transient = _transient_only(snap)
+    transient_count = int((meaningful & transient).sum())
+    meaningful &= ~transient
     bar.update(1)
     dist, parent_edge, parent_node, _, _ = path_tree(snap, readable=True, user_first=True)
     node_label = _node_labels(snap, parent_edge)
@@ -255,22 +295,22 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     via_code = int((hops == -3).sum())
     cand, hf, hc, nsteps, hops = cand[reachable], hf[reachable], hc[reachable], nsteps[reachable], hops[reachable]
     bar.update(1)
-    uniq, first, cluster = np.unique(hf, return_index=True, return_inverse=True)
+    # a closure's group is also keyed by its function's source position (its allocation site):
+    # two callbacks with one retainer trace are two leaks
+    site = _site_keys(snap, cand)
+    _, hf_code = np.unique(hf, return_inverse=True)
+    site_vals, site_code = np.unique(site, return_inverse=True)
+    uniq, cluster = np.unique(hf_code.reshape(-1).astype(np.int64) * max(site_vals.size, 1) + site_code.reshape(-1),
+                              return_inverse=True)
     cluster = cluster.reshape(-1)
+    nclusters = uniq.size
     # representative per cluster for the similarity merge: its member with the shortest path
     order = np.lexsort((hops, cluster))
     rep_pos = order[np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]] if cand.size else order
-    merge = _merge_similar(snap, cand[rep_pos], hc[rep_pos], nsteps[rep_pos], node_label, parent_node, node_class)
+    merge = _merge_similar(snap, cand[rep_pos], hc[rep_pos] * 1_000_003 + site[rep_pos], nsteps[rep_pos],
+                           node_label, parent_node, node_class)
     cluster = merge[cluster]
-    # which groups still grow (step 5): objects allocated after target, alive in final, of the
-    # group's class and hanging from the same holder (the nearest object that existed at baseline)
-    is_new = ~np.isin(ids, base.ids)
-    late = np.flatnonzero(meaningful_type & (ids.astype(np.int64) > int(tgt.max_js_object_id)) & ((ids & 1) == 1))
-    late_key = set()
-    if late.size:
-        late_holder = LK.first_old_ancestor(late, parent_node, is_new, snap.root)
-        late_key = set(zip(node_class[late].tolist(), late_holder.tolist()))
-    sizes = np.bincount(cluster, minlength=len(uniq)) if cand.size else np.zeros(0, np.int64)
+    sizes = np.bincount(cluster, minlength=nclusters) if cand.size else np.zeros(0, np.int64)
     unit_pos = sizes[cluster] >= min_count if cand.size else np.zeros(0, np.bool_)
     unit = np.zeros(snap.node_count, dtype=np.bool_)
     unit[cand[unit_pos]] = True
@@ -287,56 +327,79 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         top_of = up
     cluster_of = np.full(snap.node_count, -1, dtype=np.int64)
     cluster_of[cand] = cluster
+    # members of a group: its units that no unit of another group holds (a unit below a unit of
+    # its own group, the next link of a singly linked list, stays a member); every byte is counted
+    # once: a group's retained size sums its top units only
+    units = np.flatnonzero(unit)
+    member = np.zeros(snap.node_count, dtype=np.bool_)
+    member[units[cluster_of[units] == cluster_of[top_of[units]]]] = True
     tops = np.flatnonzero(top_mask)
-    tcl = cluster_of[tops]
     retained = snap.retained_sizes
+    is_new = ~np.isin(ids, base.ids)
+    # objects allocated after target and alive in final, per window between the later snapshots
+    odd = (ids & 1) == 1
+    late = np.flatnonzero(meaningful_type & ~transient & (ids.astype(np.int64) > newest[1]) & odd)
+    late_window = np.searchsorted(np.array(newest[1:-1], dtype=np.int64), ids[late].astype(np.int64), side="left") - 1
+    late_window = np.clip(late_window, 0, max(len(snapshots) - 3, 0))
+    late_key = node_class[late] * (snap.node_count + 1) + (LK.stable_holders(late, parent_node, is_new, node_class,
+                                                                             snap.root) + 1)
     bar.update(1)
     rows = []
     if tops.size:
-        ucl, inv = np.unique(tcl, return_inverse=True)
+        ucl, inv = np.unique(cluster_of[tops], return_inverse=True)
         ret_sum = np.bincount(inv, weights=retained[tops])
-        self_sum = np.bincount(inv, weights=snap.self_sizes[tops])
-        cnt = np.bincount(inv)
         rank = np.argsort(-ret_sum, kind="stable")[:top]
         hops_of = np.full(snap.node_count, 1 << 30, dtype=np.int64)
         hops_of[cand] = hops
-        below = np.flatnonzero(meaningful & ~top_mask & (top_of >= 0))
+        members_all = np.flatnonzero(member)
+        mcl = cluster_of[members_all]
+        mhold = LK.stable_holders(members_all, parent_node, is_new, node_class, snap.root)
+        mkey = node_class[members_all] * (snap.node_count + 1) + (mhold + 1)
+        below = np.flatnonzero(meaningful & ~member & (top_of >= 0))
         below_cluster = cluster_of[top_of[below]]
         for r in rank.tolist():
-            members = tops[inv == r]
-            rep = members[np.lexsort((-retained[members], hops_of[members]))[0]]
-            names = snap.strings.get_many(np.unique(snap.node_names[members])[:1])
+            sel = mcl == ucl[r]
+            members, keys = members_all[sel], mkey[sel]
+            # the representative: of the members hanging from the most common holder, the one
+            # with the shortest trace (then the largest retained size)
+            kv, kc = np.unique(keys, return_counts=True)
+            main = members[keys == kv[np.argmax(kc)]]
+            rep = main[np.lexsort((-retained[main], hops_of[main]))[0]]
             nm_idx, nm_cnt = np.unique(snap.node_names[members], return_counts=True)
-            name = snap.strings[nm_idx[np.argmax(nm_cnt)]] if nm_idx.size else names[0]
+            name = snap.strings[nm_idx[np.argmax(nm_cnt)]]
             inside = below[below_cluster == ucl[r]]
             retains = []
             if inside.size:
                 cl_idx, cl_cnt = np.unique(node_class[inside], return_counts=True)
                 for j in np.argsort(-cl_cnt, kind="stable")[:6].tolist():
                     retains.append({"class": snap.strings[cl_idx[j]], "count": int(cl_cnt[j])})
-            holder_of = LK.first_old_ancestor(np.array([rep], dtype=np.int64), parent_node, is_new, snap.root)[0]
-            rows.append((rep, {
-                "growing": (int(node_class[rep]), int(holder_of)) in late_key, "_cluster": int(ucl[r]),
-                "class": snap.strings[node_class[rep]], "name": name[:120], "count": int(cnt[r]),
-                "retained_size": int(ret_sum[r]), "self_size": int(self_sum[r]),
-                "retains": retains, "representative_id": int(snap.ids[rep]),
+            hit = np.isin(late_key, kv)
+            gained = np.bincount(late_window[hit], minlength=max(len(snapshots) - 2, 1)).astype(int).tolist()
+            rows.append((rep, members, {
+                "_cluster": int(ucl[r]),
+                "class": snap.strings[node_class[rep]], "name": name[:120], "count": int(members.size),
+                "retained_size": int(ret_sum[r]), "self_size": int(snap.self_sizes[members].sum()),
+                "retains": retains, "representative_id": int(snap.ids[rep]), "gained": gained,
             }))
     from .retainers import path_frame
     if rows:
-        sizes = group_retained_sizes(snap, [unit & (cluster_of == row.pop("_cluster")) for _, row in rows])
-        for (_, row), size in zip(rows, sizes):
+        sizes = group_retained_sizes(snap, [member & (cluster_of == row.pop("_cluster")) for _, _, row in rows])
+        for (_, _, row), size in zip(rows, sizes):
             row["group_retained_size"] = size
+    bar.update(1)
     paths, out_rows = [], []
-    for rep, row in rows:
+    ctx = _ExplainContext(snap, snapshots, parent_node, parent_edge, node_class)
+    for rep, members, row in rows:
         edges = bfs_path_edges(snap, rep, parent_edge, parent_node)
         pf = path_frame(snap, edges, rep).with_columns(leaked=pl.Series(leaked[[int(snap._to[e]) for e in edges]],
                                                                         dtype=pl.Boolean))
         pf = fold_path(pf) if fold else pf.with_columns(repeat=pl.lit(1, pl.Int64), block=pl.lit(1, pl.Int64))
         paths.append(pf)
+        row["growing"] = row["gained"][-1] > 0
+        row["status"] = "growing" if row["growing"] else "plateau"
         row["holder"] = _holder(snap, pf, trivial)
         row["path"] = render_path(pf)
-        row["status"] = "growing" if row["growing"] else "plateau"
-        row["kind"], row["explanation"] = explain(snap, pf, rep, row)
+        row["kind"], row["explanation"] = explain(snap, pf, rep, row, members=members, ctx=ctx)
         row["allocation_site"] = _allocation_site(snap, rep)
         row["serious"] = row["growing"] and row["count"] >= serious_count and row["retained_size"] >= serious_bytes
         out_rows.append(row)
@@ -344,16 +407,18 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
     bar.close()
     schema = {"class": pl.String, "name": pl.String, "count": pl.Int64, "retained_size": pl.Int64,
               "group_retained_size": pl.Int64, "self_size": pl.Int64, "serious": pl.Boolean, "status": pl.String,
-              "growing": pl.Boolean, "kind": pl.String, "explanation": pl.String,
-              "allocation_site": pl.Struct({"script_id": pl.Int64, "line": pl.Int64, "column": pl.Int64}),
+              "growing": pl.Boolean, "gained": pl.List(pl.Int64), "kind": pl.String, "explanation": pl.String,
+              "allocation_site": pl.Struct({"script_id": pl.Int64, "line": pl.Int64, "column": pl.Int64,
+                                            "url": pl.String, "function": pl.String}),
               "holder": pl.String, "path": pl.String,
               "representative_id": pl.Int64,
               "retains": pl.List(pl.Struct({"class": pl.String, "count": pl.Int64}))}
     suspects = pl.DataFrame(out_rows, schema=schema) if out_rows else pl.DataFrame(schema=schema)
     counts = {
         "candidates": int(leaked.sum()),
-        "dropped_as_noise": int((leaked & ~meaningful).sum()),
+        "dropped_as_noise": int((leaked & ~meaningful).sum()) - transient_count,
         "kept": int(meaningful.sum()),
+        "transient": transient_count,
         "unreachable": unreachable_count,
         "trace_too_long": too_deep,
         "held_by_compiled_code": via_code,
@@ -361,9 +426,45 @@ def find_leaks(baseline, target, final, *, min_count: int = 2, serious_count: in
         "leak_units": int(unit.sum()),
         "top_units": int(tops.size),
         "bulk_mode": bool(bulk_mode),
+        "windows": len(snapshots) - 2,
     }
+    notes = _verdict_notes(suspects, len(snapshots), serious_count, serious_bytes)
     return LeakReport(suspects, paths, counts, serious_count, serious_bytes,
-                      [str(s.path) for s in (base, tgt, fin)])
+                      [str(s.path) for s in snapshots], notes)
+
+
+def _verdict_notes(suspects: pl.DataFrame, n: int, serious_count: int, serious_bytes: int) -> list[str]:
+    """What the snapshots cannot tell: a plateau verdict from one window, growth that stopped."""
+    out = []
+    big = suspects.filter((pl.col("count") >= serious_count) & (pl.col("retained_size") >= serious_bytes))
+    plateau = big.filter(~pl.col("growing"))
+    if n == 3 and len(plateau):
+        out.append(f"{len(plateau)} large suspect(s) judged a plateau from one window (target -> final): a leak "
+                   "that grows in bursts looks the same; take a fourth snapshot later and pass all four to be sure")
+    if n > 3:
+        stopped = plateau.filter(pl.col("gained").list.sum() > 0)
+        if len(stopped):
+            out.append(f"{len(stopped)} suspect(s) grew after target but not in the last window: growth stopped "
+                       "(a warm-up or a burst), not serious")
+        patchy = big.filter(pl.col("growing") & (pl.col("gained").list.eval(pl.element() == 0).list.any()))
+        if len(patchy):
+            out.append(f"{len(patchy)} growing suspect(s) gained nothing in some earlier window: growth in bursts")
+    if not len(suspects):
+        return out
+    return out
+
+
+def _site_keys(snap, nodes: np.ndarray) -> np.ndarray:
+    """Per node, a key of its source position when it is a closure with a location (else 0)."""
+    key = np.zeros(nodes.shape[0], dtype=np.int64)
+    o, sc, ln, col = _sorted_locations(snap)
+    if not o.size or not nodes.size:
+        return key
+    pos = np.searchsorted(o, nodes)
+    pos = np.clip(pos, 0, o.size - 1)
+    hit = (o[pos] == nodes) & (snap._ntype[nodes] == snap._ntype_index("closure"))
+    key[hit] = (sc[pos[hit]] * 1_000_003 + ln[pos[hit]]) * 10_007 + col[pos[hit]] + 1
+    return key
 
 
 def _out_edge(snap, v: int, name: str) -> int:
@@ -374,45 +475,206 @@ def _out_edge(snap, v: int, name: str) -> int:
     return -1
 
 
+def _sorted_locations(snap):
+    o, sc, ln, col = snap.location_arrays
+    if o.size > 1 and not bool(np.all(o[1:] > o[:-1])):
+        k = np.argsort(o, kind="stable")
+        o, sc, ln, col = o[k], sc[k], ln[k], col[k]
+    return o, sc, ln, col
+
+
+def _script_url(snap, script_id: int) -> str | None:
+    """The URL of a script id: a closure located in that script names it through its shared
+    function info's script."""
+    o, sc, _, _ = _sorted_locations(snap)
+    closure = snap._ntype_index("closure")
+    for v in o[sc == script_id][:50].tolist():
+        if snap._ntype[v] != closure:
+            continue
+        sfi = _out_edge(snap, v, "shared")
+        for field in ("script_or_debug_info", "script"):
+            s = _out_edge(snap, sfi, field) if sfi >= 0 else -1
+            if s >= 0:
+                url = snap.strings[int(snap.node_names[s])]
+                if url:
+                    return url
+    return None
+
+
 def _allocation_site(snap, v: int):
-    loc = snap.locations.get(int(v))
-    return None if loc is None else {"script_id": int(loc[0]), "line": int(loc[1]) + 1, "column": int(loc[2]) + 1}
+    """Where the representative was made: for a closure, its function's source position; for an
+    object, its constructor's (V8 records that location); with the script's URL when the snapshot
+    names it (1-based line and column, as editors count)."""
+    o, sc, ln, col = _sorted_locations(snap)
+    i = int(np.searchsorted(o, v)) if o.size else 0
+    if not o.size or i >= o.size or o[i] != v:
+        return None
+    name = snap.strings[int(snap.node_names[v])]
+    fn = name if snap.node_types[snap._ntype[v]] == "closure" else snap.strings[int(snap.class_index[v])]
+    return {"script_id": int(sc[i]), "line": int(ln[i]) + 1, "column": int(col[i]) + 1,
+            "url": _script_url(snap, int(sc[i])), "function": fn or "(anonymous)"}
 
 
-def explain(snap, path: pl.DataFrame, rep: int, row: dict) -> tuple[str, str]:
-    """(kind, explanation) of a suspect in Node's terms, from its representative path and the heap."""
+class _ExplainContext:
+    """What ``explain`` reads beyond the path: the BFS tree, and entry counts of a collection in
+    every snapshot (computed once per snapshot, when first asked)."""
+
+    def __init__(self, snap, snapshots, parent_node, parent_edge, node_class):
+        self.snap, self.snapshots = snap, snapshots
+        self.parent_node, self.parent_edge, self.node_class = parent_node, parent_edge, node_class
+        self._sizes: dict[int, dict] = {}
+
+    def entry_counts(self, node_id: int) -> list:
+        from .growth import collection_sizes
+        out = []
+        for i, s in enumerate(self.snapshots):
+            if i not in self._sizes:
+                df = collection_sizes(s)
+                self._sizes[i] = dict(zip(df["node_id"].to_list(), df["entries"].to_list()))
+            out.append(self._sizes[i].get(int(node_id)))
+        return out
+
+    def edge_label(self, v: int) -> str:
+        """The name of the BFS tree edge into ``v``: a property name or an index."""
+        snap = self.snap
+        e = int(self.parent_edge[v])
+        if e < 0:
+            return "?"
+        t = snap.edge_types[snap._etype[e]]
+        return str(int(snap._ename[e])) if t in ("element", "hidden") else snap.strings[int(snap._ename[e])]
+
+    def targets_of(self, members: np.ndarray, edge_names=None, node_type=None) -> dict:
+        """Tally of the names of the nodes that members point to by the named edges (or to nodes
+        of ``node_type``)."""
+        snap = self.snap
+        mask = np.zeros(snap.node_count, dtype=np.bool_)
+        mask[members] = True
+        lo, hi = snap.first_edge[members].astype(np.int64), snap.first_edge[members + 1].astype(np.int64)
+        if not members.size or int((hi - lo).sum()) == 0:
+            return {}
+        e = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())]) if members.size < 50_000 \
+            else np.flatnonzero(np.repeat(mask, np.diff(snap.first_edge)))
+        ok = np.ones(e.size, dtype=np.bool_)
+        if edge_names is not None:
+            named = (snap._etype[e] == snap._etype_index("property")) | (snap._etype[e] == snap._etype_index("internal"))
+            idx = np.concatenate([snap.strings.find(n) for n in edge_names])
+            ok &= named & np.isin(snap._ename[e], idx)
+        if node_type is not None:
+            ok &= snap._ntype[snap._to[e]] == snap._ntype_index(node_type)
+        names, counts = np.unique(snap.node_names[snap._to[e[ok]]], return_counts=True)
+        return {(snap.strings[int(k)] or "(anonymous)"): int(c) for k, c in zip(names, counts)}
+
+
+def _tally(t: dict, unit: str = "", top: int = 4) -> str:
+    items = sorted(t.items(), key=lambda kv: (-kv[1], (0, int(kv[0])) if kv[0].isdigit() else (1, kv[0])))
+    if len(items) == 1:
+        return f"{items[0][0]}{unit}"
+    parts = [f"{k}{unit} ×{c:,}" for k, c in items[:top]]
+    if len(items) > top:
+        parts.append(f"{len(items) - top} more")
+    return ", ".join(parts)
+
+
+def _growth_words(row: dict) -> str:
+    g = row.get("gained") or [0]
+    if g[-1] > 0:
+        return f"still growing: {g[-1]:,} more joined in the last window"
+    if sum(g) > 0:
+        return "stopped growing (nothing joined in the last window)"
+    return "not growing in the last window (nothing joined after the target snapshot)"
+
+
+def _entries_words(ctx, node_id: int, what: str = "entries") -> str:
+    if ctx is None:
+        return ""
+    counts = ctx.entry_counts(node_id)
+    if all(c is None for c in counts):
+        return ""
+    shown = " → ".join("–" if c is None else f"{c:,}" for c in counts)
+    return f"; {what} {shown} across the snapshots"
+
+
+def explain(snap, path: pl.DataFrame, rep: int, row: dict, *, members=None, ctx=None) -> tuple[str, str]:
+    """(kind, explanation) of a suspect in Node's terms, from its representative path, its members
+    and the heap (see the module doc)."""
     rows = path.to_dicts()
     before = rows[:-1][-3:]   # the holder: the last few steps above the member (the root side is runtime)
     classes = [r["class"] for r in before]
     edges = [r["edge"] for r in before]
+    all_classes = [r["class"] for r in rows[:-1]]
     n, cls = row["count"], row["class"]
-    grew = "still growing after the target snapshot" if row.get("growing") else "not growing in the last window"
+    grew = _growth_words(row)
+    members = np.array([rep], dtype=np.int64) if members is None else np.asarray(members, dtype=np.int64)
     if cls in ("Timeout", "Immediate") or "TimersList" in classes:
-        i = max(i for i, c in enumerate(classes) if c == "TimersList") if "TimersList" in classes else -1
-        duration = edges[i].strip("[]") if i >= 0 and edges[i].startswith("[") else "?"
-        cb = _out_edge(snap, rep, "_onTimeout")
-        callback = snap.strings[int(snap.node_names[cb])] if cb >= 0 else "?"
+        durations, callbacks = {}, {}
+        tl = snap.strings.find("TimersList")
+        if ctx is not None and tl.size:
+            lists = LK.nearest_ancestor_of_class(members, ctx.parent_node, ctx.node_class, int(tl[0]), snap.root)
+            lv, lc = np.unique(lists[lists >= 0], return_counts=True)
+            for v, c in zip(lv.tolist(), lc.tolist()):
+                k = ctx.edge_label(v).strip("[]")
+                durations[k] = durations.get(k, 0) + c
+            callbacks = ctx.targets_of(members, ["_onTimeout"])
+        elif "TimersList" in classes:
+            i = max(i for i, c in enumerate(classes) if c == "TimersList")
+            durations = {edges[i].strip("[]"): n}
+        if not callbacks:
+            cb = _out_edge(snap, rep, "_onTimeout")
+            callbacks = {snap.strings[int(snap.node_names[cb])] or "(anonymous)": n} if cb >= 0 else {"?": n}
+        d = ("duration " if len(durations) <= 1 else "durations ") + (_tally(durations, " ms") if durations else "?")
+        c = ("callback " if len(callbacks) == 1 else "callbacks ") + _tally(callbacks)
         return "timer", (f"{n:,} timers never cleared (setTimeout/setInterval without clearTimeout/clearInterval): "
-                         f"duration {duration} ms, callback {callback or '(anonymous)'}; {grew}")
+                         f"{d}, {c}; {grew}")
+    if cls == "system / PromiseReaction" or "Promise" in all_classes[-4:]:
+        pi = max(i for i, r in enumerate(rows[:-1]) if r["class"] == "Promise") if "Promise" in all_classes else -1
+        promise = (rows[pi]["edge"] + " Promise") if pi >= 0 else "a promise"
+        handlers = ctx.targets_of(members, node_type="closure") if ctx is not None else {}
+        then = f" (.then callbacks {_tally(handlers)})" if handlers else ""
+        return "promise", (f"{n:,} continuations{then} wait on {promise}, which never settles (a resolve or "
+                           f"reject that is never called); {grew}")
     if "._events" in edges:
         i = edges.index("._events")
         emitter = classes[i - 1] if i else "?"
         event = edges[i + 1].lstrip(".") if i + 1 < len(edges) else "?"
         via = edges[i - 1] if i else ""
+        arr = before[i + 1]["node_id"] if i + 1 < len(before) and classes[i + 1] == "Array" else None
+        more = _entries_words(ctx, arr, "listeners") if arr is not None else ""
         return "listener", (f"{n:,} listeners of {event!r} on {emitter} ({via}) never removed (on/addListener "
-                            f"without off/removeListener); {grew}")
+                            f"without off/removeListener){more}; {grew}")
+    stream_at = [i for i, r in enumerate(rows[:-1]) if r["edge"] in ("._writableState", "._readableState")]
+    if stream_at:
+        i = stream_at[-1]
+        side = "writable" if rows[i]["edge"] == "._writableState" else "readable"
+        owner = rows[i - 1] if i else {"edge": "", "class": "stream"}
+        return "stream", (f"the {owner['class']} {owner['edge']} buffers {n:,} chunks on its {side} side "
+                          f"({rows[i]['edge']}): its consumer is paused or slower than the producer, and write()'s "
+                          f"false return (backpressure) is ignored; {grew}")
     if len(before) >= 2 and edges[-1] == "{table}" and classes[-2] in ("Map", "Set", "WeakMap", "WeakSet"):
         coll = classes[-2]
-        return coll.lower().removeprefix("weak"), f"{coll} {edges[-2]} keeps {n:,} entries without eviction; {grew}"
+        more = _entries_words(ctx, before[-2]["node_id"])
+        return coll.lower().removeprefix("weak"), (f"{coll} {edges[-2]} keeps {n:,} entries without eviction"
+                                                   f"{more}; {grew}")
+    chain = [i for i, r in enumerate(rows[:-1]) if r["class"] == cls and not r["leaked"]] or \
+        [i for i, r in enumerate(rows[:-1]) if r["class"] == cls]
+    if chain and any(int(r.get("repeat", 1) or 1) > 1 for r in rows[chain[0]:-1]) and chain[0] > 0:
+        h = rows[chain[0] - 1]
+        link = rows[chain[0]]["edge"]
+        return "list", (f"a linked list held by {h['edge']} {h['class']} ({link} {cls} → …) keeps {n:,} {cls} nodes "
+                        f"and never drops its tail (no eviction); {grew}")
     if before and classes[-1] == "system / Context" and rows[-1]["edge_type"] == "context":
         return "closure", (f"a closure's context keeps {n:,} objects in the variable {rows[-1]['edge'].lstrip('->')!r}; "
                            f"{grew}")
-    if "Promise" in classes:
-        return "promise", f"a promise chain that never settles holds {n:,} objects; {grew}"
     if any(c in ("BufferList", "ReadableState", "WritableState") for c in classes):
         return "stream", f"a stream's buffer holds {n:,} chunks (a paused or slow consumer); {grew}"
     if before and classes[-1] == "Array" and rows[-1]["edge_type"] in ("element", "internal"):
-        return "array", f"the array {edges[-1]} {classes[-1]} keeps {n:,} objects; {grew}"
+        more = _entries_words(ctx, before[-1]["node_id"])
+        return "array", f"the array {edges[-1]} {classes[-1]} keeps {n:,} objects{more}; {grew}"
+    if before and classes[-1] == "Object" and rows[-1]["edge_type"] == "property":
+        counts = ctx.entry_counts(before[-1]["node_id"]) if ctx is not None else [None]
+        if counts[-1] is not None and counts[-1] >= min(n, 10):
+            more = _entries_words(ctx, before[-1]["node_id"], "keys")
+            return "object-map", (f"the object {edges[-1]} used as a map (obj[key] = value) keeps {n:,} entries and "
+                                  f"never deletes a key{more}; {grew}")
     return "unknown", f"{n:,} objects held by {row.get('holder') or '?'}; {grew}"
 
 
@@ -436,24 +698,34 @@ def group_retained_sizes(snap, groups) -> list[int]:
 
 
 def _holder(snap, pf: pl.DataFrame, trivial: np.ndarray) -> str:
-    """What holds the suspect, in the words of the code: from the second nearest named,
-    non-leaked object on the path down to the object before the suspect, skipping V8 internals
+    """What holds the suspect, in the words of the code. The holder is the nearest object above
+    the member that is neither leaked, nor a V8 internal, nor a link of the member's own chain
+    (``TimersList`` above a run of ``Timeout``s, the cache object above a list of nodes); the text
+    runs from the second named object above it down to the object before the member
     (``->cache ThumbnailCache .table Map``, ``->configBus EventEmitter ._events Object
-    .configChanged Array``)."""
+    .configChanged Array``, ``->timerListMap Object [30000] TimersList ._idlePrev Timeout ×11``)."""
     rows = pf.to_dicts()
     if len(rows) < 2:
         return ""
+    cls = rows[-1]["class"]
     ords = snap.ordinals_of([r["node_id"] for r in rows])
-    named = [i for i in range(len(rows) - 1) if not rows[i]["leaked"] and not trivial[ords[i]]]
-    if not named:
+
+    def internal(i: int) -> bool:
+        c = rows[i]["class"]
+        return bool(trivial[ords[i]]) or c.startswith("system /") or c in ("(system)", "(synthetic)")
+
+    j = len(rows) - 1
+    while j > 0 and (rows[j - 1]["leaked"] or rows[j - 1]["class"] == cls or internal(j - 1)):
+        j -= 1
+    h = j - 1
+    if h < 0:
         return ""
-    start = named[-2] if len(named) >= 2 else named[-1]
+    named = [i for i in range(h) if not internal(i)]
+    start = named[-2] if len(named) >= 2 else (named[-1] if named else h)
     parts = []
     for i in range(start, len(rows) - 1):
-        if trivial[ords[i]]:
+        if internal(i) and rows[i]["class"] != cls:
             continue
-        r = rows[i]
-        label = r["name"] if r["class"] == "Function" and r["name"] else r["class"]
-        rep = int(r.get("repeat", 1) or 1)
-        parts.append(f"{r['edge']} {label}" + (f" ×{rep:,}" if rep > 1 else ""))
+        rep = int(rows[i].get("repeat", 1) or 1)
+        parts.append(step_label(rows[i]) + (f" ×{rep:,}" if rep > 1 else ""))
     return " ".join(parts)
