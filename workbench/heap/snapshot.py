@@ -324,6 +324,32 @@ class HeapSnapshot:
                            np.empty(self.node_count + int(np.diff(self.first_edge[self.root:self.root + 2])[0]) + 1,
                                     dtype=np.int32))
 
+    # ------------------------------------------------------------------ display values
+    @cached_property
+    def cons_values(self):
+        """The flattened values of the concatenated strings, as DevTools displays them
+        (``heap.strings.cons_values``); cuts beyond DevTools' own bound go to ``notes``."""
+        from .strings import CONS_MAX_POPS, CONS_MAX_UNITS, cons_values
+        cv = cons_values(self)
+        for code, what in ((1, f"concatenated strings shown cut at {CONS_MAX_UNITS:,} characters (DevTools appends "
+                                "the piece that crosses its 1,024-character bound whole; a piece this long is not)"),
+                           (2, f"concatenated strings whose pieces could not all be walked within {CONS_MAX_POPS:,} "
+                               "steps (a cycle of cons strings, only in a malformed file); shown with the pieces reached")):
+            k = int(np.count_nonzero(cv.cut == code))
+            if k:
+                self._notes.append((self.path, "nodes", k, what))
+        return cv
+
+    def display_names(self) -> pl.Series:
+        """Per node, the name DevTools displays: the string table entry, except concatenated
+        strings, which show their flattened value (``cons_values``). Sliced strings keep V8's
+        '(sliced string)': the snapshot records their parent but not their offset or length."""
+        names = pl.from_arrow(self.strings.arrow()).gather(self.node_names.astype(np.int64))
+        cv = self.cons_values
+        if cv.ordinals.size:
+            names = names.scatter(cv.ordinals, pl.from_arrow(cv.table.arrow()))
+        return names.rename("name")
+
     # ------------------------------------------------------------------ what was lost
     @property
     def notes(self) -> pl.DataFrame:

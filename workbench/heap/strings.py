@@ -129,3 +129,49 @@ class StringTable:
             self._arrow = pa.LargeStringArray.from_buffers(
                 len(self), pa.py_buffer(offs), pa.py_buffer(data))
         return self._arrow
+
+
+# DevTools' consStringName stops once the value reaches this many UTF-16 code units.
+CONS_NAME_LIMIT = 1024
+# Our bounds beyond DevTools (see _kernels._cons_walk): a value never grows past MAX_UNITS code
+# units, and a walk takes at most MAX_POPS steps.
+CONS_MAX_UNITS = 1 << 16
+CONS_MAX_POPS = 1 << 14
+
+
+class ConsValues:
+    """The display values of a snapshot's concatenated (cons) strings, as DevTools shows them:
+    ``ordinals`` (the cons nodes, ascending), ``table`` (a StringTable, entry j the value of
+    ``ordinals[j]``), ``units`` (the value's String.length), ``length`` (the full string's
+    String.length, which may exceed the shown value), and ``cut`` (per node: 0 as DevTools, 1 cut
+    at CONS_MAX_UNITS, 2 cut at CONS_MAX_POPS)."""
+
+    def __init__(self, ordinals, table, units, length, cut):
+        self.ordinals, self.table, self.units, self.length, self.cut = ordinals, table, units, length, cut
+
+
+def cons_values(snap) -> ConsValues:
+    """Flatten every cons string of ``snap`` by DevTools' rule (JSHeapSnapshotNode.name ->
+    consStringName: depth-first over the 'first'/'second' internal edges, leaf names appended
+    while the value is shorter than 1,024 code units), in one numba pass over all of them."""
+    from . import _kernels as K
+    t_cons = snap._ntype_index("concatenated string")
+    cons = np.flatnonzero(snap._ntype == t_cons).astype(np.int64)
+    st = snap.strings
+    if not cons.size:
+        e = np.empty(0, np.int64)
+        return ConsValues(e, StringTable(np.empty(0, np.uint8), e, e, np.empty(0, np.bool_)), e, e,
+                          np.empty(0, np.int8))
+    n_orig = st.n_original
+    is_first = np.zeros(n_orig, dtype=np.bool_)
+    is_first[st.find("first")] = True
+    is_second = np.zeros(n_orig, dtype=np.bool_)
+    is_second[st.find("second")] = True
+    len16 = K.utf16_lengths(st.raw, st.starts, st.lens, st.esc, np.arange(n_orig, dtype=np.int64))
+    args = (snap.first_edge, snap._to, snap._etype, snap._ename, snap._ntype, snap._name, t_cons,
+            snap._etype_index("internal"), is_first, is_second, len16)
+    raw, offs, esc, units, cut = K.flatten_cons(cons, *args, st.raw, st.starts, st.lens, st.esc,
+                                                CONS_NAME_LIMIT, CONS_MAX_UNITS, CONS_MAX_POPS)
+    length = K.cons_lengths(cons, *args, snap.node_count)[cons]
+    table = StringTable(raw, offs[:-1].copy(), np.diff(offs), esc)
+    return ConsValues(cons, table, units, length, cut)
