@@ -1,7 +1,10 @@
 """Regenerate the heap datasets: run each datasets/scenarios/heap_*.js with the machine's node,
 gzip the snapshots it writes into datasets/heap/<scenario>/, and write datasets/heap/MANIFEST.json
 (the shape of datasets/_manifest.py: node version, command line, sha256 and size of the gzip, node and
-edge counts; the raw snapshot's sha256 and size as notes).
+edge counts; the raw snapshot's sha256 and size as notes). A scenario's ``// planted: <class> <count>``
+line (the leak it plants per phase: objects of that class, or of that function's name, new in the
+target snapshot and alive in the final one) is recorded as ``counts.planted`` and
+``notes.planted_class`` of each of its files, also for scenarios not rebuilt.
 
     python datasets/build_heap.py            # all scenarios
     python datasets/build_heap.py sessions   # one
@@ -58,6 +61,24 @@ def build(name: str, node: str = "node") -> dict[str, dict]:
         return entries
 
 
+def planted(name: str) -> tuple[str, int] | None:
+    m = re.search(r"^// planted: (\S+) (\d+)\s*$", (SCENARIOS / f"heap_{name}.js").read_text(), re.M)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def with_planted(key: str, e: dict) -> dict:
+    name = key.split("/", 1)[0]
+    script = SCENARIOS / f"heap_{name}.js"
+    p = planted(name) if script.exists() else None
+    if p is None:
+        return e
+    e = dict(e)
+    e["counts"] = {**e.get("counts", {}), "planted": p[1]}
+    notes = e.get("notes") if isinstance(e.get("notes"), dict) else {}
+    e["notes"] = {**notes, "planted_class": p[0]}
+    return e
+
+
 def main(argv: list[str]) -> None:
     names = argv or sorted(p.stem[len("heap_"):] for p in SCENARIOS.glob("heap_*.js"))
     version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
@@ -67,6 +88,7 @@ def main(argv: list[str]) -> None:
         print(f"building {name} ...", flush=True)
         files.update(build(name))
     OUT.mkdir(exist_ok=True)
+    files = {k: with_planted(k, e) for k, e in files.items()}
     _manifest.write(OUT, version, "python datasets/build_heap.py", files)
 
 

@@ -2,6 +2,7 @@
 // An API gateway whose thumbnail endpoint renders into Buffers and keeps every job in a cache
 // that is never evicted. The leak: ThumbnailJob objects (with their Buffers) held by
 // cache.table, a Map, reachable from the module's context variable `cache`.
+// planted: ThumbnailJob 1800
 const { run } = require('./_heap_harness');
 const outDir = process.argv[2];
 

@@ -1,6 +1,7 @@
 'use strict';
 // A healthy service: per-request objects become garbage, and its cache is a bounded LRU that
 // evicts old entries. Three snapshots should show no leak.
+// planted: none 0
 const { run } = require('./_heap_harness');
 const outDir = process.argv[2];
 

@@ -2,6 +2,7 @@
 // A service that subscribes a listener to a shared config EventEmitter on every request and
 // never unsubscribes. The leak: closures (and the RequestContext each captures) held by the
 // emitter's _events.configChanged array.
+// planted: onConfigChanged 1500
 const { run } = require('./_heap_harness');
 const EventEmitter = require('events');
 const outDir = process.argv[2];

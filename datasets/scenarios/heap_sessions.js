@@ -1,6 +1,7 @@
 'use strict';
 // A login service that stores sessions in a module-level Map with no expiry. The leak: Session
 // objects held by the Map `sessions`.
+// planted: Session 2000
 const { run } = require('./_heap_harness');
 const crypto = require('crypto');
 const outDir = process.argv[2];

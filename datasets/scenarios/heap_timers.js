@@ -1,6 +1,7 @@
 'use strict';
 // A service that starts a polling timer per client session and never clears it. The leak:
 // PollingSession objects captured by the setInterval callbacks, held by the timer lists.
+// planted: Timeout 1500
 const { run } = require('./_heap_harness');
 const outDir = process.argv[2];
 

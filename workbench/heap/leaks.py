@@ -506,9 +506,37 @@ def _allocation_site(snap, v: int):
     object, its constructor's (V8 records that location); with the script's URL when the snapshot
     names it (1-based line and column, as editors count)."""
     o, sc, ln, col = _sorted_locations(snap)
-    i = int(np.searchsorted(o, v)) if o.size else 0
-    if not o.size or i >= o.size or o[i] != v:
+    if not o.size:
         return None
+
+    def located(u: int) -> int:
+        i = int(np.searchsorted(o, u))
+        return i if i < o.size and o[i] == u else -1
+
+    i = located(v)
+    if i < 0:
+        # a carrier without a source position (a promise reaction, a stream's write request):
+        # the site of what it carries, its first located user object or function within two steps
+        frontier, seen = [v], {v}
+        weak = snap._etype_index("weak")
+        for _ in range(2):
+            nxt = []
+            for u in frontier:
+                for e in range(int(snap.first_edge[u]), int(snap.first_edge[u + 1])):
+                    w = int(snap._to[e])
+                    if snap._etype[e] == weak or w in seen:
+                        continue
+                    seen.add(w)
+                    t = snap.node_types[snap._ntype[w]]
+                    if t in ("closure", "object") and not snap.strings[int(snap.node_names[w])].startswith("system /") \
+                            and located(w) >= 0 and i < 0:
+                        i, v = located(w), w
+                    nxt.append(w)
+            if i >= 0:
+                break
+            frontier = nxt
+        if i < 0:
+            return None
     name = snap.strings[int(snap.node_names[v])]
     fn = name if snap.node_types[snap._ntype[v]] == "closure" else snap.strings[int(snap.class_index[v])]
     return {"script_id": int(sc[i]), "line": int(ln[i]) + 1, "column": int(col[i]) + 1,
