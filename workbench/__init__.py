@@ -2,7 +2,7 @@
 
 Heap snapshots, CPU/allocation profiles and metric exports become polars dataframes, with
 DevTools-exact numbers. This module is the public API (everything the README's tour uses): the
-doors ``load`` (sniffs the format), ``load_snapshot``, ``load_profile``, ``load_metrics``,
+doors ``load`` (sniffs the format), ``load_snapshot``, ``load_profile``, ``load_profiles``, ``load_metrics``,
 ``load_hpy``; the analyses that take several models (``compare``, ``find_leaks``,
 ``growing_collections``, ``growing_classes``, ``profile_diff``, ``merge_profiles``, ``diagnose``);
 the widgets (``SnapshotComparison``, ``RetainerExplorer``, ``FlameGraph``, ``timeline_widget``) and
@@ -16,7 +16,7 @@ from __future__ import annotations
 from ._markup import html_text, md_code, md_text
 from ._version import __version__
 from .errors import CaptureError, FormatError, UsageError, WorkbenchError
-from .io import load, load_hpy, load_metrics, load_profile, load_snapshot
+from .io import load, load_hpy, load_metrics, load_profile, load_profiles, load_snapshot
 
 # name -> the attribute's name in its module (the modules are imported on first use, in __getattr__)
 _LAZY = {
@@ -27,7 +27,7 @@ _LAZY = {
     "event_loop_chart": "event_loop_chart", "gc_chart": "gc_chart",
 }
 
-__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_metrics", "load_hpy", "find_leaks",
+__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "find_leaks",
            *_LAZY, "WorkbenchError", "FormatError", "UsageError", "CaptureError"]
 
 

@@ -13,13 +13,21 @@ from ._common import add_format, emit_frame, print_notes
 CHART_EXT = (".png", ".svg", ".html", ".json")
 
 
+def _load_kw(args) -> dict:
+    kw = {}
+    if getattr(args, "thread", None):
+        kw["thread"] = args.thread
+    elif getattr(args, "trace_profile", None):
+        kw["profile"] = args.trace_profile
+    if getattr(args, "weights", None):
+        kw["weights"] = args.weights
+    return kw
+
+
 def _load(args):
     from ..io import load_profile
 
-    kw = {}
-    if getattr(args, "trace_profile", None):
-        kw["profile"] = args.trace_profile
-    p = load_profile(args.profile, quiet=True, **kw)
+    p = load_profile(args.profile, quiet=True, **_load_kw(args))
     print_notes(p)
     if getattr(args, "category", None):
         p = p.filter(categories=[c.strip() for c in args.category.split(",") if c.strip()])
@@ -42,12 +50,21 @@ PROFILE_HELP = (".cpuprofile, .heapprofile, Chrome trace JSON, node --prof isola
                 "--prof-process --preprocess JSON, folded stacks, Clinic.js Flame folder (files may be .gz)")
 
 
+def _thread_args(sp):
+    sp.add_argument("--thread", metavar="THREAD", help="which profile of a trace with several: its tid, thread "
+                    "name or PID:ID (default: the main thread's)")
+    sp.add_argument("--trace-profile", metavar="PID:ID", help="the same as --thread PID:ID")
+    sp.add_argument("--weights", choices=("devtools", "deltas"), default=None,
+                    help="time per sample: devtools (default; the mean interval) or deltas (speedscope's: the "
+                    "time to the next sample)")
+
+
 def _common(sp, window=True):
     sp.add_argument("profile", help=PROFILE_HELP)
     sp.add_argument("--category", metavar="CATS", help="only frames of these categories, comma-separated "
                     "(app,deps,core,v8,gc,idle,program; 'app' = my code only): hidden frames' time goes to "
                     "their caller")
-    sp.add_argument("--trace-profile", metavar="PID:ID", help="which profile of a trace with several")
+    _thread_args(sp)
     if window:
         sp.add_argument("--window", metavar="START:END", help="only samples in [START, END) ms since start "
                         "(ordinals for heap profiles)")
@@ -109,7 +126,7 @@ def cmd_diff(args):
     from ..io import load_profile
     from ..profile.diff import diff
 
-    kw = {"profile": args.trace_profile} if args.trace_profile else {}
+    kw = _load_kw(args)
     a = load_profile(args.before, quiet=True, **kw)
     b = load_profile(args.after, quiet=True, **kw)
     print_notes(a, b)
@@ -168,7 +185,7 @@ def register(sub) -> None:
                         "its total (per function or --by stack; -o for a differential flame graph)")
     sp.add_argument("before")
     sp.add_argument("after")
-    sp.add_argument("--trace-profile", metavar="PID:ID")
+    _thread_args(sp)
     sp.add_argument("--top", type=int, default=25)
     sp.add_argument("--min-delta", type=float, default=0.0, help="hide functions whose self share moved less "
                     "(percentage points)")

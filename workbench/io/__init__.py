@@ -1,6 +1,6 @@
 """Readers, one module per format, and the doors that choose one through the format table
-(``sniff.py``): ``load`` (any file), ``load_snapshot``, ``load_profile``, ``load_metrics`` (files
-and folders) and ``load_hpy``. A reader knows the bytes of its format and builds its model through
+(``sniff.py``): ``load`` (any file), ``load_snapshot``, ``load_profile``, ``load_profiles`` (every
+profile of a file: the threads of a trace), ``load_metrics`` (files and folders) and ``load_hpy``. A reader knows the bytes of its format and builds its model through
 the model's builder; nothing here analyses or draws.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import importlib
 import os
 from pathlib import Path
 
-from ..errors import FormatError, WorkbenchError
+from ..errors import FormatError, UsageError, WorkbenchError
 from . import sniff
 
 # format name -> (module, function) of its reader
@@ -76,11 +76,10 @@ def load_snapshot(path, *, quiet: bool = False):
     return reader("heapsnapshot")(path, quiet=quiet)
 
 
-def load_profile(path, *, format: str | None = None, quiet: bool = False, **kw):
-    """A profile in any format of the table. ``format`` ("cpuprofile", "heapprofile", "trace",
-    "v8log", "clinic", "folded") skips sniffing. Trace files take ``profile="pid:id"``; folded files
-    ``kind`` and ``interval_ms``; clinic folders ``interval_ms``. A raw ``node --prof`` log needs
-    ``node`` on PATH."""
+_TIMED = ("cpuprofile", "trace", "v8log")   # formats with sample times (``weights=`` applies)
+
+
+def _profile_format(path, format):
     path = _exists(path)
     fmt = sniff.BY_NAME.get(format) if format else sniff.detect(path)
     if format and (fmt is None or fmt.subject != "profile"):
@@ -88,7 +87,56 @@ def load_profile(path, *, format: str | None = None, quiet: bool = False, **kw):
                              + ", ".join(f.name for f in sniff.FORMATS if f.subject == "profile"), path)
     if fmt is None or fmt.subject != "profile":
         raise _not_a(path, fmt, "profile")
-    return reader(fmt.name)(path, quiet=quiet, **kw)
+    return path, fmt
+
+
+def _weights_kw(path, fmt, weights) -> dict:
+    if weights is None:
+        return {}
+    if fmt.name in _TIMED:
+        return {"weights": weights}
+    if weights != "devtools":
+        raise UsageError(f"weights={weights!r} needs sample times; a {fmt.what} has none", path)
+    return {}
+
+
+def _thread_of(p) -> str:
+    m = p.meta
+    return ", ".join(f"{k} {m[k]}" for k in ("pid", "tid", "thread_name") if m.get(k) is not None) or "no thread"
+
+
+def load_profile(path, *, format: str | None = None, quiet: bool = False, thread=None, weights: str | None = None,
+                 **kw):
+    """A profile in any format of the table. ``format`` ("cpuprofile", "heapprofile", "trace",
+    "v8log", "clinic", "folded") skips sniffing. ``thread``: which profile of a trace with several (its
+    tid, its thread name or "pid:id"; default: the main thread's); for other files it must match the
+    file's own thread (``node --cpu-prof`` names carry pid and tid). ``weights``: "devtools" (default: a
+    sample weighs the mean interval) or "deltas" (speedscope's: the time to the next sample), for files
+    with sample times (``workbench.io.cpuprofile``). Trace files also take ``profile="pid:id"``; folded
+    files ``kind`` and ``interval_ms``; clinic folders ``interval_ms``. A raw ``node --prof`` log needs
+    ``node`` on PATH. ``load_profiles`` returns every profile of a file."""
+    path, fmt = _profile_format(path, format)
+    kw.update(_weights_kw(path, fmt, weights))
+    if fmt.name == "trace":
+        return reader("trace")(path, quiet=quiet, thread=thread, **kw)
+    p = reader(fmt.name)(path, quiet=quiet, **kw)
+    if thread is not None and str(thread) not in (str(p.meta.get("tid")), str(p.meta.get("thread_name")),
+                                                  f"{p.meta.get('pid')}:{p.meta.get('tid')}"):
+        raise UsageError(f"no thread {thread!r} in this file: it holds one profile ({_thread_of(p)})", path)
+    return p
+
+
+def load_profiles(path, *, format: str | None = None, quiet: bool = False, weights: str | None = None,
+                  **kw) -> list:
+    """Every profile in a file, as a list: one per thread or process of a Chrome trace (in the order they
+    start, with ``meta`` ``pid``, ``tid``, ``thread_name``, ``process_name``), else the file's one
+    profile. Arguments as ``load_profile``'s."""
+    path, fmt = _profile_format(path, format)
+    kw.update(_weights_kw(path, fmt, weights))
+    if fmt.name == "trace":
+        from .trace_events import read_traces
+        return read_traces(path, quiet=quiet, **kw)
+    return [reader(fmt.name)(path, quiet=quiet, **kw)]
 
 
 def load_hpy(path, *, index: int = -1):

@@ -8,14 +8,35 @@ The first node is the root. Trace ``ProfileChunk`` nodes carry ``parent`` instea
 What we do, after DevTools ``CPUProfileDataModel`` (chrome-devtools-frontend 1.0.1705227):
 * sample times are ``startTime + cumsum(timeDeltas)``; samples are stably sorted by time (V8 can emit
   negative deltas) and how many moved is reported in ``meta["reordered_samples"]``;
-* hit counts come from ``hitCount`` when every node has one, else they are counted from ``samples``;
-* self time of a node = ``hitCount * (endTime - startTime) / sum(hitCount)`` ms;
+* one sample convention (every view and export counts the same samples): hit counts are counted from
+  ``samples`` when the file has a sample list, and come from ``hitCount`` only when it has none; a
+  ``hitCount`` that disagrees with the samples is reported in the notes (DevTools itself prefers
+  ``hitCount``: the two agree on every file V8 writes, but not on every file people have);
+* times, ``weights="devtools"`` (the default): a node's self time is ``hits * (endTime - startTime) /
+  sum(hits)`` ms, DevTools' convention (every sample weighs the mean interval);
+  ``weights="deltas"``: speedscope's convention (``importFromChromeCPUProfile``): a sample weighs the
+  time to the next sample of another node (time order as in the file, a time that goes backwards
+  clamped to the latest time seen), the last sample weighs nothing, so the profile's total is the
+  time from the first sample to the last;
 * nodes that do not hang off the root, unknown ids in ``children``/``samples``, a node with two
   parents, and ``samples``/``timeDeltas`` of different lengths are errors (DevTools drops such
-  nodes silently; we refuse rather than skip). The legacy ``head`` format is not read.
+  nodes silently; we refuse rather than skip).
+
+The legacy format (``v8-profiler``/``v8-profiler-node8``, Node <= 10 tools; DevTools
+``CPUProfileDataModel.compatibilityConversionHeadToNodes``, speedscope ``v8cpuFormatter.ts``):
+``{head: {functionName, url, lineNumber, scriptId, hitCount, id, children: [node...]}, startTime s,
+endTime s, samples: [id], timestamps: [µs]}`` -- a nested tree, times in seconds and absolute sample
+timestamps. It is converted to the flat form: nested children become id lists (flattened with an
+explicit stack), ``lineNumber`` is 0-based as in the current format (the files' own ``a;b;c;d`` sample
+program puts ``b`` at 5 in the legacy file and at 5 in the current one), there is no column. Whole-second
+start/end times that do not bracket the timestamps (v8-profiler-node8 writes ``startTime == endTime``)
+are replaced by the first and last timestamp; timestamps beyond the last sample (it writes one more)
+mark the end. Both steps are noted.
 """
 from __future__ import annotations
 
+import os
+import re
 import reprlib
 
 import numpy as np
@@ -24,7 +45,7 @@ from polars.exceptions import PanicException
 
 from .._progress import progress
 from ..errors import FormatError
-from ..profile.builder import build_frames, check_tree, finish, index_of_ids, sample_counts
+from ..profile.builder import build_frames, check_tree, delta_weights, finish, index_of_ids, sample_counts
 from ._jsonfile import fix_surrogates, load_json
 from ._profile_kernels import cumulative_time, is_sorted, map_ids, parse_ints
 from ._stream import ByteStream
@@ -134,9 +155,22 @@ def nodes_frame(path, section: str, nodes) -> pl.DataFrame:
     return df
 
 
+WEIGHTS = ("devtools", "deltas")
+
+
+def check_weights(weights: str) -> str:
+    if weights not in WEIGHTS:
+        from ..errors import UsageError
+        raise UsageError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
+    return weights
+
+
 def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cpuprofile",
-                     start_us=None, end_us=None, meta=None, notes=()):
-    """Build a CPU Profile from a CDP Profiler.Profile dict (also used for trace ProfileChunks)."""
+                     start_us=None, end_us=None, meta=None, notes=(), weights: str = "devtools",
+                     adopt_orphans: bool = False):
+    """Build a CPU Profile from a CDP Profiler.Profile dict (also used for trace ProfileChunks).
+    ``adopt_orphans``: nodes naming an unknown parent hang under the root (noted) instead of an error."""
+    check_weights(weights)
     notes = list(notes)
     if not isinstance(d, dict):
         raise FormatError(path, "document", 0, "not a JSON object")
@@ -163,8 +197,15 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         has = par.is_not_null().to_numpy()
         has[0] = False  # the root's parent, if any, is ignored as DevTools does
         if has.any():
-            parent[has] = index_of_ids(path, f"{section}.parent", ids, par.to_numpy()[has].astype(np.int64),
-                                       "parent")
+            refs = par.to_numpy()[has].astype(np.int64)
+            if adopt_orphans:   # their parents were in trace chunks that carried no data
+                known = np.isin(refs, ids)
+                if not known.all():
+                    notes.append((f"{section}.parent", int(np.count_nonzero(~known)),
+                                  "nodes whose parent is in no chunk of the trace (chunks without data), hung "
+                                  "under the root (speedscope starts their stacks there too)"))
+                    refs = np.where(known, refs, ids[0])
+            parent[has] = index_of_ids(path, f"{section}.parent", ids, refs, "parent")
     check_tree(path, section, parent, ids)
 
     cf = df["callFrame"].struct.unnest()
@@ -177,6 +218,7 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
         "line": line, "column": column})
 
     samples = d.get("samples", [])
+    orphan = None
     if isinstance(samples, np.ndarray):
         sample_node = _map_samples(path, ids, samples)
     else:
@@ -187,8 +229,14 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
                 bad = int(np.flatnonzero(~whole)[0])
                 raise FormatError(path, f"samples[{bad}]", None, f"sample node {sample_ids[bad]!r} is not a node id")
         sample_ids = sample_ids.astype(np.int64)
-        sample_node = index_of_ids(path, "samples", ids, sample_ids, "sample node") if len(sample_ids) else \
-            np.zeros(0, np.int64)
+        orphan = ~np.isin(sample_ids, ids) if adopt_orphans and len(sample_ids) else None
+        if orphan is not None and orphan.any():
+            sample_node = np.full(len(sample_ids), -1, np.int64)
+            sample_node[~orphan] = index_of_ids(path, "samples", ids, sample_ids[~orphan], "sample node")
+        else:
+            orphan = None
+            sample_node = index_of_ids(path, "samples", ids, sample_ids, "sample node") if len(sample_ids) else \
+                np.zeros(0, np.int64)
     meta = dict(meta or {})
     start = d.get("startTime", 0) if start_us is None else start_us
     if not _finite(start):
@@ -210,12 +258,20 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
             raise FormatError(path, "timeDeltas", None,
                               f"{len(deltas)} time deltas for {len(sample_node)} samples")
         ts = float(start) + np.cumsum(deltas)
+        if orphan is not None:   # speedscope skips them too: the previous sample's time runs on
+            notes.append(("samples", int(orphan.sum()), "samples on nodes that are in no chunk of the trace "
+                          "(chunks without data), dropped"))
+            ts, sample_node = ts[~orphan], sample_node[~orphan]
+    # speedscope's weights follow the file's order (before the re-sort below)
+    delta_w = delta_weights(sample_node, ts) if weights == "deltas" else None
     if len(ts) > 1 and not is_sorted(ts):
         o = np.argsort(ts, kind="stable")
         meta["reordered_samples"] = int(np.count_nonzero(o != np.arange(len(o))))
         notes.append(("timeDeltas", meta["reordered_samples"],
                       "samples out of time order (negative time deltas), re-sorted by time"))
         ts, sample_node = ts[o], sample_node[o]
+        if delta_w is not None:
+            delta_w = delta_w[o]
     else:
         meta["reordered_samples"] = 0
     end = d.get("endTime") if end_us is None else end_us
@@ -228,48 +284,126 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
 
     hc = df["hitCount"]
     counted = sample_counts(sample_node, n)  # np.bincount would copy int32 ids to int64 first
-    if hc.is_null().any():
+    file_hits = None if hc.is_null().all() else hc.fill_null(0).to_numpy().astype(np.int64)
+    if file_hits is not None and np.any(file_hits < 0):
+        bad = int(np.nonzero(file_hits < 0)[0][0])
+        raise FormatError(path, f"{section}[{bad}].hitCount", None, "negative hit count")
+    if len(sample_node) or file_hits is None:
         hits = counted
         meta["hit_counts"] = "counted from samples"
+        if file_hits is not None:
+            meta["hit_count_minus_samples"] = int(file_hits.sum() - len(sample_node))
+            differ = int(np.count_nonzero(file_hits != counted))
+            if differ:
+                notes.append((f"{section}.hitCount", differ,
+                              f"nodes whose hitCount disagrees with the samples ({int(file_hits.sum()):,} hits, "
+                              f"{len(sample_node):,} samples); every view counts the samples"))
     else:
-        hits = hc.to_numpy().astype(np.int64)
-        if np.any(hits < 0):
-            bad = int(np.nonzero(hits < 0)[0][0])
-            raise FormatError(path, f"{section}[{bad}].hitCount", None, "negative hit count")
-        meta["hit_counts"] = "from file"
-        meta["hit_count_minus_samples"] = int(hits.sum() - len(sample_node))
-        if meta["hit_count_minus_samples"] and len(sample_node):
-            notes.append((f"{section}.hitCount", abs(meta["hit_count_minus_samples"]),
-                          "hit counts that the samples do not match; self times follow hitCount, as DevTools'"))
+        hits = file_hits
+        meta["hit_counts"] = "from file (no samples)"
     total_hits = int(hits.sum())
     interval_ms = (float(end) - float(start)) / 1000.0 / total_hits if total_hits else 0.0
     meta["interval_ms"] = interval_ms
-    self_ms = hits * interval_ms
-    weight = np.broadcast_to(np.float64(interval_ms), (len(sample_node),))  # one value: no memory per sample
+    meta["weights"] = weights
+    if delta_w is not None:
+        weight = delta_w / 1000.0
+        self_ms = np.bincount(sample_node, weights=weight, minlength=n) if len(sample_node) else np.zeros(n)
+    else:
+        self_ms = hits * interval_ms
+        weight = np.broadcast_to(np.float64(interval_ms), (len(sample_node),))  # one value: no memory per sample
     return finish("cpu", path, source, frames, parent, frame, ids, hits, self_ms, sample_node, ts, weight,
                   start, end, meta, notes)
 
 
-def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None):
+_NODE_NAME = re.compile(r"^CPU\.\d{8}\.\d{6}\.(?P<pid>\d+)\.(?P<tid>\d+)\.\d+\.cpuprofile(\.gz)?$")
+
+
+def file_meta(path) -> dict:
+    """pid and tid from the default name of ``node --cpu-prof`` (``CPU.<date>.<time>.<pid>.<tid>.<seq>``):
+    worker threads and child processes each write their own file."""
+    m = _NODE_NAME.match(os.path.basename(os.fspath(path)))
+    return {"pid": int(m["pid"]), "tid": int(m["tid"])} if m else {}
+
+
+def read_cpuprofile(path, *, quiet: bool = False, stream: bool | None = None, weights: str = "devtools"):
     """Read a ``.cpuprofile`` (optionally gzipped) into a CPU Profile.
 
     ``samples`` and ``timeDeltas`` are streamed by numba kernels into compact arrays (uint32 ids, then
     int64 deltas turned into float64 times in place) and only the rest of the document (``nodes``,
     times) goes through ``json.loads``, so a 1 GB profile needs about 12 bytes per sample. A profile
-    whose deltas are not integers falls back to ``json.loads`` of the whole document."""
+    whose deltas are not integers, or in the legacy ``head`` form, falls back to ``json.loads`` of the
+    whole document. ``weights``: "devtools" (default) or "deltas" (speedscope's; module docstring)."""
+    check_weights(weights)
     repaired: list = []
+    meta = file_meta(path)
     if stream is None or stream:
         try:
             d = stream_cdp(path, quiet=quiet, notes=repaired)
         except _Fallback:
             d = None
         if d is not None:
-            return profile_from_cdp(path, d, notes=repaired)
+            return profile_from_cdp(path, d, notes=repaired, weights=weights, meta=meta)
     repaired.clear()
     d = load_json(path, "document", quiet=quiet, notes=repaired)
     if isinstance(d, dict) and "head" in d and "nodes" not in d:
-        raise FormatError(path, "head", None, "legacy V8 CPU profile format (head/timestamps) is not supported")
-    return profile_from_cdp(path, d, notes=repaired)
+        d = legacy_to_cdp(path, d, repaired)
+        meta["format"] = "legacy head/timestamps"
+    return profile_from_cdp(path, d, notes=repaired, weights=weights, meta=meta)
+
+
+def _legacy_time(path, d: dict, key: str):
+    v = d.get(key, 0)
+    if not _finite(v):
+        raise FormatError(path, key, None, "not a number")
+    return float(v) * 1e6   # seconds in this format
+
+
+def legacy_to_cdp(path, d: dict, notes: list) -> dict:
+    """The legacy ``head``/``timestamps`` profile as a current Profiler.Profile dict (module docstring)."""
+    head = d["head"]
+    if not isinstance(head, dict):
+        raise FormatError(path, "head", None, "not an object")
+    nodes: list = []
+    stack = [(head, None, "head")]
+    while stack:
+        node, parent_entry, where = stack.pop()
+        if not isinstance(node, dict):
+            raise FormatError(path, where, None, "node is not an object")
+        kids = node.get("children", [])
+        if not isinstance(kids, list):
+            raise FormatError(path, where + ".children", None, "not an array")
+        sid = node.get("scriptId", "")
+        entry = {"id": node.get("id"),
+                 "callFrame": {"functionName": node.get("functionName"), "url": node.get("url"),
+                               "scriptId": str(sid) if isinstance(sid, (int, str)) and not isinstance(sid, bool)
+                               else sid,
+                               "lineNumber": node.get("lineNumber"), "columnNumber": node.get("columnNumber", -1)},
+                 "children": []}
+        if "hitCount" in node:
+            entry["hitCount"] = node["hitCount"]
+        if parent_entry is not None:
+            parent_entry["children"].append(entry["id"])
+        nodes.append(entry)
+        for k in range(len(kids) - 1, -1, -1):
+            stack.append((kids[k], entry, f"{where}.children[{k}]"))
+    samples = d.get("samples") or []
+    stamps = d.get("timestamps")
+    if stamps is None:
+        stamps = []
+    ts = _int_array(path, "timestamps", stamps).astype(np.float64)
+    if len(ts) < len(samples):
+        raise FormatError(path, "timestamps", None, f"{len(ts)} timestamps for {len(samples)} samples")
+    start, end = _legacy_time(path, d, "startTime"), _legacy_time(path, d, "endTime")
+    if len(ts) and (start > ts[: len(samples)].min(initial=np.inf) or end < ts.max()):
+        notes.append(("startTime", 1, f"startTime/endTime ({d.get('startTime')} s, {d.get('endTime')} s) do not "
+                      "bracket the sample timestamps; the profile spans its first to its last timestamp"))
+        start, end = float(ts.min()), float(ts.max())
+    if len(ts) > len(samples):
+        notes.append(("timestamps", len(ts) - len(samples), "timestamps after the last sample (the end of the "
+                      "recording), not samples"))
+    used = ts[: len(samples)]
+    deltas = np.diff(np.concatenate([[start], used])) if len(used) else np.zeros(0)
+    return {"nodes": nodes, "samples": samples, "timeDeltas": deltas.tolist(), "startTime": start, "endTime": end}
 
 
 # ---- streaming -------------------------------------------------------------------------------------
@@ -354,6 +488,8 @@ def stream_cdp(path, *, quiet: bool = False, notes: list | None = None) -> dict 
             while True:
                 k = s.read_key("document")
                 s.expect(":", "document", "':'")
+                if k in ("head", "timestamps"):   # the legacy form: json.loads reads it whole
+                    raise _Fallback()
                 if k in ("samples", "timeDeltas"):
                     other = arrays.get("timeDeltas" if k == "samples" else "samples")
                     arrays[k] = s.int_array(k, k == "timeDeltas", None if other is None else len(other))

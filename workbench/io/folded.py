@@ -3,8 +3,12 @@
 
 Format (research note §1.5; ``brendangregg/FlameGraph`` ``flamegraph.pl``, speedscope
 ``bg-flamegraph.ts``): one line per stack, frames root-first separated by ``;``, then a space and a
-count (flamegraph.pl also accepts decimals). Repeated stacks add up. Blank lines are ignored;
-any other line that does not parse is an error naming its line number.
+count (flamegraph.pl also accepts decimals). Repeated stacks add up. As flamegraph.pl and speedscope
+read them: UTF-16 (with a byte order mark) as well as UTF-8, CRLF line ends, any run of blanks before
+the count, a trailing ``;`` ending the stack. Blank lines are ignored; lines that do not parse
+(comments, text a tool printed) are skipped like flamegraph.pl skips them and listed by number in the
+notes, but a file where they are as many as the stacks is not folded stacks: that is an error naming
+the first bad line.
 
 A frame ``name url:line:col`` (what ``write_folded`` writes, and 0x's labels) is split into
 function name, url, line and column; other frames are names only. Counts are samples: a CPU
@@ -24,16 +28,45 @@ from .cpuprofile import MAX_POSITION
 _LOC = r"^(?P<fn>.*) (?P<url>\S+):(?P<line>\d+):(?P<col>\d+)$"
 
 
+_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"\xef\xbb\xbf", "utf-8"))
+
+
+def decode(path, raw: bytes) -> str:
+    """UTF-8 text, or UTF-16 / UTF-8 with a byte order mark (speedscope reads all three)."""
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(enc)
+            except UnicodeDecodeError as e:
+                raise FormatError(path, "line", e.start + len(bom), f"not {enc.upper()} text") from None
+    return decode_utf8(path, "line", raw)
+
+
+def _line_list(lines, most: int = 10) -> str:
+    shown = ", ".join(str(x) for x in lines[:most])
+    return shown + (f" and {len(lines) - most:,} more" if len(lines) > most else "")
+
+
 def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: bool = False):
-    text = decode_utf8(path, "line", read_bytes(path, LineGuard(path, "line")))
+    text = decode(path, read_bytes(path, LineGuard(path, "line")))
     lines = pl.Series("l", [text], dtype=pl.Utf8).str.split("\n").explode().str.strip_chars_end("\r")
     df = pl.DataFrame(lines).with_row_index("lineno", offset=1).filter(pl.col("l").str.strip_chars() != "")
-    parsed = df.with_columns(pl.col("l").str.extract_groups(r"^(?P<stack>.*\S) (?P<count>\d+(?:\.\d*)?)\s*$"))
+    # flamegraph.pl's /^(.*)\s+?(\d+(?:\.\d*)?)$/: any run of blanks before the count; a trailing ';'
+    # ends the stack (Perl's split drops the empty last field)
+    parsed = df.with_columns(pl.col("l").str.extract_groups(r"^(?P<stack>.*?[^\s;]);*[ \t]+(?P<count>\d+(?:\.\d*)?)\s*$"))
     parsed = parsed.unnest("l") if "l" in parsed.columns and parsed.schema["l"] == pl.Struct else parsed
     bad = parsed.filter(pl.col("stack").is_null())
+    notes = []
     if bad.height:
         ln = int(bad["lineno"][0])
-        raise FormatError(path, f"line {ln}", None, "not a folded stack ('frame;frame;... count')")
+        good = parsed.height - bad.height
+        if bad.height >= good:   # mostly not folded stacks: not a folded-stacks file
+            raise FormatError(path, f"line {ln}", None, "not a folded stack ('frame;frame;... count')"
+                              + (f"; {bad.height:,} of {parsed.height:,} lines are not" if bad.height > 1 else ""))
+        nums = bad["lineno"].to_list()
+        notes.append((f"line {ln}", bad.height, f"lines that are not folded stacks (comments, other text), skipped "
+                      f"as flamegraph.pl skips them: line {_line_list(nums)}"))
+        parsed = parsed.filter(pl.col("stack").is_not_null())
     counts = parsed["count"].cast(pl.Float64).to_numpy()
     if not (counts < 2.0**53).all():   # (also NaN, infinite): counts become int64 hit counts
         ln = int(parsed["lineno"][int(np.nonzero(~(counts < 2.0**53))[0][0])])
@@ -94,4 +127,4 @@ def read_folded(path, *, kind: str = "cpu", interval_ms: float = 1.0, quiet: boo
     total = float(self_value.sum())
     return finish(kind, path, "folded", frames, m_parent, m_frame, np.arange(n), np.rint(hits).astype(np.int64),
                   self_value, empty, np.zeros(0), np.zeros(0), 0.0, total * 1000.0 if kind == "cpu" else 0.0,
-                  {"stacks": int(parsed.height), "interval_ms": interval_ms})
+                  {"stacks": int(parsed.height), "interval_ms": interval_ms}, notes)

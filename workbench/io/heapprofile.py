@@ -2,7 +2,9 @@
 what ``node --heap-prof`` writes) into an allocation Profile (values in bytes).
 
 Format (research note §1.2): ``{head: {callFrame, selfSize, id, children:[node...]}, samples:
-[{size, nodeId, ordinal}]}``; children are nested objects, not ids.
+[{size, nodeId, ordinal}]}``; children are nested objects, not ids. Older V8 versions (Chrome 69,
+Node 10) write neither node ids nor ``samples``: their nodes are numbered in tree order (noted) and
+the profile has self sizes but no samples to window.
 
 Semantics follow DevTools ``panels/profiler/HeapProfileView.ts`` ``SamplingHeapProfileModel``: a
 node's self size is ``selfSize``; totals are subtree sums. ``Profile.window`` over ordinals recomputes
@@ -43,6 +45,7 @@ def read_heapprofile(path, *, quiet: bool = False):
     ids, parent, self_size = [], [], []
     fn, sid, url, line, col = [], [], [], [], []
     stack = [(d["head"], -1, "head")]
+    absent_pos: list = []
     while stack:
         node, p, where = stack.pop()
         if not isinstance(node, dict):
@@ -50,6 +53,9 @@ def read_heapprofile(path, *, quiet: bool = False):
         cf = node.get("callFrame")
         nid = node.get("id")
         size = node.get("selfSize", 0)
+        if "id" not in node and isinstance(cf, dict):   # old files: no ids (numbered below)
+            nid = 0
+            absent_pos.append(len(ids))
         if not isinstance(cf, dict) or isinstance(nid, bool) or not isinstance(nid, int):
             raise FormatError(path, where, None, "node without callFrame or integer id")
         if not -2**63 <= nid < 2**63:
@@ -77,6 +83,13 @@ def read_heapprofile(path, *, quiet: bool = False):
         for k in range(len(kids) - 1, -1, -1):
             stack.append((kids[k], me, f"node {nid}.children[{k}]"))
     ids_a = np.asarray(ids, np.int64)
+    notes = list(repaired)
+    if absent_pos:   # numbered in tree order after the ids the file has, as speedscope numbers them
+        absent = np.zeros(len(ids_a), bool)
+        absent[absent_pos] = True
+        base = int(ids_a[~absent].max()) + 1 if (~absent).any() else 1
+        ids_a[absent] = base + np.arange(len(absent_pos))
+        notes.append(("head", len(absent_pos), f"nodes without an id (an older V8), numbered in tree order from {base}"))
     if len(np.unique(ids_a)) != len(ids_a):
         u, c = np.unique(ids_a, return_counts=True)
         raise FormatError(path, "head", None, f"node id {int(u[c > 1][0])} appears more than once")
@@ -116,7 +129,7 @@ def read_heapprofile(path, *, quiet: bool = False):
     meta = {"samples_with_unknown_node": dropped, "bytes_in_samples_with_unknown_node": dropped_bytes,
             "samples_size_minus_self_size": float(by_samples.sum() - self_a.sum()),
             "nodes_where_samples_disagree": int(np.count_nonzero(by_samples != self_a))}
-    notes = repaired + [("samples", dropped, f"samples that name a node absent from the tree ({dropped_bytes:,.0f} bytes), "
+    notes = notes + [("samples", dropped, f"samples that name a node absent from the tree ({dropped_bytes:,.0f} bytes), "
               "dropped; self sizes come from selfSize, as DevTools'")]
     return finish("alloc", path, "heapprofile", frames, parent_a, frame, ids_a, hits, self_a, sample_node,
                   arr[:, 2], arr[:, 0], 0.0, 0.0, meta, notes)

@@ -88,8 +88,20 @@ def _samples_kind(head: bytes) -> str | None:
     return "csv" if "," in first and any(k in cols for k in _SAMPLE_KEYS) else None
 
 
+def _after_text_lines(h: bytes, most: int = 8) -> bytes:
+    """``h`` past a few plain text lines that precede a JSON object (node prints version warnings
+    before ``--prof-process --preprocess`` output), or b"" when it is not such a file."""
+    lines = h.split(b"\n", most + 1)
+    for k in range(1, min(len(lines), most + 1)):
+        if lines[k].lstrip().startswith(b"{"):
+            return b"\n".join(lines[k:]) if not any(ln.lstrip()[:1] in (b"[", b"{", b'"') for ln in lines[:k]) else b""
+    return b""
+
+
 def _by_content(head: bytes) -> str | None:
     h = head.lstrip()
+    if h[:1] not in (b"{", b"[") and is_preprocessed_v8_log(_after_text_lines(h)):
+        return "v8log"
     if h.startswith(b"{"):
         start = h[:2000]
         if b'"snapshot"' in h[:200] and b'"meta"' in h[:400]:
@@ -102,6 +114,8 @@ def _by_content(head: bytes) -> str | None:
             return "heapprofile"
         if b'"nodes"' in start and b'"callFrame"' in start:
             return "cpuprofile"
+        if b'"head"' in start and b'"functionName"' in start and b'"callFrame"' not in start:
+            return "cpuprofile"   # the legacy head/timestamps form (v8-profiler)
         if b'"header"' in start and b'"reportVersion"' in start:
             return "report"
         return _samples_kind(head)
@@ -119,6 +133,8 @@ def _by_content(head: bytes) -> str | None:
     kind = _samples_kind(head)
     if kind:
         return kind
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 text with a byte order mark: folded stacks only
+        head = head[2:].decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be", "replace").encode()
     first = head.split(b"\n", 1)[0]
     # folded stacks: a first line "a;b;c 12" (the ';' keeps metric lines like "up 1" out)
     if _FOLDED_LINE.match(first) and b";" in first:

@@ -17,7 +17,11 @@ What we build (a CPU Profile, one sample per tick):
   the tiers of one function merge (0x's "merged" view, DevTools' call frames); RegExp, Builtin and
   other non-JS code are named as ``--prof-process`` prints them (``RegExp: <source>``,
   ``Builtin: <name>``), C++ and shared-library entries by their symbol; their category is ``v8``;
-* sample times are ``tm`` (µs since the log started); a tick's weight is the mean tick interval.
+* sample times are ``tm`` (µs since the log started); a tick's weight is the mean tick interval
+  (``weights="deltas"``: speedscope's ``importFromV8ProfLog`` convention, which for these logs is the
+  time since the previous tick, the first tick weighing its own ``tm``);
+* text lines node printed before the JSON (``Testing v8 version different from logging version``, when
+  node reads a log of another V8 version) are skipped and noted.
 """
 from __future__ import annotations
 
@@ -32,9 +36,9 @@ from polars.exceptions import PanicException
 
 from ..errors import CaptureError, FormatError
 from ..profile.builder import build_frames, category_expr, finish, merge_siblings
-from ._files import GZIP_MAGIC, LineGuard, head, read_bytes
-from ._jsonfile import load_json
-from .cpuprofile import MAX_POSITION, first_nested
+from ._files import GZIP_MAGIC, JsonGuard, LineGuard, head, read_bytes
+from ._jsonfile import fix_surrogates, load_json, parse_bytes
+from .cpuprofile import MAX_POSITION, check_weights, first_nested
 from .sniff import is_raw_v8_log
 
 _JS_NAME = r"^(?P<fn>.*?) ?(?P<url>[^ ]+):(?P<line>\d+):(?P<col>\d+)$"
@@ -66,7 +70,7 @@ def preprocess(path) -> str:
     return out
 
 
-def read_v8log(path, *, quiet: bool = False):
+def read_v8log(path, *, quiet: bool = False, weights: str = "devtools"):
     """Read a raw isolate log (via node) or ``--prof-process --preprocess`` JSON into a CPU Profile."""
     tmp = None
     src = path
@@ -75,7 +79,7 @@ def read_v8log(path, *, quiet: bool = False):
         src = tmp
     repaired: list = []
     try:
-        d = load_json(src, "document", quiet=quiet, notes=repaired)
+        d = _load_preprocessed(src, quiet, repaired)
     except FormatError as e:
         if tmp is None:
             raise
@@ -84,9 +88,33 @@ def read_v8log(path, *, quiet: bool = False):
     finally:
         if tmp is not None:
             shutil.rmtree(os.path.dirname(tmp), ignore_errors=True)
-    p = profile_from_preprocessed(path, d, repaired)
+    p = profile_from_preprocessed(path, d, repaired, weights=weights)
     p.meta["via"] = "node --prof-process --preprocess" if tmp is not None else "preprocessed JSON"
     return p
+
+
+_MAX_PREAMBLE = 8   # lines node may print before the JSON (version warnings)
+
+
+def _load_preprocessed(path, quiet: bool, notes: list):
+    """The preprocessed JSON; text lines before it (``node --prof-process`` prints ``Testing v8 version
+    different from logging version`` there when the log comes from another node) are skipped and noted."""
+    raw = read_bytes(path, JsonGuard(path, "document"))
+    body = raw.lstrip()
+    if body.startswith((b"{", b"\xef\xbb\xbf{")) or not body:
+        return load_json(path, "document", quiet=quiet, notes=notes)
+    lines = raw.split(b"\n", _MAX_PREAMBLE + 1)
+    for k in range(1, min(len(lines), _MAX_PREAMBLE + 1)):
+        if lines[k].lstrip().startswith(b"{"):
+            skipped = [ln.decode("utf-8", "replace").strip() for ln in lines[:k]]
+            if any(ln.startswith(("[", "{", "\"")) for ln in skipped):
+                break   # not text: leave it to the JSON parser's error
+            base = sum(len(ln) + 1 for ln in lines[:k])
+            d = fix_surrogates(raw[base:], parse_bytes(path, "document", raw[base:], base), "document", notes)
+            shown = next((ln for ln in skipped if ln), "")
+            notes.append(("document", k, f"text lines before the JSON, skipped (the first: {shown[:80]!r})"))
+            return d
+    return load_json(path, "document", quiet=quiet, notes=notes)
 
 
 def code_frames(path, code: list) -> pl.DataFrame:
@@ -125,7 +153,8 @@ def code_frames(path, code: list) -> pl.DataFrame:
     })
 
 
-def profile_from_preprocessed(path, d, repaired=()):
+def profile_from_preprocessed(path, d, repaired=(), weights: str = "devtools"):
+    check_weights(weights)
     if not isinstance(d, dict) or not isinstance(d.get("ticks"), list) or "code" not in d:
         raise FormatError(path, "document", 0, "not `node --prof-process --preprocess` output (no code/ticks)")
     code = code_frames(path, d["code"])
@@ -222,5 +251,11 @@ def profile_from_preprocessed(path, d, repaired=()):
               "does)"),
              ("ticks", meta["empty_ticks"], "ticks with no stack at all, counted as samples on the root"),
              ("ticks", reordered, "ticks out of time order, re-sorted by time")]
+    meta["weights"] = weights
+    if weights == "deltas":   # speedscope's importFromV8ProfLog: a tick weighs the time since the previous one
+        w = np.diff(np.concatenate([[0.0], tm])) / 1000.0
+        return finish("cpu", path, "v8log", frames, m_parent, m_frame, np.arange(n), hits,
+                      np.bincount(sample_node, weights=w, minlength=n), sample_node, tm, w, start_us, end_us, meta,
+                      notes)
     return finish("cpu", path, "v8log", frames, m_parent, m_frame, np.arange(n), hits, hits * interval_ms,
                   sample_node, tm, np.full(len(tm), interval_ms), start_us, end_us, meta, notes)

@@ -14,7 +14,7 @@ from . import _kernels as K
 from ._kernels import merge_siblings, sample_counts
 from .model import Profile
 
-__all__ = ["FRAME_KEYS", "build_frames", "category_expr", "index_of_ids", "check_tree", "finish",
+__all__ = ["FRAME_KEYS", "build_frames", "category_expr", "index_of_ids", "check_tree", "delta_weights", "finish",
            "merge_siblings", "sample_counts"]
 
 FRAME_KEYS = ("function", "script_id", "url", "line", "column")
@@ -88,6 +88,23 @@ def check_tree(path, section: str, parent: np.ndarray, node_id: np.ndarray) -> n
         raise FormatError(path, f"{section}[{bad}]", None,
                           f"node {int(node_id[bad])} is not reachable from the root (cycle or second root)")
     return d
+
+
+def delta_weights(sample_node: np.ndarray, ts_us: np.ndarray) -> np.ndarray:
+    """speedscope's sample weights (µs), in the file's sample order: a run of samples on one node weighs
+    the time from its first sample to the first sample of the next run, times that go backwards are
+    clamped to the latest time seen at a run's start, and the last sample weighs nothing (speedscope
+    ``importFromChromeCPUProfile``). The run's weight goes to its first sample, the others weigh 0."""
+    n = len(sample_node)
+    w = np.zeros(n, np.float64)
+    if n < 2:
+        return w
+    change = np.ones(n, bool)
+    change[1:] = sample_node[1:] != sample_node[:-1]
+    idx = np.flatnonzero(change)
+    v = np.maximum.accumulate(np.concatenate([ts_us[idx], ts_us[-1:]]).astype(np.float64))
+    w[idx] = np.diff(v)
+    return w
 
 
 def finish(kind, path, source, frames, parent, frame, node_id, hit_count, self_value, sample_node,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates tests/golden/profile/*.devtools.json.gz by running Chrome DevTools' own profile models
-# (chrome-devtools-frontend 1.0.1705227: models/cpu_profile/*.ts) on the profile datasets.
+# (chrome-devtools-frontend 1.0.1705227: models/cpu_profile/*.ts) on the profile datasets, and
+# *.speedscope.json.gz by running speedscope's importers (src/import/chrome.ts, v8proflog.ts) on them.
 # The peer goes into .peers/profile/ (ignored); esbuild bundles peer/devtools_profile.ts with it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -17,13 +18,30 @@ if [ ! -d devtools/package/front_end/models/cpu_profile ]; then
       package/front_end/generated/protocol.ts package/front_end/panels/profiler/HeapProfileView.ts \
       package/front_end/panels/profiler/BottomUpProfileDataGrid.ts package/front_end/panels/profiler/TopDownProfileDataGrid.ts
 fi
+# speedscope's importers are not on npm as source (its package is the built app): its git tree at this
+# commit, from SPEEDSCOPE_GIT (a clone or bare mirror of github.com/jlfwong/speedscope)
+SPEEDSCOPE_COMMIT=3613918de0dd55a263d0d04f85b0c8c2039c7bee
+if [ ! -f speedscope/src/import/chrome.ts ]; then
+  mkdir -p speedscope
+  git --git-dir="${SPEEDSCOPE_GIT:?set SPEEDSCOPE_GIT to a clone of jlfwong/speedscope}" archive "$SPEEDSCOPE_COMMIT" \
+      LICENSE src/lib src/import/chrome.ts src/import/v8cpuFormatter.ts src/import/v8proflog.ts | tar x -C speedscope
+fi
 [ -x node_modules/.bin/esbuild ] || npm install --no-audit --no-fund --silent esbuild@0.24.2
-node_modules/.bin/esbuild "$out/peer/devtools_profile.ts" --bundle --platform=node --format=esm \
-    --outfile="$peers/devtools_bundle.mjs" --log-level=warning
+for h in devtools speedscope; do
+  node_modules/.bin/esbuild "$out/peer/${h}_profile.ts" --bundle --platform=node --format=esm \
+      --outfile="$peers/${h}_bundle.mjs" --log-level=warning
+done
 ds="$root/datasets/profiles"
+# DevTools on the files with each hitCount set to the node's count in `samples`: the sample convention
+# workbench uses everywhere (V8 files disagree by a few hits; see workbench/io/cpuprofile.py)
 for f in cpu_slow cpu_fast trace_twin; do
-  node "$peers/devtools_bundle.mjs" cpu "$ds/$f.cpuprofile" | gzip -9 -n > "$out/$f.devtools.json.gz"
+  node "$peers/devtools_bundle.mjs" cpu-samples "$ds/$f.cpuprofile" | gzip -9 -n > "$out/$f.devtools.json.gz"
+done
+# speedscope (each sample weighs the time to the next one) on the same files, a trace and a --prof log
+for f in cpu_slow.cpuprofile cpu_fast.cpuprofile trace_twin.cpuprofile trace.json.gz sync_logging.v8log.json.gz; do
+  node "$peers/speedscope_bundle.mjs" "$ds/$f" | gzip -9 -n > "$out/${f%%.*}.speedscope.json.gz"
 done
 node "$peers/devtools_bundle.mjs" heap "$ds/alloc.heapprofile" | gzip -9 -n > "$out/alloc.devtools.json.gz"
-echo "peer: $DEVTOOLS (node $(node --version))" > "$out/PEER"
+printf 'peer: %s (node %s)\npeer: jlfwong/speedscope@%s (src/import, node %s)\n' "$DEVTOOLS" "$(node --version)" \
+    "$SPEEDSCOPE_COMMIT" "$(node --version)" > "$out/PEER"
 ls -la "$out"

@@ -1,6 +1,8 @@
 // Peer harness: runs Chrome DevTools' own profile models (chrome-devtools-frontend, bundled by
 // make_goldens.sh with esbuild) on a .cpuprofile or .heapprofile and prints what DevTools computes.
-// Usage: node devtools_bundle.mjs cpu|heap FILE
+// Usage: node devtools_bundle.mjs cpu|cpu-samples|heap FILE
+// cpu-samples: each node's hitCount is first set to the number of its entries in `samples` (the one
+// sample convention workbench uses; V8 files can disagree by a few hits), then DevTools computes as usual.
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import {CPUProfileDataModel} from '../../../../.peers/profile/devtools/package/front_end/models/cpu_profile/CPUProfileDataModel.js';
@@ -49,7 +51,12 @@ function describe(root: any, all: any[]) {
   return {root_total: root.total, max_depth: (root as any).maxDepth, nodes, calltree, functions};
 }
 
-if (kind === 'cpu') {
+if (kind === 'cpu-samples') {
+  const counts = new Map<number, number>();
+  for (const id of doc.samples) counts.set(id, (counts.get(id) || 0) + 1);
+  for (const n of doc.nodes) n.hitCount = counts.get(n.id) || 0;
+}
+if (kind === 'cpu' || kind === 'cpu-samples') {
   const model = new CPUProfileDataModel(doc);
   const all = model.nodes()!;
   const out: any = describe(model.profileHead, all);
