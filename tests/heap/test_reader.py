@@ -168,3 +168,66 @@ def test_window_sizes_and_thread_splits_give_identical_arrays(monkeypatch, chunk
     np.testing.assert_array_equal(raw.edges["to_node"], ref._to)
     np.testing.assert_array_equal(raw.edges["name_or_index"], ref._ename)
     assert len(raw.string_starts) == ref.strings.n_original
+
+
+# ---- variants the peers accept (issue 11, point 2) ------------------------------------------------
+
+def _small(tmp_path, name="s.heapsnapshot"):
+    g, root = rooted()
+    glob = g.node("object", "global", 16)
+    g.edge(root, glob, "shortcut", "global")
+    objs = [g.node("object", "Thing", 40) for _ in range(3)]
+    for i, o in enumerate(objs):
+        g.edge(glob, o, "property", f"t{i}")
+    return g, root, glob, objs
+
+
+def test_type_index_one_past_node_types_is_undefined_like_devtools(tmp_path):
+    g, root, glob, objs = _small(tmp_path)
+    doc = json.loads(g.text())
+    ntypes = len(doc["snapshot"]["meta"]["node_types"][0])
+    doc["nodes"][7 * objs[0]] = ntypes            # one past the list: older V8
+    snap = wb.load_snapshot(_write(doc, tmp_path / "old.heapsnapshot"), quiet=True)
+    assert snap.node_types[-1] == "undefined" and len(snap.node_types) == ntypes + 1
+    assert snap.class_names([objs[0]]) == ["(undefined)"]   # DevTools: '(' + node.type() + ')'
+    assert snap.notes.filter(snap.notes["section"] == "nodes")["count"].to_list() == [1]
+    assert str(snap.nodes["type"][objs[0]]) == "undefined"
+    doc["nodes"][7 * objs[0]] = ntypes + 1        # two past: not a variant, an error
+    with pytest.raises(wb.FormatError):
+        wb.load_snapshot(_write(doc, tmp_path / "bad.heapsnapshot"), quiet=True)
+
+
+def test_numbers_above_2_32_are_kept_exact(tmp_path):
+    g, root, glob, objs = _small(tmp_path)
+    doc = json.loads(g.text())
+    big_id = 0x7F00_DEAD_BEE1                      # a 64-bit address as id (non-V8 producers)
+    doc["nodes"][7 * objs[1] + 2] = big_id
+    doc["nodes"][7 * objs[2] + 3] = 5 * 2**30      # a 5 GiB object
+    text = json.dumps(doc, separators=(",", ":"))
+    for name, data in (("big.heapsnapshot", text.encode()), ("big.heapsnapshot.gz", gzip.compress(text.encode()))):
+        p = tmp_path / name
+        p.write_bytes(data)
+        snap = wb.load_snapshot(p, quiet=True)
+        assert snap.ids.dtype == np.uint64 and int(snap.ids[objs[1]]) == big_id
+        assert int(snap.self_sizes[objs[2]]) == 5 * 2**30
+        assert int(snap.retained_sizes[glob]) == 16 + 40 + 40 + 5 * 2**30
+        assert snap.nodes.filter(snap.nodes["id"] == big_id).height == 1
+        notes = dict(zip(snap.notes["section"], snap.notes["count"]))
+        assert notes == {"nodes.id": 1, "nodes.self_size": 1}
+        assert snap.edges.dtypes  # the edge table builds
+    # past JavaScript's safe integers is still an error
+    doc["nodes"][7 * objs[1] + 2] = 2**53
+    with pytest.raises(wb.FormatError) as e:
+        wb.load_snapshot(_write(doc, tmp_path / "huge.heapsnapshot"), quiet=True)
+    assert e.value.section == "nodes"
+
+
+def test_location_inside_a_node_is_dropped_and_noted(tmp_path):
+    g, root, glob, objs = _small(tmp_path)
+    g.locations.append((objs[0], 7, 10, 4))
+    g.locations.append((objs[1], 7, 20, 2))
+    doc = json.loads(g.text())
+    doc["locations"][4] += 3                      # objs[1]'s entry now points inside the node
+    snap = wb.load_snapshot(_write(doc, tmp_path / "loc.heapsnapshot"), quiet=True)
+    assert snap.locations == {objs[0]: (7, 10, 4)}
+    assert snap.notes.filter(snap.notes["section"] == "locations")["count"].to_list() == [1]

@@ -24,6 +24,7 @@ ERR_FRACTION = -4
 ERR_DEPTH = -5
 
 U32_MAX = 0xFFFFFFFF
+SAFE_MAX = (1 << 53) - 1   # JavaScript's Number.MAX_SAFE_INTEGER: the wide reader's bound
 MAX_DEPTH = 200_000  # deeper than the JSON decoder goes: scan_value stops there (a bomb of '[')
 
 
@@ -33,11 +34,12 @@ def _is_ws(c):
 
 
 @njit(cache=True, nogil=True)
-def parse_uints(buf, pos, end, outs, nrec, st):
+def parse_uints(buf, pos, end, outs, nrec, st, vmax=U32_MAX):
     """Parse comma-separated unsigned integers until ']' into the per-field arrays ``outs``
     (a tuple, one array per field): value k goes to outs[k % nf][k // nf]. ``st`` = [value,
     state, count, start_pos, field, record] (field/record advance incrementally: no division
-    per value). Returns (status, pos)."""
+    per value). A value above ``vmax`` (2^32-1, or 2^53-1 for 64-bit outputs) is
+    ERR_OVERFLOW. Returns (status, pos)."""
     value = st[0]
     state = st[1]
     count = st[2]
@@ -63,7 +65,7 @@ def parse_uints(buf, pos, end, outs, nrec, st):
         if state == _IN_NUMBER:
             if 48 <= c <= 57:
                 value = value * 10 + (c - 48)
-                if value > U32_MAX:
+                if value > vmax:
                     st[0] = value; st[1] = state; st[2] = count; st[4] = f; st[5] = r
                     return ERR_OVERFLOW, st[3]
                 pos += 1

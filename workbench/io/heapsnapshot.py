@@ -79,21 +79,27 @@ def _err_msg_for(status: int) -> str:
     }.get(status, f"syntax error ({status})")
 
 
+class _Wide(Exception):
+    """A value above 2^32-1 in a numeric section: the file is read again with 64-bit arrays."""
+
+
 def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0,
-                  first: int | None = None) -> list:
+                  first: int | None = None, wide: bool = False) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
     ``expected`` (values in all) the arrays end with exactly that capacity (an excess is an error)
     and each buffer window is split in two at a comma, the second half parsed by another thread
     (the kernels release the GIL); ``first`` (values) caps the first allocation, which then grows
     up to ``expected`` as values arrive (gzip files: a declared count is not yet data). Without
     ``expected`` the single output grows."""
+    dt = np.uint64 if wide else np.uint32
+    vmax = K.SAFE_MAX if wide else K.U32_MAX
     if expected is not None:
         full = expected // nf
         nrec = full if first is None else min(full, max(first // nf, 1 << 16))
-        outs = tuple(np.empty(nrec, dtype=np.uint32) for _ in range(nf))
+        outs = tuple(np.empty(nrec, dtype=dt) for _ in range(nf))
     else:
         nrec = max(capacity_hint, 1 << 16)
-        outs = (np.empty(nrec, dtype=np.uint32),)
+        outs = (np.empty(nrec, dtype=dt),)
     st = np.zeros(6, dtype=np.int64)
     while True:
         status = None
@@ -108,12 +114,12 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
                 # the other thread parses the first half (its start is known) while this one
                 # counts the first half's values and then parses the second half in place
                 start_count = int(st[2])  # read before the other thread starts writing st
-                fut = _pool().submit(K.parse_uints, s.buf, s.pos, split, outs, nrec, st)
+                fut = _pool().submit(K.parse_uints, s.buf, s.pos, split, outs, nrec, st, vmax)
                 before = start_count + K.count_byte(s.buf, s.pos, split, 44)
                 st2 = np.zeros(6, dtype=np.int64)
                 st2[1] = 3  # right after a comma: a value is expected
                 st2[2], st2[4], st2[5] = before, before % nf, before // nf
-                status2, pos2 = K.parse_uints(s.buf, split, s.end, outs, nrec, st2)
+                status2, pos2 = K.parse_uints(s.buf, split, s.end, outs, nrec, st2, vmax)
                 status, pos = fut.result()
                 if status == 0 and st[1] == 3 and int(st[2]) == before:
                     # the first half ended cleanly at the split: continue from the second
@@ -123,7 +129,7 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
                     raise FormatError(s.path, section, s.offset(split), "malformed number list")
                 # else: the first half ended the section or failed; it decides
         if status is None:
-            status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st)
+            status, pos = K.parse_uints(s.buf, s.pos, s.end, outs, nrec, st, vmax)
         s.pos = pos
         if status == 1:
             break
@@ -140,12 +146,15 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
                 outs = tuple(_grow(o, grown) for o in outs)
                 nrec = grown
                 continue
-            bigger = np.empty(nrec * 2, dtype=np.uint32)
+            bigger = np.empty(nrec * 2, dtype=dt)
             bigger[:nrec] = outs[0]
             outs = (bigger,)
             nrec *= 2
             continue
-        raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
+        if status == K.ERR_OVERFLOW and not wide:
+            raise _Wide(section)
+        raise FormatError(s.path, section, s.offset(pos),
+                          "number larger than 2^53-1" if status == K.ERR_OVERFLOW else _err_msg_for(status))
     count = int(st[2])
     if expected is not None:
         if count != expected:
@@ -252,15 +261,49 @@ def read_raw(path, *, quiet: bool = False) -> RawSnapshot:
     if size == 0:
         raise FormatError(path, "header", 0, "empty file")
     bar = progress(size, f"reading {os.path.basename(path)}", quiet=quiet)
-    s = ByteStream(path, bar)
     try:
-        return _read(s, size)
+        s = ByteStream(path, bar)
+        try:
+            return _read(s, size)
+        except _Wide as w:
+            wide_section = str(w)
+        finally:
+            s.close()
+        # Non-V8 producers (64-bit addresses as ids, sizes of 4 GiB and more) write numbers
+        # above 2^32-1 in the V8 format; DevTools reads them modulo 2^32. Read again, 64-bit.
+        bar.reset()
+        s = ByteStream(path, bar)
+        try:
+            raw = _read(s, size, wide=True)
+        finally:
+            s.close()
+        _narrow(raw, wide_section)
+        return raw
     finally:
-        s.close()
         bar.close()
 
 
-def _read(s: ByteStream, size: int) -> RawSnapshot:
+def _narrow(raw: RawSnapshot, first_section: str) -> None:
+    """After a 64-bit read: fields whose values all fit go back to uint32; the others stay
+    uint64, with a note per field."""
+    for section, arrays in (("nodes", raw.nodes), ("edges", raw.edges)):
+        for name, a in list(arrays.items()):
+            big = int(np.count_nonzero(a > K.U32_MAX)) if a.size else 0
+            if big:
+                raw.notes.append((f"{section}.{name}", big,
+                                  f"values above 2^32-1 in {section}.{name} (a non-V8 producer); kept exact as "
+                                  "64-bit integers (DevTools reads them modulo 2^32)"))
+            else:
+                arrays[name] = a.astype(np.uint32)
+    for key, a in list(raw.sections.items()):
+        big = int(np.count_nonzero(a > K.U32_MAX)) if a.size else 0
+        if big:
+            raw.notes.append((key, big, f"values above 2^32-1 in {key}; kept exact as 64-bit integers"))
+        else:
+            raw.sections[key] = a.astype(np.uint32)
+
+
+def _read(s: ByteStream, size: int, wide: bool = False) -> RawSnapshot:
     path = s.path
     bound = size * (MAX_DEFLATE_RATIO if s.gz else 1)
     if s.peek() != ord("{"):
@@ -307,17 +350,17 @@ def _read(s: ByteStream, size: int) -> RawSnapshot:
             first = GZ_FIRST_VALUES * size if s.gz else None
             if key == "nodes":
                 arrays[key] = dict(zip(header["meta"]["node_fields"],
-                                       _scan_numbers(s, key, header["node_count"] * nf, nf, first=first)))
+                                       _scan_numbers(s, key, header["node_count"] * nf, nf, first=first, wide=wide)))
             elif key == "edges":
                 arrays[key] = dict(zip(header["meta"]["edge_fields"],
-                                       _scan_numbers(s, key, header["edge_count"] * ef, ef, first=first)))
+                                       _scan_numbers(s, key, header["edge_count"] * ef, ef, first=first, wide=wide)))
             else:
                 # locations hold 4 values per located object (at most one per node): start there
                 # rather than doubling from small (np.empty only pages in what is written)
                 hint = 4 * header["node_count"] + 16 if key == "locations" else 0
                 if first is not None:
                     hint = min(hint, first)
-                arrays[key] = _scan_numbers(s, key, None, capacity_hint=hint)[0]
+                arrays[key] = _scan_numbers(s, key, None, capacity_hint=hint, wide=wide)[0]
         elif key == "strings":
             s.expect(b"[", key, "'['")
             offsets[key] = s.offset()
@@ -411,9 +454,19 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
     n = len(nodes["type"])
     e = len(edges["type"])
     t = nodes["type"]
-    i = K.first_index_ge(t, len(ntypes))
+    i = K.first_index_ge(t, len(ntypes) + 1)
     if i >= 0:
         fail("nodes", nfields.index("type"), nf, i, f"node {i} has type {int(t[i])}, but meta.node_types lists {len(ntypes)} types")
+    if K.first_index_ge(t, len(ntypes)) >= 0:
+        # Older V8 wrote one node type more than its meta lists; DevTools loads such files and
+        # calls the type undefined (class "(undefined)"): so do we, and say so.
+        k = int(np.count_nonzero(t == len(ntypes)))
+        tpos = nfields.index("type")
+        meta["node_types"] = list(meta["node_types"])
+        meta["node_types"][tpos] = list(ntypes) + ["undefined"]
+        ntypes = meta["node_types"][tpos]
+        raw.notes.append(("nodes", k, f"nodes have type index {len(ntypes) - 1}, one past meta.node_types (older V8 "
+                                      "lists one type too few); typed 'undefined', class '(undefined)', as DevTools does"))
     nm = nodes["name"]
     i = K.first_index_ge(nm, nstr)
     if i >= 0:
@@ -456,11 +509,20 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
                               f"{loc.size} values is not a multiple of {len(lf)} location fields")
         if "object_index" in lf:
             oi = loc[lf.index("object_index")::len(lf)]
-            bad = (oi % nf != 0) | (oi // nf >= n)
+            bad = oi // nf >= n
             if bad.any():
                 i = _first_bad(bad)
                 raise FormatError(path, "locations", locate("locations", i * len(lf) + lf.index("object_index")),
-                                  f"location {i} refers to node offset {int(oi[i])}, which is not a node")
+                                  f"location {i} refers to node offset {int(oi[i])}, past the last node")
+            inside = oi % nf != 0
+            if inside.any():
+                # DevTools keys locations by node offset, so one pointing inside a node (its own
+                # test snapshot has one) matches no node and is never shown: dropped, and noted.
+                keep = np.repeat(~inside, len(lf))
+                raw.sections["locations"] = loc[keep]
+                raw.notes.append(("locations", int(np.count_nonzero(inside)),
+                                  "locations point inside a node rather than at its first field; no node has "
+                                  "them (DevTools never finds them either), dropped"))
     for key, fields_key in (("samples", "sample_fields"), ("trace_function_infos", "trace_function_info_fields")):
         arr = raw.sections.get(key)
         width = len(meta.get(fields_key) or []) or 1
