@@ -116,7 +116,9 @@ def _by_content(head: bytes) -> str | None:
             return "cpuprofile"
         if b'"head"' in start and b'"functionName"' in start and b'"callFrame"' not in start:
             return "cpuprofile"   # the legacy head/timestamps form (v8-profiler)
-        if b'"header"' in start and b'"reportVersion"' in start:
+        # Node 11 and 12 wrote reports before header.reportVersion existed
+        if b'"header"' in start and (b'"reportVersion"' in start or b'"dumpEventTimeStamp"' in start
+                                     or b'"nodejsVersion"' in start):
             return "report"
         return _samples_kind(head)
     if h.startswith(b"[") and b'"ph"' in h[:4000]:
