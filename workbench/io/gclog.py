@@ -32,7 +32,8 @@ from ..metrics.builder import SCHEMA, TS, Part
 from ._files import lines_frame, read_text
 from .memory_samples import ms_to_ts
 
-PREFIX = r'^\[(?<pid>\d+)(?::(?<isolate>0x[0-9a-fA-F]+))?\]\s+(?<t_ms>[0-9]+(?:\.[0-9]+)?) ms: '
+# Node 24 and later print a third prefix field in --trace-gc-nvp lines: [pid:isolate:0]
+PREFIX = r'^\[(?<pid>\d+)(?::(?<isolate>0x[0-9a-fA-F]+))?(?::\d+)?\]\s+(?<t_ms>[0-9]+(?:\.[0-9]+)?) ms: '
 TEXT_RE = (PREFIX +
            r'(?<type>[A-Z][A-Za-z]*(?:[ -][A-Za-z]+)*?)(?<reduce> \(reduce\))?(?<interleaved> \(interleaved\))?'
            r'\s+(?<used_before_mb>[0-9.]+) \((?<committed_before_mb>[0-9.]+)\) -> '
@@ -45,6 +46,8 @@ TEXT_RE = (PREFIX +
            r'(?:\s*\(average mu = (?<average_mu>[0-9.]+), current mu = (?<current_mu>[0-9.]+)\))?'
            r'\s*(?<reason>.*?)\s*$')
 NVP_RE = PREFIX + r'(?<nvp>(?:pause|gc)=.*)$'
+# Node 26 (V8 14) prints --trace-gc-nvp as one JSON object per collection: "GC: {...}"
+JSON_RE = PREFIX + r'GC: (?<json>\{.*\})\s*$'
 MINOR = {"Scavenge", "Minor Mark-Sweep", "Minor Mark-Compact", "Minor MS", "s", "mms", "mmc"}
 MAJOR = {"Mark-sweep", "Mark-Compact", "Mark-Sweep", "ms", "mc"}
 FLOATS = ["used_before_mb", "committed_before_mb", "used_after_mb", "committed_after_mb", "pooled_mb",
@@ -72,6 +75,11 @@ def read_gclog(path, start=None) -> Part:
     is_text = pl.col("type").is_not_null()
     nvp = (cand.with_columns(pl.col("text").str.extract_groups(NVP_RE).alias("m")).unnest("m")
            .filter(pl.col("nvp").is_not_null()))
+    js = (cand.with_columns(pl.col("text").str.extract_groups(JSON_RE).alias("m")).unnest("m")
+          .filter(pl.col("json").is_not_null()))
+    if len(js):
+        nvp = pl.concat([nvp, js.with_columns(nvp=pl.Series(_json_to_nvp(js["json"].to_list()), dtype=pl.Utf8))
+                        .drop("json").filter(pl.col("nvp").is_not_null())], how="diagonal_relaxed")
     text_ev = parsed.filter(is_text)
     old_style = pl.col("reason").str.starts_with("[")
     text_ev = text_ev.with_columns(
@@ -139,6 +147,30 @@ def read_gclog(path, start=None) -> Part:
             "formats": dict(fmts.iter_rows()), "relative_time": start_ms is None,
             "pause_ms_total": float(events["pause_ms"].sum())}
     return Part(table=table, problems=problems, info=info, events=events)
+
+
+def _json_to_nvp(texts: list[str]) -> list[str | None]:
+    """JSON GC records as name=value text, the shape of the older NVP lines (booleans 1/0, spaces in
+    strings as '_'); a line that is not a JSON object stays unparsed (None: a problem line)."""
+    import json
+    out: list[str | None] = []
+    for t in texts:
+        try:
+            d = json.loads(t)
+        except (ValueError, RecursionError):
+            d = None
+        if not isinstance(d, dict) or not d:
+            out.append(None)
+            continue
+        parts = []
+        for k, v in d.items():
+            if isinstance(v, bool):
+                v = int(v)
+            elif isinstance(v, (dict, list)) or v is None:
+                continue
+            parts.append(f"{str(k).replace(' ', '_').replace('=', '_')}={str(v).replace(' ', '_')}")
+        out.append(" ".join(parts) if parts else None)
+    return out
 
 
 def _long_rows(ev: pl.DataFrame, src: str) -> pl.DataFrame:

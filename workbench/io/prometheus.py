@@ -30,9 +30,11 @@ from ..metrics.builder import SCHEMA, Part, empty_problems
 from ._files import lines_frame, read_text
 from .memory_samples import ms_to_ts
 
+# Whitespace as the Prometheus text parser (prometheus/common expfmt) allows it: before a line,
+# between the name and '{', around label names, '=' and ',' inside the braces, none needed after '}'.
 SAMPLE_RE = (r'^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)'
-             r'(?:\{(?<labels>(?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?'
-             r'[ \t]+(?<value>[^ \t#]+)'
+             r'(?:[ \t]*\{(?<labels>(?:[^"}]|"(?:[^"\\]|\\.)*")*)\}[ \t]*|[ \t]+)'
+             r'(?<value>[^ \t#]+)'
              r'(?:[ \t]+(?<tsv>-?[0-9][0-9.eE+-]*))?'
              r'[ \t]*(?<exemplar>#.*)?$')
 META_RE = r'^#[ \t]+(?<kind>HELP|TYPE|UNIT)[ \t]+(?<fname>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:[ \t]+(?<arg>.*))?$'
@@ -102,6 +104,7 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
     meta_df = pl.DataFrame(meta, schema={"file": pl.Int32, "source": pl.Utf8, "path": pl.Utf8,
                                          "file_ts": pl.Float64, "om": pl.Boolean})
 
+    lines = lines.with_columns(pl.col("text").str.strip_chars_start(" \t"))
     t = pl.col("text")
     lines = lines.with_columns(
         blank=t.str.strip_chars() == "",
@@ -112,8 +115,9 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
     md = comments.with_columns(pl.col("text").str.extract_groups(META_RE).alias("m")).unnest("m")
     types = md.filter(pl.col("kind") == "TYPE").select("file", "fname", pl.col("arg").str.strip_chars().alias("type"))
     units = md.filter(pl.col("kind") == "UNIT").select("file", "fname", pl.col("arg").str.strip_chars().alias("om_unit"))
+    # '# HELP' with no metric name is a plain comment to the Prometheus parser
     bad_meta = md.filter(pl.col("kind").is_null() & ~pl.col("text").str.contains(r"^#[ \t]*EOF[ \t]*$")
-                         & pl.col("text").str.contains(r"^#[ \t]+(HELP|TYPE|UNIT)\b"))
+                         & pl.col("text").str.contains(r"^#[ \t]+(HELP|TYPE|UNIT)[ \t]+\S"))
 
     body = lines.filter(~pl.col("blank") & ~pl.col("comment"))
     # the captures only for lines that are samples (polars keeps them for every row, matched or not)
@@ -144,7 +148,14 @@ def read_prometheus(*paths, ts=None, section: str = "exposition") -> Part:
     sentinel = (pl.col("v") >= SENTINEL) & pl.col("name").str.contains("eventloop_(lag|delay)")
     good = good.with_columns(unit=unit, sentinel=sentinel)
     n_sentinel = int(good["sentinel"].sum())
-    labels = pl.col("labels").str.strip_chars().str.strip_suffix(",").fill_null("")
+    # labels in one spelling: name="value" pairs joined by ',' (whitespace around '=' and ',' and a
+    # trailing ',' dropped; the quoted values are kept byte for byte)
+    pairs = pl.col("labels").str.extract_all(r'[a-zA-Z_][a-zA-Z0-9_]*[ \t]*=[ \t]*"(?:[^"\\]|\\.)*"')
+    labels = (pl.when(pl.col("labels").str.contains(r'[ \t]|,$'))
+              .then(pairs.list.eval(pl.element().str.replace(r'^([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*', "${1}="))
+                    .list.join(","))
+              .otherwise(pl.col("labels").str.strip_chars().str.strip_suffix(","))
+              .fill_null(""))
     table = good.select(
         source=pl.col("source"),
         ts=pl.col("ts"),

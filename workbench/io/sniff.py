@@ -48,7 +48,7 @@ SUBJECT_WORDS = {"heap": "a heap snapshot", "profile": "a profile", "metrics": "
                  "pyheap": "a guppy3 heap dump"}
 
 _FOLDED_LINE = re.compile(rb"^[^\n]*\S \d+(\.\d*)?\s*$")
-_GC_LINE = re.compile(r"^\[\d+(?::0x[0-9a-fA-F]+)?\]\s+[0-9.]+ ms: ", re.M)
+_GC_LINE = re.compile(r"^\[\d+(?::0x[0-9a-fA-F]+)?(?::\d+)?\]\s+[0-9.]+ ms: ", re.M)
 _PROM_META = re.compile(r"^# (TYPE|HELP) [a-zA-Z_:][a-zA-Z0-9_:]* ", re.M)
 _SAMPLE_KEYS = ("heapused", "heaptotal", "rss", "utilization", "p99", "delay", "memory.rss", "heap_used")
 
