@@ -315,13 +315,13 @@ def profile_from_cdp(path, d: dict, *, section: str = "nodes", source: str = "cp
                   start, end, meta, notes)
 
 
-_NODE_NAME = re.compile(r"^CPU\.\d{8}\.\d{6}\.(?P<pid>\d+)\.(?P<tid>\d+)\.\d+\.cpuprofile(\.gz)?$")
+_NODE_NAME = re.compile(r"(?:^|[^A-Za-z0-9])CPU\.\d{8}\.\d{6}\.(?P<pid>\d+)\.(?P<tid>\d+)\.\d+\.cpuprofile(\.gz)?$")
 
 
 def file_meta(path) -> dict:
     """pid and tid from the default name of ``node --cpu-prof`` (``CPU.<date>.<time>.<pid>.<tid>.<seq>``):
     worker threads and child processes each write their own file."""
-    m = _NODE_NAME.match(os.path.basename(os.fspath(path)))
+    m = _NODE_NAME.search(os.path.basename(os.fspath(path)))
     return {"pid": int(m["pid"]), "tid": int(m["tid"])} if m else {}
 
 
