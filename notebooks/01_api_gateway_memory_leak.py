@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -75,12 +77,16 @@ stats
 
 # %% [markdown]
 # ## 3. What leaks: objects new in *target* and still alive in *final*
-# `find_leaks` keeps those objects, groups them by their retainer trace and ranks the groups by
-# retained size; `holder` is the last named object on the path that keeps them.
+# `find_leaks` keeps those objects, groups them by their retainer trace and allocation site and ranks
+# the groups by retained size. `holder` is the object the group hangs from; `status` says whether the
+# group still gains members in the last window (`growing`) or stopped (`plateau`: a warm-up, not a
+# leak); `kind` and `explanation` say which Node leak it is (timer, listener, map, list, promise,
+# stream, closure, array) with the evidence from the heap. Pass four or more snapshots to check the
+# growth in every window.
 
 # %%
 leaks = wb.find_leaks(snaps["baseline"], snaps["target"], snaps["final"], quiet=True)
-suspects = leaks.suspects.select("class", "count", "retained_size", "serious", "holder")
+suspects = leaks.suspects.select("class", "count", "retained_size", "status", "kind", "serious", "holder")
 suspects.head(10)
 
 # %%
@@ -95,7 +101,8 @@ if leaks.suspects.height:
     display(Markdown(
         f"**Leaking class: {wb.md_code(leak_class)}** — {top['count']:,} objects new in *target* and alive in *final*, "
         f"retaining **{top['retained_size'] / 2**20:,.2f} MiB**" + (f" (with {retains})" if retains else "")
-        + f".\n\n**Held by:** {wb.md_code(holder)}." + slope))
+        + f".\n\n**Held by:** {wb.md_code(holder)}.\n\n**In Node's terms** ({wb.md_text(top['kind'])}): "
+        + wb.md_text(top["explanation"]) + "." + slope))
 else:
     leak_class = holder = None
     display(Markdown("**No leak found**: nothing allocated between baseline and target survives into final."))

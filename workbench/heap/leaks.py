@@ -21,33 +21,51 @@ What ``find_leaks(baseline, target, final)`` does (sources: memlab ``HeapAnalyze
    passes through compiled code (literal boilerplates held by allocation sites and feedback
    vectors) and objects deeper than 5000 hops are counted and left out.
 4. Clusters with fewer than ``min_count`` objects are holders, not leak units (a Map table, a
-   TimersList or an array that grew once); objects of the remaining clusters are leak units.
-   A unit dominated (DevTools' dominator tree of ``final``) by another unit belongs to it, so
-   every byte is counted once: a suspect is a cluster restricted to its top units, its
-   ``retained_size`` the sum of their retained sizes, and ``retains`` names the leaked classes
-   below them. Suspects are ranked by retained size. ``group_retained_size`` is what releasing the
-   whole group would free: the shallow sizes of every node that is reachable from the root over
-   DevTools' essential edges now and is not once the group's objects are removed (the group's
-   dominated set taken together). It is larger than ``retained_size`` when members are held only
-   jointly (an object two members share, a list whose every member holds the next).
-5. A suspect is ``growing`` when its holder still gains members in the last window: an object
-   allocated after ``target`` (id above target's newest JS object id) and alive in ``final`` has
-   the suspect's retainer trace. One that stopped (a table filled once, a lazy init, a warm-up) is a
-   ``plateau`` (``status``) and never serious: the three-snapshot method alone cannot tell a leak
-   from a warm-up, the last window can.
-6. A suspect is ``serious`` when it is growing, has at least ``serious_count`` objects and retains
+   TimersList or an array that grew once); objects of the remaining clusters are leak units. A
+   closure's cluster is also keyed by its function's source position (two callbacks with one trace
+   are two leaks). V8's promise reactions (``system / PromiseReaction``) are kept as units: they
+   carry a promise-chain leak. A unit held (DevTools' dominator tree of ``final``) by a unit of
+   another group belongs to that group (its ``retains``); a unit held by a unit of its own group (the
+   next link of a singly linked list, where each link dominates the rest) stays a member. So a
+   suspect's ``count`` is every member, its ``retained_size`` the sum over its top members only
+   (every byte once), and ``group_retained_size`` what releasing the whole group would free: the
+   shallow sizes of every node reachable from the root over DevTools' essential edges now and not
+   once the group's members are removed. It is larger than ``retained_size`` when members are held
+   only jointly (an object two members share, a doubly linked list).
+5. Each member's *holder* is the nearest object above it on its BFS path that existed at baseline
+   and is not a link of a chain (its class differs from its parent's and its child's on the path):
+   the old links of a timer list, of a list-based LRU or of a reaction chain are passed over, so
+   every member of one list names the same holder whichever end the path came from. With more than
+   three snapshots (baseline, target, later ones, final) the time after ``target`` is cut into
+   windows at each later snapshot; ``gained`` counts, per window, the objects allocated in it (id
+   between the two snapshots' newest JS object ids), alive in ``final``, with a member's class and
+   holder. A suspect is ``growing`` when it gained in the last window, else a ``plateau`` (a table
+   filled once, a lazy init, a warm-up, growth that stopped) and never serious. ``notes`` says when
+   the snapshots cannot tell: a large plateau judged from one window (three snapshots), growth that
+   stopped, growth in bursts.
+6. Objects that only transient V8 roots keep alive (``_transient_only``: the current stack
+   frame's handles, ``(Stack roots)`` and ``(Handle scope)``, and the ``(Strong roots)`` entries
+   ``weak_refs_keep_during_job`` (WeakRef targets made or dereferenced in the current task) and
+   ``current_microtask``) go when the task that wrote the snapshot ends: they are counted as
+   ``transient`` and are no suspect.
+7. A suspect is ``serious`` when it is growing, has at least ``serious_count`` objects and retains
    at least ``serious_bytes``; ``find_leaks(...).serious`` and the CLI's ``--fail-on-leak`` use that.
-Each suspect also gets a ``kind`` and a one-line ``explanation`` in Node's terms, read off its path
-and the heap (``explain``): ``timer`` (duration from the TimersList key, callback from
-``_onTimeout``), ``listener`` (emitter class, event name, listener count), ``map``/``set`` (the
-collection that keeps the entries), ``closure`` (the context variable), ``array``, ``promise``,
-``stream`` or ``unknown``; and its ``allocation_site`` (the representative's script id, line and
-column, 1-based, where the snapshot records one).
-Each suspect carries one representative path (its top unit with the shortest trace) whose steps
-name the variables and properties, and the ``holder``: the nearest non-leaked, non-internal
-object on that path. Paths are folded (``retainers.fold_path``): a run of the same step (a linked
-list of timers, ``._idleNext Timeout`` thousands of times) is one step with ``repeat``, in the
-frames, the JSON, the holder and the text; ``fold=False`` keeps every step.
+Each suspect also gets a ``kind`` and a one-line ``explanation`` in Node's terms, read off its path,
+its members and the heap (``explain``): ``timer`` (durations from the TimersList keys of all members,
+callbacks from their ``_onTimeout``, with counts), ``promise`` (the promise waited on, the ``.then``
+callbacks), ``listener`` (emitter class, event name, listener count in every snapshot), ``stream``
+(the stream object and the side, writable or readable, whose buffer grows), ``map``/``set`` (the
+collection and its entry count in every snapshot), ``list`` (a linked list and the object that
+holds it), ``closure`` (the context variable), ``array``, ``object-map`` (a plain object used as a
+map) or ``unknown``; and its ``allocation_site``: script id, 1-based line and column, the script's
+URL and the function (for a closure its own, for an object its constructor; for a carrier without a
+position, such as a reaction or a stream's write request, the first located object it carries).
+Each suspect carries one representative path (of its members hanging from the most common holder,
+the one with the shortest trace) whose steps name the variables and properties, and the ``holder``
+text from the second named object above the holder down to the member. Paths are folded
+(``retainers.fold_path``): a run of the same step (a linked list of timers, ``._idleNext Timeout``
+thousands of times) is one step with ``repeat``, in the frames, the JSON, the holder and the text;
+``fold=False`` keeps every step.
 """
 from __future__ import annotations
 
