@@ -7,8 +7,13 @@ Both CPU profiles (``kind="cpu"``, values in milliseconds) and sampling allocati
 Semantics (DevTools ``front_end/models/cpu_profile/CPUProfileDataModel.ts`` and
 ``ProfileTreeModel.ts``, chrome-devtools-frontend 1.0.1705227):
 
-* a CPU node's self time is ``hitCount * (endTime - startTime) / sum(hitCount)`` milliseconds;
-  when the file has no ``hitCount`` (trace profiles), hit counts are counted from ``samples``;
+* one sample convention: a node's hit count is its number of entries in the file's ``samples``, and
+  the file's ``hitCount`` only when it has no sample list (the readers note where the two disagree), so
+  hotspots, call tree, flame graph, folded and speedscope exports all count the same samples;
+* a CPU node's self time is ``hits * (endTime - startTime) / sum(hits)`` milliseconds (DevTools'
+  convention, the default), or with ``weights="deltas"`` the sum of its samples' weights, each sample
+  weighing the time to the next one (speedscope's; ``workbench.io.cpuprofile``); ``meta["weights"]``
+  says which;
 * total = self + totals of the children; the root's total is the whole profile;
 * an allocation node's self size is its ``selfSize`` (``HeapProfileView.ts``
   ``SamplingHeapProfileModel``); restricting to an ordinal range recomputes it from ``samples``.
