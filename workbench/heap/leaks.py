@@ -607,8 +607,21 @@ class _ExplainContext:
             ok &= named & np.isin(snap._ename[e], idx)
         if node_type is not None:
             ok &= snap._ntype[snap._to[e]] == snap._ntype_index(node_type)
-        names, counts = np.unique(snap.node_names[snap._to[e[ok]]], return_counts=True)
-        return {(snap.strings[int(k)] or "(anonymous)"): int(c) for k, c in zip(names, counts)}
+        tgt = snap._to[e[ok]].astype(np.int64)
+        # anonymous functions are told apart by where they were written
+        key = _site_keys(snap, tgt)
+        named = np.array([bool(x) for x in snap.strings.get_many(snap.node_names[tgt])], dtype=np.bool_) \
+            if tgt.size < 200_000 else np.ones(tgt.size, dtype=np.bool_)
+        key = np.where(named, -1 - snap.node_names[tgt].astype(np.int64), key)
+        keys, first, counts = np.unique(key, return_index=True, return_counts=True)
+        out = {}
+        for k, f, c in zip(keys.tolist(), first.tolist(), counts.tolist()):
+            label = snap.strings[int(snap.node_names[tgt[f]])]
+            if not label:
+                site = _allocation_site(snap, int(tgt[f]))
+                label = "(anonymous" + (f" at {(site['url'] or '?').rsplit('/', 1)[-1]}:{site['line']}" if site else "") + ")"
+            out[label] = out.get(label, 0) + c
+        return out
 
 
 def _tally(t: dict, unit: str = "", top: int = 4) -> str:
