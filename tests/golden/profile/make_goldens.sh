@@ -42,6 +42,32 @@ for f in cpu_slow.cpuprofile cpu_fast.cpuprofile trace_twin.cpuprofile trace.jso
   node "$peers/speedscope_bundle.mjs" "$ds/$f" | gzip -9 -n > "$out/${f%%.*}.speedscope.json.gz"
 done
 node "$peers/devtools_bundle.mjs" heap "$ds/alloc.heapprofile" | gzip -9 -n > "$out/alloc.devtools.json.gz"
+# the corpus of other projects' files: speedscope on every timed file, DevTools on the current-form
+# .cpuprofile files (its legacy conversion needs whole-second times the files do not have)
+corpus="$root/tests/corpus/profiles/files"
+mkdir -p "$out/corpus"
+rm -f "$out/corpus/"*
+for f in "$corpus"/*; do
+  b="$(basename "$f")"
+  case "$b" in
+    *.folded|*.heapprofile*) continue ;;
+  esac
+  # a file speedscope refuses (it throws) or reads in part (it warns) is listed, with its words
+  if node "$peers/speedscope_bundle.mjs" "$f" > "$peers/ss.json" 2> "$peers/ss.err"; then
+    gzip -9 -n < "$peers/ss.json" > "$out/corpus/$b.speedscope.json.gz"
+    [ -s "$peers/ss.err" ] && printf '%s\twarns\t%s\n' "$b" "$(head -1 "$peers/ss.err")" >> "$out/corpus/speedscope-problems.tsv"
+  else
+    printf '%s\tthrows\t%s\n' "$b" "$(grep -m1 '^Error' "$peers/ss.err")" >> "$out/corpus/speedscope-problems.tsv"
+  fi
+  case "$b" in
+    *.cpuprofile|*.cpuprofile.gz)
+      if ! (gzip -dcf "$f" | head -c 200 | grep -q '"head"'); then
+        node "$peers/devtools_bundle.mjs" cpu-samples "$f" \
+          | python3 -c 'import json, sys; d = json.load(sys.stdin); d.pop("flame_chart"); d.pop("calltree"); json.dump(d, sys.stdout)' \
+          | gzip -9 -n > "$out/corpus/$b.devtools.json.gz"
+      fi ;;
+  esac
+done
 printf 'peer: %s (node %s)\npeer: jlfwong/speedscope@%s (src/import, node %s)\n' "$DEVTOOLS" "$(node --version)" \
     "$SPEEDSCOPE_COMMIT" "$(node --version)" > "$out/PEER"
 ls -la "$out"

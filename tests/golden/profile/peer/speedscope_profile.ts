@@ -1,10 +1,10 @@
 // Peer harness: runs speedscope's own importers (jlfwong/speedscope src/import/chrome.ts, v8proflog.ts,
 // bundled by make_goldens.sh with esbuild) on a .cpuprofile, Chrome trace or `--prof-process --preprocess`
-// JSON and prints, per profile, what speedscope computes: each frame's self and total weight (µs) and
+// JSON (or a legacy head/timestamps .cpuprofile) and prints, per profile, what speedscope computes: each frame's self and total weight (µs) and
 // the profile's total weight. Usage: node speedscope_bundle.mjs FILE
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import {importFromChromeCPUProfile, importFromChromeTimeline} from '../../../../.peers/profile/speedscope/src/import/chrome';
+import {importFromChromeCPUProfile, importFromChromeTimeline, importFromOldV8CPUProfile} from '../../../../.peers/profile/speedscope/src/import/chrome';
 import {importFromV8ProfLog} from '../../../../.peers/profile/speedscope/src/import/v8proflog';
 
 const [file] = process.argv.slice(2);
@@ -18,6 +18,8 @@ if (Array.isArray(doc) || doc.traceEvents) {
   profiles = importFromChromeTimeline(Array.isArray(doc) ? doc : doc.traceEvents, name).profiles;
 } else if (doc.code && doc.ticks) {
   profiles = [importFromV8ProfLog(doc)];
+} else if (doc.head) {
+  profiles = [importFromOldV8CPUProfile(doc)];
 } else {
   profiles = [importFromChromeCPUProfile(doc)];
 }
