@@ -355,3 +355,24 @@ def test_fewer_than_three_snapshots_is_a_usage_error(snapshots):
     b, t, _ = triple("sessions", snapshots)
     with pytest.raises(UsageError, match="three"):
         wb.find_leaks(b, t)
+
+
+def test_object_used_as_a_map(tmp_path):
+    """A plain object keyed by request ids (obj[key] = value) that never deletes a key: kind
+    object-map, with its key count in every snapshot."""
+    paths = []
+    for stage, total in enumerate([3, 23, 28]):
+        g, root = rooted()
+        glob = g.node("object", "global", 16, id_=1001)
+        g.edge(root, glob, "shortcut", "global")
+        byId = g.node("object", "Object", 32, id_=1003)
+        g.edge(glob, byId, "property", "pendingById")
+        for i in range(total):
+            it = g.node("object", "Pending", 40, id_=(1101 + 2 * i) if i < 3 else (2001 + 4 * i))
+            g.edge(byId, it, "property", f"req-{i}")
+        paths.append(g.write(tmp_path / f"m{stage}.heapsnapshot"))
+    rep = wb.find_leaks(*paths, serious_count=3, serious_bytes=1)
+    s = rep.suspects.row(0, named=True)
+    assert (s["class"], s["count"], s["kind"]) == ("Pending", 20, "object-map")
+    assert "keys 3 → 23 → 28 across the snapshots" in s["explanation"], s["explanation"]
+    assert s["gained"] == [5] and s["serious"]

@@ -102,8 +102,8 @@ def cmd_leaks(args) -> int:
     if args.format == "json":
         emit_json(rep.to_dict())
     else:
-        df = rep.suspects.select("class", "name", "count", "retained_size", "status", "kind", "serious", "holder",
-                                 "path")
+        df = rep.suspects.select("class", "name", "count", "retained_size", "group_retained_size", "status", "kind",
+                                 "serious", "holder", "path")
         if args.format == "csv":
             emit_frame(df, "csv")
         else:

@@ -84,6 +84,7 @@ TRIVIAL_TYPES = ("hidden", "array", "string", "concatenated string", "sliced str
 BULK_TYPES = ("array", "string", "concatenated string", "sliced string", "number")
 SIMILARITY = 0.8
 MAX_HOPS = 5000
+MAP_LIKE_PROPERTIES = 16
 # V8 internal objects that carry a Node leak and are kept as leak units (a promise's reactions)
 CARRIERS = ("system / PromiseReaction",)
 # entries of (Strong roots) that hold objects for the current task only
@@ -177,6 +178,15 @@ def _node_labels(snap, parent_edge: np.ndarray) -> np.ndarray:
     if names_used.size:
         digit[names_used] = snap.strings.starts_with_digit(names_used)
     numeric = numeric_type | (internal & digit[np.where(numeric_type, 0, en)])
+    # a property of an object with more than MAP_LIKE_PROPERTIES named properties is a key of an
+    # object used as a map (obj[id] = value): its name is data, not code, and is dropped too
+    prop_t = snap._etype_index("property")
+    prop = snap._etype == prop_t
+    cs = np.concatenate([np.zeros(1, np.int32), np.cumsum(prop, dtype=np.int32)])
+    fe = snap.first_edge.astype(np.int64)
+    owner = np.searchsorted(fe, e, side="right") - 1
+    nprops = cs[fe[owner + 1]] - cs[fe[owner]]
+    numeric |= (et == prop_t) & (nprops > MAP_LIKE_PROPERTIES)
     lab = np.where(numeric, et, (en + 1) * ntypes + et)
     return np.where(valid, lab, -1)
 
