@@ -8,7 +8,7 @@ datasets/heap/MANIFEST.json are replaced (read-modify-write: other entries stay 
 The node version of each file is in its entry's notes; the manifest's top-level ``node`` stays
 the one of the other heap datasets.
 
-    python datasets/build_heap_versions.py              # 18 20 22 24 26 (and strings_repeat under 20)
+    python datasets/build_heap_versions.py              # 8 10 12 18 20 22 24 26 (and strings_repeat under 20)
     python datasets/build_heap_versions.py 24 26        # some majors
     python tests/golden/heap/make_goldens.py versions   # then the DevTools goldens
 """
@@ -34,7 +34,10 @@ SCENARIO = HERE / "scenarios" / "versions_heap.js"
 # other small scenarios recorded once, under one version: file stem suffix -> (script, major)
 EXTRA = {"strings_repeat": (HERE / "scenarios" / "strings_repeat.js", 20)}
 # the exact versions recorded (the newest of each major on npm when the files were made)
-VERSIONS = {18: "18.20.8", 20: "20.20.2", 22: "22.23.5", 24: "24.22.3", 26: "26.12.1"}
+VERSIONS = {8: "8.17.0", 10: "10.24.1", 12: "12.22.12", 18: "18.20.8", 20: "20.20.2", 22: "22.23.5", 24: "24.22.3",
+            26: "26.12.1"}
+# Node 8 (V8 6.2) writes symbols as node type 12 while its meta lists 12 types (0-11): the
+# "one past node_types" variant DevTools loads. Node 8 and 10 have no v8.writeHeapSnapshot.
 
 
 def node_binary(version: str, cache: Path) -> Path:

@@ -1,8 +1,9 @@
 'use strict';
 // One small heap, the same under every Node version (issue 11, point 6): a class with many
 // instances, a Map, closures, a WeakMap, a Buffer, a cons string and a sliced string, then one
-// snapshot written with v8.writeHeapSnapshot (Node >= 11.13). A change in V8's snapshot format
-// between versions shows up against the DevTools goldens made from these files.
+// snapshot written with v8.writeHeapSnapshot (Node >= 11.13; older Node through the inspector's
+// HeapProfiler.takeHeapSnapshot, as DevTools takes it). A change in V8's snapshot format between
+// versions shows up against the DevTools goldens made from these files.
 // Named versions_heap.js (not heap_*.js) so datasets/build_heap.py does not rebuild it with the
 // machine's node: datasets/build_heap_versions.py runs it under each version.
 // usage: node --expose-gc datasets/scenarios/versions_heap.js OUTFILE
@@ -25,7 +26,20 @@ for (const k of keys) weak.set(k, { payload: new Array(8).fill(k.k) });
 const buf = Buffer.alloc(4096, 1);
 const joined = 'left-part-of-a-cons-string-'.repeat(2) + String(Date.now() % 1);
 const sliced = 'a fairly long parent string so that V8 slices it rather than copying'.slice(5, 40);
-globalThis.__keep = { sessions, handlers, weak, keys, buf, joined, sliced };
+global.__keep = { sessions, handlers, weak, keys, buf, joined, sliced };
 
 if (global.gc) { global.gc(); global.gc(); }
-v8.writeHeapSnapshot(process.argv[2]);
+if (v8.writeHeapSnapshot) {
+  v8.writeHeapSnapshot(process.argv[2]);
+} else {
+  const inspector = require('inspector');
+  const session = new inspector.Session();
+  const chunks = [];
+  session.connect();
+  session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk));
+  session.post('HeapProfiler.takeHeapSnapshot', null, (err) => {
+    if (err) throw err;
+    require('fs').writeFileSync(process.argv[2], chunks.join(''));
+    session.disconnect();
+  });
+}
