@@ -227,3 +227,21 @@ def test_trace_chunks_without_data_are_skipped_and_noted():
     whats = " | ".join(p.notes["what"])
     assert "without args.data" in whats and "hung under the root" in whats
     assert p.meta["thread_name"] == "CrRendererMain"
+
+
+def test_preprocessed_prof_json_after_a_warning_line(tmp_path):
+    text = gzip.decompress((CORPUS / "speedscope-node8-simple.v8log.json.gz").read_bytes())
+    f = tmp_path / "prof.json"   # no telling name: the content says what it is
+    f.write_bytes(b"Testing v8 version different from logging version\n" + text)
+    p = wb.load_profile(f)
+    assert p.source == "v8log" and p.n_samples == len(json.loads(text)["ticks"])
+    assert "Testing v8 version" in p.notes["what"][0]
+    f.write_bytes(b"Testing v8 version different from logging version\n" + text[:-200])
+    with pytest.raises(FormatError):
+        wb.load_profile(f, format="v8log")
+
+
+def test_a_legacy_profile_is_sniffed_by_its_content(tmp_path):
+    f = tmp_path / "profile.json"
+    f.write_bytes((CORPUS / "speedscope-node10-example.cpuprofile").read_bytes())
+    assert wb.load_profile(f).meta["format"] == "legacy head/timestamps"
