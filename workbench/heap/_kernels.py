@@ -780,107 +780,36 @@ def utf16_lengths(raw, starts, lens, esc, idx):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _cons_walk(node, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
-               is_first, is_second, len16, limit, max_units, max_pops, stack, pieces):
-    """DevTools' JSHeapSnapshotNode.consStringName for one node: a depth-first walk of the
-    'first'/'second' internal edges (a missing one reads as node 0, like DevTools' 0 default),
-    appending leaf names while the value is shorter than ``limit`` code units. Two bounds DevTools
-    lacks: a leaf that would take the value past ``max_units`` ends it (a cons string over a huge
-    piece is not flattened into gigabytes), and at most ``max_pops`` steps (a malformed file whose
-    cons strings form a cycle of empty leaves would loop for ever). Writes leaf string indices to
-    ``pieces``; returns (pieces, units, 0 = as DevTools, 1 = cut at max_units, 2 = cut at max_pops)."""
-    sp = 0
-    stack[sp] = node
-    sp += 1
-    units = 0
-    npieces = 0
-    pops = 0
-    while sp > 0 and units < limit:
-        if pops >= max_pops:
-            return npieces, units, 2
-        pops += 1
-        sp -= 1
-        v = stack[sp]
-        if ntype[v] != cons_type:
-            nm = names[v]
-            if units + len16[nm] > max_units:
-                return npieces, units, 1
-            units += len16[nm]
-            if npieces < pieces.shape[0]:
-                pieces[npieces] = nm
-            npieces += 1
-            continue
-        f = 0
-        s = 0
-        ei = first_edge[v]
-        end = first_edge[v + 1]
-        while ei < end and (f == 0 or s == 0):
-            if etype[ei] == internal_type:
-                nm = ename[ei]
-                if is_first[nm]:
-                    f = to_ord[ei]
-                elif is_second[nm]:
-                    s = to_ord[ei]
-            ei += 1
-        if sp + 2 > stack.shape[0]:
-            return npieces, units, 2
-        stack[sp] = s
-        stack[sp + 1] = f
-        sp += 2
-    return npieces, units, 0
+@njit(cache=True, nogil=True, inline="always")
+def _cons_children(v, first_edge, to_ord, etype, ename, internal_type, is_first, is_second):
+    """DevTools' scan of a cons string's edges: the first internal 'first' and 'second' targets
+    (a missing one reads as node 0, DevTools' 0 default)."""
+    f = 0
+    s = 0
+    ei = first_edge[v]
+    end = first_edge[v + 1]
+    while ei < end and (f == 0 or s == 0):
+        if etype[ei] == internal_type:
+            nm = ename[ei]
+            if is_first[nm]:
+                f = to_ord[ei]
+            elif is_second[nm]:
+                s = to_ord[ei]
+        ei += 1
+    return f, s
 
 
 @njit(cache=True, nogil=True)
-def flatten_cons(cons, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
-                 is_first, is_second, len16, raw, starts, lens, esc, limit, max_units, max_pops):
-    """The display value of each cons string in ``cons`` (ordinals), as raw JSON string bytes
-    (pieces' escapes kept: the concatenation of JSON string contents is the content of the
-    concatenated string). Returns (bytes, offsets, has_escape, units, status per node)."""
-    k = cons.shape[0]
-    stack = np.empty(2 * max_pops + 2, dtype=np.int64)
-    pieces = np.empty(max_pops + 1, dtype=np.int64)
-    nbytes = np.zeros(k + 1, dtype=np.int64)
-    units = np.zeros(k, dtype=np.int64)
-    status = np.zeros(k, dtype=np.int8)
-    for j in range(k):
-        np_, u, st = _cons_walk(cons[j], first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
-                                is_first, is_second, len16, limit, max_units, max_pops, stack, pieces)
-        b = 0
-        for p in range(np_):
-            b += lens[pieces[p]]
-        nbytes[j + 1] = nbytes[j] + b
-        units[j] = u
-        status[j] = st
-    out = np.empty(nbytes[k], dtype=np.uint8)
-    has_esc = np.zeros(k, dtype=np.bool_)
-    for j in range(k):
-        np_, u, st = _cons_walk(cons[j], first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
-                                is_first, is_second, len16, limit, max_units, max_pops, stack, pieces)
-        o = nbytes[j]
-        for p in range(np_):
-            s = pieces[p]
-            a = np.int64(starts[s])
-            n = np.int64(lens[s])
-            for q in range(n):
-                out[o + q] = raw[a + q]
-            o += n
-            if esc[s]:
-                has_esc[j] = True
-    return out, nbytes, has_esc, units, status
-
-
-@njit(cache=True, nogil=True)
-def cons_lengths(cons_order, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
-                 is_first, is_second, len16, n):
-    """The full String.length of every cons string (first + second, by dynamic programming over
-    the cons DAG in ``cons_order``, children before parents where possible; a cycle, only in a
-    malformed file, counts its back edge as 0). -1 for non-cons nodes."""
-    out = np.full(n, -1, dtype=np.int64)
-    state = np.zeros(n, dtype=np.int8)  # 0 new, 1 on stack, 2 done
-    stack = np.empty(cons_order.shape[0] + 1, dtype=np.int64)
-    for root in cons_order:
-        if state[root] == 2:
+def cons_post_order(cons, first_edge, to_ord, etype, ename, ntype, cons_type, internal_type, is_first, is_second, n):
+    """The cons strings ``cons`` in an order where a cons string's cons children come first (an
+    iterative DFS over the first/second edges; a cycle, only in a malformed file, is cut at its
+    back edge)."""
+    state = np.zeros(n, dtype=np.int8)  # 0 new, 1 on the stack, 2 done
+    order = np.empty(cons.shape[0], dtype=np.int64)
+    k = 0
+    stack = np.empty(cons.shape[0] + 1, dtype=np.int64)
+    for root in cons:
+        if state[root] != 0:
             continue
         sp = 0
         stack[sp] = root
@@ -888,37 +817,154 @@ def cons_lengths(cons_order, first_edge, to_ord, etype, ename, ntype, names, con
         state[root] = 1
         while sp > 0:
             v = stack[sp - 1]
-            f = 0
-            s = 0
-            ei = first_edge[v]
-            end = first_edge[v + 1]
-            while ei < end and (f == 0 or s == 0):
-                if etype[ei] == internal_type:
-                    nm = ename[ei]
-                    if is_first[nm]:
-                        f = to_ord[ei]
-                    elif is_second[nm]:
-                        s = to_ord[ei]
-                ei += 1
-            pushed = False
-            for c in (f, s):
-                if ntype[c] == cons_type and state[c] == 0:
-                    state[c] = 1
-                    stack[sp] = c
-                    sp += 1
-                    pushed = True
-                    break
-            if pushed:
+            f, s = _cons_children(v, first_edge, to_ord, etype, ename, internal_type, is_first, is_second)
+            if ntype[f] == cons_type and state[f] == 0:
+                state[f] = 1
+                stack[sp] = f
+                sp += 1
                 continue
-            total = 0
-            for c in (f, s):
-                if ntype[c] != cons_type:
-                    total += len16[names[c]]
-                elif state[c] == 2:
-                    total += out[c]
-            out[v] = total
+            if ntype[s] == cons_type and state[s] == 0:
+                state[s] = 1
+                stack[sp] = s
+                sp += 1
+                continue
             state[v] = 2
+            order[k] = v
+            k += 1
             sp -= 1
+    return order[:k]
+
+
+@njit(cache=True, nogil=True)
+def _cons_walk(c, write, out, o, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+               is_first, is_second, len16, raw, starts, lens, esc, done, units, nbytes, cut, rep, offs, has_esc,
+               limit, max_units, max_pops, stack):
+    """DevTools' consStringName for cons string ``c`` (depth-first over 'first'/'second', leaf
+    names appended while the value is shorter than ``limit`` code units), with the values of the
+    cons strings already done as shortcuts: one whose whole value fits is appended at once, one
+    whose value was cut walks as its representative (the node whose walk made that value). Two
+    bounds DevTools lacks: a leaf that would take the value past ``max_units`` ends it, and at most
+    ``max_pops`` steps (a cycle of cons strings in a malformed file). With ``write``, the bytes go to
+    ``out`` from ``o``. Returns (units, bytes, has_escape, status 0 / 1 max_units / 2 max_pops)."""
+    sp = 0
+    stack[sp] = c
+    sp += 1
+    u = 0
+    b = 0
+    e = False
+    pops = 0
+    while sp > 0 and u < limit:
+        if pops >= max_pops:
+            return u, b, e, 2
+        pops += 1
+        sp -= 1
+        v = stack[sp]
+        if ntype[v] != cons_type:
+            nm = names[v]
+            if u + len16[nm] > max_units:
+                return u, b, e, 1
+            n = np.int64(lens[nm])
+            if write:
+                a = np.int64(starts[nm])
+                for q in range(n):
+                    out[o + b + q] = raw[a + q]
+            u += len16[nm]
+            b += n
+            e = e or esc[nm]
+            continue
+        if v != c and done[v]:
+            if not cut[v] and u + units[v] < limit:
+                n = nbytes[v]
+                if write:
+                    a = offs[rep[v]]
+                    for q in range(n):
+                        out[o + b + q] = out[a + q]
+                u += units[v]
+                b += n
+                e = e or has_esc[v]
+                continue
+            v = rep[v]
+        f, s = _cons_children(v, first_edge, to_ord, etype, ename, internal_type, is_first, is_second)
+        if sp + 2 > stack.shape[0]:
+            return u, b, e, 2
+        stack[sp] = s
+        stack[sp + 1] = f
+        sp += 2
+    return u, b, e, 0
+
+
+@njit(cache=True, nogil=True)
+def flatten_cons(order, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                 is_first, is_second, len16, raw, starts, lens, esc, limit, max_units, max_pops, n):
+    """The display value of every cons string in ``order`` (children first: cons_post_order), as
+    raw JSON string bytes (the pieces' escapes kept: concatenated JSON string contents are the
+    content of the concatenated string). A cons string whose 'first' already reaches the bound has
+    that value (DevTools stops inside 'first'): it shares its bytes. Linear in the output, not in
+    the depth of the trees (a string built by 20,000 '+=' is no 20,000-step walk per node).
+    Returns per node ordinal: (bytes, start, length, units, has_escape, status)."""
+    done = np.zeros(n, dtype=np.bool_)
+    units = np.zeros(n, dtype=np.int64)
+    nbytes = np.zeros(n, dtype=np.int64)
+    cut = np.zeros(n, dtype=np.bool_)
+    rep = np.arange(n, dtype=np.int64)
+    offs = np.zeros(n, dtype=np.int64)
+    has_esc = np.zeros(n, dtype=np.bool_)
+    status = np.zeros(n, dtype=np.int8)
+    stack = np.empty(2 * max_pops + 2, dtype=np.int64)
+    empty = np.empty(0, dtype=np.uint8)
+    # pass 1: sizes; a node whose 'first' is cut takes its value (DevTools never leaves 'first')
+    total = 0
+    for c in order:
+        f, s = _cons_children(c, first_edge, to_ord, etype, ename, internal_type, is_first, is_second)
+        if ntype[f] == cons_type and done[f] and cut[f]:
+            rep[c] = rep[f]
+            units[c] = units[f]
+            nbytes[c] = nbytes[f]
+            has_esc[c] = has_esc[f]
+            cut[c] = True
+            status[c] = status[f]
+        else:
+            u, b, e, st = _cons_walk(c, False, empty, 0, first_edge, to_ord, etype, ename, ntype, names, cons_type,
+                                     internal_type, is_first, is_second, len16, raw, starts, lens, esc, done,
+                                     units, nbytes, cut, rep, offs, has_esc, limit, max_units, max_pops, stack)
+            units[c] = u
+            nbytes[c] = b
+            has_esc[c] = e
+            cut[c] = u >= limit or st != 0
+            status[c] = st
+            offs[c] = total
+            total += b
+        done[c] = True
+    # pass 2: bytes, replaying pass 1 exactly (the same 'done' at each step, so every walk takes
+    # the same shortcuts and writes exactly the bytes pass 1 counted; a shortcut reads bytes
+    # written before it)
+    out = np.empty(total, dtype=np.uint8)
+    done[:] = False
+    for c in order:
+        if rep[c] == c:
+            _cons_walk(c, True, out, offs[c], first_edge, to_ord, etype, ename, ntype, names, cons_type,
+                       internal_type, is_first, is_second, len16, raw, starts, lens, esc, done, units, nbytes,
+                       cut, rep, offs, has_esc, limit, max_units, max_pops, stack)
+        done[c] = True
+    start = offs[rep]
+    return out, start, nbytes, units, has_esc, status
+
+
+@njit(cache=True, nogil=True)
+def cons_lengths(order, first_edge, to_ord, etype, ename, ntype, names, cons_type, internal_type,
+                 is_first, is_second, len16, n):
+    """The full String.length of every cons string in ``order`` (children first): first + second;
+    a child not yet done (a cycle, only in a malformed file) counts 0. -1 for other nodes."""
+    out = np.full(n, -1, dtype=np.int64)
+    for c in order:
+        total = 0
+        f, s = _cons_children(c, first_edge, to_ord, etype, ename, internal_type, is_first, is_second)
+        for x in (f, s):
+            if ntype[x] != cons_type:
+                total += len16[names[x]]
+            elif out[x] >= 0:
+                total += out[x]
+        out[c] = total
     return out
 
 

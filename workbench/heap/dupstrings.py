@@ -9,7 +9,9 @@ the leaves of its ``first``/``second`` tree, up to DevTools' 1,024-character bou
 ``strings.cons_values``), not V8's placeholder name ``(concatenated string)``, so 1,000 copies of
 ``'x'.repeat(100)`` are one group of 1,000 with the 100-character value.
 
-Two deliberate differences from DevTools' filter, both about pieces: a string whose only (non-weak)
+Three deliberate differences from DevTools' filter. Copies must also have the same length (two
+long strings that agree in their first 1,024 characters are different strings; DevTools, which
+compares the shown names, lumps them). And two about pieces: a string whose only (non-weak)
 retainers are cons strings' ``first``/``second`` edges is part of a longer string, not a value
 of its own, and is left out (DevTools would also list the 1,000 ``xxxx`` and ``xxxxxxxx`` pieces
 of the example above); and a cons string's ``self_size`` is its retained size (its cell and the
@@ -90,9 +92,11 @@ def duplicate_strings(snap, *, top: int | None = 100, max_value_chars: int = 300
     esc = np.concatenate([st.esc[names], cv.table.esc[cons_j]])
     df = pl.DataFrame({"k": keys, "ord": cand, "size": sizes, "len": np.concatenate([len16, cv.length[cons_j]]),
                        "esc": esc, "row": np.arange(cand.size)})
-    agg = df.group_by("k").agg(count=pl.len(), self_size=pl.col("size").sum(), biggest=pl.col("size").max(),
-                               example=pl.col("ord").min(), row=pl.col("row").min(), length=pl.col("len").max(),
-                               esc=pl.col("esc").any()) \
+    # keyed by value and full length: cons strings whose shown 1,024 characters agree but whose
+    # lengths differ (a string built by '+=' and its longer successors) are different strings
+    agg = df.group_by("k", "len").agg(count=pl.len(), self_size=pl.col("size").sum(), biggest=pl.col("size").max(),
+                                      example=pl.col("ord").min(), row=pl.col("row").min(),
+                                      esc=pl.col("esc").any()).rename({"len": "length"}) \
         .filter(pl.col("count") >= 2) \
         .with_columns(wasted_size=pl.col("self_size") - pl.col("biggest")) \
         .sort(["wasted_size", "count", "example"], descending=[True, True, False])
@@ -101,7 +105,8 @@ def duplicate_strings(snap, *, top: int | None = 100, max_value_chars: int = 300
     if top:
         agg = agg.head(top)
     agg = agg.with_row_index("g")
-    member = df.select("k", "ord").join(agg.select("k", "g"), on="k", how="inner")
+    member = df.select("k", "len", "ord").join(agg.select("k", pl.col("length").alias("len"), "g"),
+                                              on=["k", "len"], how="inner")
     inv = member["g"].to_numpy().astype(np.int64)
     ords = member["ord"].to_numpy().astype(np.int64)
     src, edge = LK.first_strong_retainer(snap.first_retainer, snap.retaining_nodes, snap.retaining_edges,

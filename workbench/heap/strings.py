@@ -168,10 +168,17 @@ def cons_values(snap) -> ConsValues:
     is_second = np.zeros(n_orig, dtype=np.bool_)
     is_second[st.find("second")] = True
     len16 = K.utf16_lengths(st.raw, st.starts, st.lens, st.esc, np.arange(n_orig, dtype=np.int64))
+    internal = snap._etype_index("internal")
+    order = K.cons_post_order(cons, snap.first_edge, snap._to, snap._etype, snap._ename, snap._ntype, t_cons,
+                              internal, is_first, is_second, snap.node_count)
     args = (snap.first_edge, snap._to, snap._etype, snap._ename, snap._ntype, snap._name, t_cons,
-            snap._etype_index("internal"), is_first, is_second, len16)
-    raw, offs, esc, units, cut = K.flatten_cons(cons, *args, st.raw, st.starts, st.lens, st.esc,
-                                                CONS_NAME_LIMIT, CONS_MAX_UNITS, CONS_MAX_POPS)
-    length = K.cons_lengths(cons, *args, snap.node_count)[cons]
-    table = StringTable(raw, offs[:-1].copy(), np.diff(offs), esc)
-    return ConsValues(cons, table, units, length, cut)
+            internal, is_first, is_second, len16)
+    raw, start, nbytes, units, esc, cut = K.flatten_cons(order, *args, st.raw, st.starts, st.lens, st.esc,
+                                                         CONS_NAME_LIMIT, CONS_MAX_UNITS, CONS_MAX_POPS,
+                                                         snap.node_count)
+    length = K.cons_lengths(order, *args, snap.node_count)[cons]
+    # entries share bytes (a cons string whose 'first' reaches the bound shows that value): one
+    # contiguous copy per node, as a StringTable's decoders expect (no entry overlaps another)
+    raw, offs = K.gather_bytes(raw, start, nbytes, cons)
+    table = StringTable(raw, offs[:-1].copy(), np.diff(offs), esc[cons])
+    return ConsValues(cons, table, units[cons], length, cut[cons])  # cut: the status per node
