@@ -110,3 +110,49 @@ def test_hand_built_values_groups_and_bounds(tmp_path):
     length = dict(zip(snap.cons_values.table.get_many(range(len(snap.cons_values.ordinals))),
                       snap.cons_values.length.tolist()))
     assert length["h"] == CONS_MAX_UNITS + 2       # String.length of the whole string, not the shown part
+
+
+def test_deep_string_building_chain(tmp_path):
+    """s = s + piece, 30,000 times: a left-deep cons tree deeper than any step bound. Every link
+    shows DevTools' value (leaves from the left while shorter than 1,024 units), none is cut."""
+    g, root = rooted()
+    glob = g.node("object", "global", 16)
+    g.edge(root, glob, "shortcut", "global")
+    doc = json.loads(g.text())
+    nf, k = 7, 30_000
+    pieces = [f"p{i};" for i in range(k)]
+    strings = doc["strings"]
+    base_s = len(strings)
+    strings += pieces + ["(concatenated string)", "first", "second", "s"]
+    cons_name, first, second, prop = base_s + k, base_s + k + 1, base_s + k + 2, base_s + k + 3
+    nodes, edges = doc["nodes"], doc["edges"]
+    n0 = len(nodes) // nf
+    # leaves n0 .. n0+k-1, then links: link j = cons(previous, leaf j+1)
+    for i in range(k):
+        nodes += [2, base_s + i, 2 * (n0 + i) + 1, 16, 0, 0, 0]
+    prev = n0
+    for j in range(1, k):
+        o = len(nodes) // nf
+        nodes += [10, cons_name, 2 * o + 1, 32, 2, 0, 0]
+        edges += [3, first, prev * nf, 3, second, (n0 + j) * nf]
+        prev = o
+    top = prev
+    nodes[nf * glob + 4] += 1                      # global.s -> the last link
+    ge = sum(nodes[nf * o + 4] for o in range(glob))  # global's edges come after those of earlier nodes
+    ge += nodes[nf * glob + 4] - 1
+    edges[3 * ge:3 * ge] = [2, prop, top * nf]
+    doc["snapshot"]["node_count"] = len(nodes) // nf
+    doc["snapshot"]["edge_count"] = len(edges) // 3
+    p = tmp_path / "chain.heapsnapshot"
+    p.write_text(json.dumps(doc, separators=(",", ":")))
+    snap = wb.load_snapshot(p, quiet=True)
+    out = ""
+    for piece in pieces:            # DevTools' rule, written out directly
+        if len(out) >= 1024:
+            break
+        out += piece
+    names = snap.nodes["name"]
+    assert names[top] == out
+    assert names[n0 + k + 9] == "".join(pieces[:11])   # an early link: its whole (short) value
+    assert snap.notes.filter(pl.col("what").str.contains("steps")).height == 0
+    assert int(snap.cons_values.length.max()) == sum(len(x) for x in pieces)
