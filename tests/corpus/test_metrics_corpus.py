@@ -24,7 +24,7 @@ def test_manifest_lists_every_file_with_its_provenance():
         assert e["licence"] and e["format"] and e["answer"] and e["answer_source"] and e["repo"]
     assert all(x["why"] for x in MANIFEST["left_out"])
     kinds = {n.split("_")[0].split("-node")[0] for n in FILES}
-    assert kinds == {"report-toolkit", "prometheus-common", "v8"}
+    assert kinds == {"report-toolkit", "prometheus-common", "openmetrics", "v8"}
 
 
 @pytest.mark.parametrize("name", [n for n in FILES if n.startswith("report-toolkit")])
@@ -62,3 +62,14 @@ def test_gc_traces(name):
     pauses = m.table.filter(pl.col("metric") == "gc_pause")
     assert len(pauses) == a["gc_events"]
     assert (pauses["value"] >= 0).all()
+
+
+@pytest.mark.parametrize("name", [n for n in FILES if n.startswith("openmetrics_")])
+def test_openmetrics_conformance_suite(name):
+    """Every case the OpenMetrics suite says should parse loads; a sample line is either a row or a
+    counted problem (only a timestamp no clock can show, 1.2e19 s, is one)."""
+    a = MANIFEST["files"][name]["answer"]
+    assert a["shouldParse"] is True
+    m = wb.load(HERE / name)
+    assert len(m.table) + len(m.problems) == a["samples"]
+    assert set(m.problems["reason"].to_list()) <= {"timestamp out of range"}
