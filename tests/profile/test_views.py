@@ -114,8 +114,10 @@ def test_diff_chart_colours_new_frames_apart():
     dg = pd_.flame_graph(width="max", min_frac=0.0)
     assert set(dg.filter(pl.col("name") == "flushLogs")["status"]) == {"added"}
     assert "removed" in set(dg.filter(pl.col("name") == "writeFileUtf8")["status"])  # under logLine: gone
-    spec = json.dumps(pd_.flame().to_dict())
-    assert "#9467bd" in spec and "redblue" in spec
+    spec = json.dumps(pd_.flame().to_dict())   # Gregg's form: new frames outlined in purple
+    assert "#6a00a8" in spec and "redblue" in spec
+    from workbench.charts.flame import diff_chart   # the union layout's chart keeps its flat colours
+    assert "#9467bd" in json.dumps(diff_chart(dg).to_dict())
 
 
 def test_widget_zoom_breadcrumbs_and_search():

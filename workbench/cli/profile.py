@@ -132,11 +132,26 @@ def cmd_diff(args):
     print_notes(a, b)
     d = diff(a, b, match_lines=args.match_lines)
     if args.output:
-        if args.output.lower().endswith(".csv"):
-            d.flame_graph(width=args.width_from, min_frac=args.min_frac).write_csv(args.output)
+        low = args.output.lower()
+        kw = dict(shape=args.shape, color_by=args.color_by, normalize=not args.absolute, min_frac=args.min_frac)
+        if args.width_from:   # the old union layout (widths: the larger share of the two, after's or before's)
+            if low.endswith(".csv"):
+                d.flame_graph(width=args.width_from, min_frac=args.min_frac).write_csv(args.output)
+            else:
+                from ..charts.flame import diff_chart
+                b, a = d.names()
+                diff_chart(d.flame_graph(width=args.width_from, min_frac=args.min_frac), title=f"{b} → {a}").save(
+                    args.output)
+        elif low.endswith(".csv"):
+            d.flame_rects(**kw).drop("id", "parent_id").write_csv(args.output)
+        elif low.endswith((".html", ".svg", ".png", ".json")):
+            chart = d.flame(**kw, table=not args.no_table)
+            if low.endswith(".html"):
+                chart.save(args.output, format="html", inline=True)
+            else:
+                chart.save(args.output)
         else:
-            d.flame(width=args.width_from, min_frac=args.min_frac, title=f"{args.before} → {args.after}").save(
-                args.output)
+            raise UsageError(f"unknown output type for {args.output!r}: use .html .svg .png (chart) or .csv (rectangles)")
         print(args.output, file=sys.stderr)
     df = d.stacks if args.by == "stack" else d.functions
     if args.min_delta:
@@ -191,10 +206,18 @@ def register(sub) -> None:
                     "(percentage points)")
     sp.add_argument("--match-lines", action="store_true", help="match functions by line too")
     sp.add_argument("--by", choices=("function", "stack"), default="function")
-    sp.add_argument("-o", "--output", help="differential flame graph (.html .svg .png; red grew, blue shrank, "
-                    "purple new) or its rectangles (.csv)")
-    sp.add_argument("--width-from", choices=("after", "before", "max"), default="max",
-                    help="frame widths: the larger share of the two (default), after's or before's")
+    sp.add_argument("-o", "--output", help="Gregg's differential flame graph with the change table (.html .svg "
+                    ".png: one profile's shape, red grew, blue shrank, new frames outlined) or its rectangles "
+                    "(.csv: depth, x0, x1, function, url, line, status, delta, before/after/delta self and total %%)")
+    sp.add_argument("--shape", choices=("after", "before"), default="after",
+                    help="whose shape to draw: after (default), or before to see what vanished or shrank")
+    sp.add_argument("--color-by", choices=("self", "total"), default="self",
+                    help="colour by the change in self share (Gregg's, default) or total share (a subtree as a whole)")
+    sp.add_argument("--absolute", action="store_true", help="compare absolute time instead of shares (only when "
+                    "both runs did the same work)")
+    sp.add_argument("--no-table", action="store_true", help="the graph without the change table")
+    sp.add_argument("--width-from", choices=("after", "before", "max"), default=None,
+                    help="the older union layout instead: widths from after's, before's or the larger share")
     sp.add_argument("--min-frac", type=float, default=0.002)
     add_format(sp)
     sp.set_defaults(func=cmd_diff)

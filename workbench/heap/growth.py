@@ -103,8 +103,7 @@ def growing_collections(snaps, *, min_growth: int = 10, top: int | None = 50, pa
     if top:
         df = df.head(top)
     if paths and len(df):
-        from .leaks import render_path
-        from .retainers import bfs_path_edges, path_frame, path_tree
+        from .retainers import bfs_path_edges, path_frame, path_tree, render_path
         last = snaps[-1]
         _, pe, pn, _, _ = path_tree(last, readable=True, user_first=True)
         holders = []

@@ -320,3 +320,29 @@ def dominated(snap, node_id, *, top: int | None = None) -> pl.DataFrame:
     if top is not None:
         ch = ch[:top]
     return pl.DataFrame(_node_rows(snap, ch), schema_overrides={"class": pl.String, "name": pl.String})
+
+
+def step_label(r: dict) -> str:
+    """One step of a path in words: the edge and the object's class (its name for functions and
+    V8's synthetic and system objects)."""
+    label = r["class"]
+    if r["class"] in ("(synthetic)", "Function", "(system)") or r["class"].startswith("system /"):
+        label = r["name"] or r["class"]
+    return f"{r['edge']} {label}"
+
+
+def render_path(path: pl.DataFrame, sep: str = " -> ") -> str:
+    """``(GC roots) -> ... -> system / Context ->cache ThumbnailCache .table Map ...``; a folded run
+    reads ``._idleNext Timeout ×3,997``, a repeated block ``(.next Node -> .value Entry) ×500``."""
+    rows = path.to_dicts()
+    parts, i = [], 0
+    while i < len(rows):
+        r = rows[i]
+        rep, block = int(r.get("repeat", 1) or 1), int(r.get("block", 1) or 1)
+        if rep > 1 and block > 1:
+            parts.append("(" + sep.join(step_label(x) for x in rows[i:i + block]) + f") ×{rep:,}")
+            i += block
+            continue
+        parts.append(step_label(r) + (f" ×{rep:,}" if rep > 1 else ""))
+        i += 1
+    return sep.join(parts)

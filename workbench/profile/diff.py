@@ -84,11 +84,12 @@ def function_table(a: Profile, b: Profile, *, match_lines: bool = False, min_del
     ).sort([pl.col("self_delta_pct").abs(), "function"], descending=[True, False])
 
 
-def union_tree(a: Profile, b: Profile, *, match_lines: bool = False):
+def union_tree(a: Profile, b: Profile, *, match_lines: bool = False, raw: bool = False):
     """The outer join of two merged call trees on key paths.
 
     Returns (keys frame, parent, key index, self_pct_before, self_pct_after) of the union tree
-    (node 0 the root, parents first)."""
+    (node 0 the root, parents first); with ``raw``, also each side's self values in the profiles'
+    unit (ms or bytes)."""
     _check(a, b)
     ka, kb = _keys(a, match_lines), _keys(b, match_lines)
     keys = pl.concat([ka, kb]).unique(["name", "url", "line"], keep="first", maintain_order=True)
@@ -114,6 +115,11 @@ def union_tree(a: Profile, b: Profile, *, match_lines: bool = False):
     after = np.zeros(n)
     after += np.bincount(u_of[na:], weights=wb[1:], minlength=n)
     after[0] += wb[0]
+    if raw:
+        rb = np.bincount(u_of[:na], weights=ma.self_value, minlength=n)
+        ra = np.bincount(u_of[na:], weights=mb.self_value[1:], minlength=n)
+        ra[0] += mb.self_value[0]
+        return keys, u_parent, u_frame, before, after, rb, ra
     return keys, u_parent, u_frame, before, after
 
 
@@ -165,6 +171,111 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
     return fg.drop([c for c in fg.columns if c.endswith(("_ms", "_size")) or c in ("self_pct", "total_pct")])
 
 
+#: a frame whose colour delta is smaller than this (percentage points, or ms / bytes with
+#: ``normalize=False``) is "same" and drawn white
+SAME_EPS = 0.01
+RECT_COLUMNS = ["id", "parent_id", "depth", "x0", "x1", "function", "url", "line", "category", "status", "delta",
+                "before_self_pct", "after_self_pct", "delta_self_pct", "before_total_pct", "after_total_pct",
+                "delta_total_pct"]
+
+
+def gregg_rects(a: Profile, b: Profile, *, shape: str = "after", color_by: str = "self", normalize: bool = True,
+                min_frac: float = 0.001, max_depth: int | None = None, root: int = 0,
+                match_lines: bool = False) -> pl.DataFrame:
+    """Rectangles of Brendan Gregg's differential flame graph from ``a`` (before) to ``b`` (after).
+
+    The layout is one profile's own flame graph: ``shape="after"`` (flamegraph.pl on the after
+    profile, what ``difffolded.pl before after | flamegraph.pl`` draws) or ``shape="before"`` (the
+    ``--negate`` pairing, where frames that vanished or shrank stay visible). Widths are that
+    profile's shares: the root spans 0–100 (percent of the shaped profile; a zoom, ``root`` > 0,
+    spans the zoomed frame's share). Frames of the other profile only are not drawn.
+
+    Colour: ``delta`` is the change of each frame (call path) from before to after, in its self
+    share (``color_by="self"``, Gregg's colouring: where the time moved) or its total share
+    (``color_by="total"``: whether the subtree as a whole got cheaper). With ``normalize`` (the
+    default, ``difffolded.pl -n``) shares are percent of each profile's own total, so recordings of
+    different lengths compare; ``normalize=False`` compares absolute values (ms, or bytes for heap
+    profiles), right only when both runs did the same work (the same requests replayed), since a
+    longer run has more of everything. ``status``: ``new`` (a call path absent from before: in the
+    after shape), ``gone`` (absent from after: in the before shape), else ``grew``/``shrank``/``same``
+    by the sign of ``delta`` (``same`` when |delta| < ``SAME_EPS``).
+
+    Columns: id, parent_id, depth, x0, x1, function, url, line, category, status, delta,
+    before/after/delta self and total percentages, and before/after self and total in the unit
+    (``before_self_ms`` ... or ``..._size``).
+    """
+    if shape not in ("after", "before"):
+        raise UsageError(f"shape must be 'after' or 'before', not {shape!r}")
+    if color_by not in ("self", "total"):
+        raise UsageError(f"color_by must be 'self' or 'total', not {color_by!r}")
+    keys, parent, kframe, before, after, rb, ra = union_tree(a, b, match_lines=match_lines, raw=True)
+    n = len(parent)
+    order = np.arange(n, dtype=np.int64)
+    tb, ta = K.subtree_totals(order, parent, before), K.subtree_totals(order, parent, after)
+    trb, tra = K.subtree_totals(order, parent, rb), K.subtree_totals(order, parent, ra)
+    w = after if shape == "after" else before
+    frames = keys.rename({"name": "function"}).with_columns(
+        pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
+    ).select("function", "script_id", "url", "line", "column", "category")
+    u = a.derive(path=None, source="diff", frames=frames, parent=parent, frame=kframe, node_id=np.arange(n),
+                 hit_count=np.zeros(n, np.int64), self_value=w, sample_node=np.zeros(0, np.int64),
+                 sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), start_us=0.0, end_us=0.0, meta={})
+    fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth, root=root)
+    mu = merged(u)
+    back = np.full(mu.n, -1, np.int64)
+    back[mu.of_node] = np.arange(n)
+    ids = fg["id"].to_numpy()
+    un = np.where(ids >= 0, back[np.maximum(ids, 0)], -1)
+    valid, pick = un >= 0, np.maximum(un, 0)
+
+    def col(arr):
+        return np.where(valid, arr[pick], np.nan)
+
+    unit = "ms" if a.self_col.endswith("_ms") else "size"
+    fg = fg.rename({"name": "function"}).with_columns(
+        pl.Series("before_self_pct", col(before)), pl.Series("after_self_pct", col(after)),
+        pl.Series("before_total_pct", col(tb)), pl.Series("after_total_pct", col(ta)),
+        pl.Series(f"before_self_{unit}", col(rb)), pl.Series(f"after_self_{unit}", col(ra)),
+        pl.Series(f"before_total_{unit}", col(trb)), pl.Series(f"after_total_{unit}", col(tra)),
+    ).with_columns(
+        (pl.col("after_self_pct") - pl.col("before_self_pct")).alias("delta_self_pct"),
+        (pl.col("after_total_pct") - pl.col("before_total_pct")).alias("delta_total_pct"),
+    )
+    if normalize:
+        delta = pl.col(f"delta_{color_by}_pct")
+    else:
+        delta = pl.col(f"after_{color_by}_{unit}") - pl.col(f"before_{color_by}_{unit}")
+    fg = fg.with_columns(delta.fill_nan(None).alias("delta")).with_columns(
+        pl.when(pl.col("id") < 0).then(pl.lit("other"))
+        .when(pl.col("before_total_pct") == 0).then(pl.lit("new"))
+        .when(pl.col("after_total_pct") == 0).then(pl.lit("gone"))
+        .when(pl.col("delta") >= SAME_EPS).then(pl.lit("grew"))
+        .when(pl.col("delta") <= -SAME_EPS).then(pl.lit("shrank"))
+        .otherwise(pl.lit("same")).alias("status"))
+    raw_cols = [f"{side}_{kind}_{unit}" for side in ("before", "after") for kind in ("self", "total")]
+    # frames of the other profile only have no width in this shape: they are not drawn
+    return fg.filter(pl.col("x1") > pl.col("x0")).select(*RECT_COLUMNS, *raw_cols)
+
+
+def change_table(a: Profile, b: Profile, *, top: int = 15, match_lines: bool = False) -> pl.DataFrame:
+    """The largest changes per function, the numbers beside the picture: function, url, line,
+    status (new, gone, grew, shrank, same: by the total share), self and total shares of both
+    profiles and their deltas, largest |total delta| first, then every new and gone function."""
+    ft = function_table(a, b, match_lines=match_lines).with_columns(
+        pl.when(pl.col("status") == "added").then(pl.lit("new")).when(pl.col("status") == "removed")
+        .then(pl.lit("gone")).when(pl.col("total_delta_pct") >= SAME_EPS).then(pl.lit("grew"))
+        .when(pl.col("total_delta_pct") <= -SAME_EPS).then(pl.lit("shrank")).otherwise(pl.lit("same"))
+        .alias("status"))
+    both = ft.filter(~pl.col("status").is_in(["new", "gone"])).sort(
+        [pl.col("total_delta_pct").abs(), "function"], descending=[True, False]).head(top)
+    once = ft.filter(pl.col("status").is_in(["new", "gone"])).sort(
+        ["status", pl.max_horizontal("total_pct_before", "total_pct_after"), "function"],
+        descending=[False, True, False])
+    return pl.concat([both, once]).select(
+        "function", "url", "line", "status", "self_pct_before", "self_pct_after", "self_delta_pct",
+        "total_pct_before", "total_pct_after", "total_delta_pct")
+
+
 def stack_table(a: Profile, b: Profile, *, match_lines: bool = False, min_delta_pct: float = 0.0) -> pl.DataFrame:
     """Stack-level changes: one row per call path (root excluded, frames joined by ``;``) of the union of
     the two sibling-merged trees. Columns: stack, depth, function, status (added/removed/grew/shrank/
@@ -205,8 +316,9 @@ class ProfileDiff:
     """``diff(before, after)``: two profiles compared, each normalised to percent of its own total.
 
     ``functions`` (per function), ``stacks`` (per call path), ``added``/``vanished`` (functions on one
-    side only), ``flame_graph()`` (rectangles) and ``flame()`` (an altair differential flame graph:
-    red growth, blue reduction, purple new frames, grey vanished ones)."""
+    side only), ``changes()`` (the largest changes), ``flame_rects()`` (Gregg's rectangles),
+    ``flame()`` (Gregg's differential flame graph: one profile's shape, red grew, blue shrank) and
+    ``flame_graph()`` (the union layout of both trees, for the widths "max")."""
 
     def __init__(self, before: Profile, after: Profile, *, match_lines: bool = False):
         _check(before, after)
@@ -235,18 +347,37 @@ class ProfileDiff:
     def flame_graph(self, **kw) -> pl.DataFrame:
         return diff_flame_graph(self.before, self.after, match_lines=self.match_lines, **kw)
 
-    def flame(self, *, width: str = "max", min_frac: float = 0.002, max_depth: int | None = None,
-              title: str | None = None, chart_width: int = 1000, row_height: int = 18):
-        """The differential flame graph as an altair chart. ``width``: "max" (default: each frame as wide
-        as the larger of its two shares, so shrunk and vanished frames stay as visible as grown and new
-        ones), "after" (flamegraph.pl) or "before" (``--negate`` pairing)."""
-        from ..charts.flame import diff_chart
-        dg = self.flame_graph(width=width, min_frac=min_frac, max_depth=max_depth)
-        return diff_chart(dg, title=title or f"{self.before.path or 'before'} → {self.after.path or 'after'}",
-                          width=chart_width, row_height=row_height,
-                          x_title={"max": "percent of profile (the larger of before and after)",
-                                   "after": "percent of the after profile",
-                                   "before": "percent of the before profile"}[width])
+    def flame_rects(self, **kw) -> pl.DataFrame:
+        """Rectangles of Gregg's differential flame graph (``gregg_rects``: ``shape``,
+        ``color_by``, ``normalize``, ``min_frac``, ``max_depth``, ``root``)."""
+        return gregg_rects(self.before, self.after, match_lines=self.match_lines, **kw)
+
+    def changes(self, top: int = 15) -> pl.DataFrame:
+        """The largest changes per function, and the new and gone ones (``change_table``)."""
+        return change_table(self.before, self.after, top=top, match_lines=self.match_lines)
+
+    def names(self) -> tuple[str, str]:
+        """File names of the two profiles (never the author's absolute paths)."""
+        from pathlib import PurePath
+        return tuple(PurePath(str(p.path)).name if p.path else tag
+                     for p, tag in ((self.before, "before"), (self.after, "after")))
+
+    def flame(self, *, shape: str = "after", color_by: str = "self", normalize: bool = True,
+              min_frac: float = 0.002, max_depth: int | None = None, table: bool = True,
+              title: str | None = None, chart_width: int = 1000, row_height: int = 18, width: str | None = None):
+        """Gregg's differential flame graph as an altair chart, with the change table below it
+        (``table=False`` for the graph alone). ``shape``, ``color_by``, ``normalize``: see
+        ``gregg_rects``. (``width=`` is the old name of ``shape``.)"""
+        from ..charts.flame import gregg_figure
+        shape = width or shape
+        rects = self.flame_rects(shape=shape, color_by=color_by, normalize=normalize, min_frac=min_frac,
+                                 max_depth=max_depth)
+        b, a = self.names()
+        return gregg_figure(rects, self.changes() if table else None,
+                            title=title or f"{b} → {a}: the {shape} profile's shape, coloured by the change in "
+                            f"{color_by} {'share' if normalize else 'time'}", table_title=f"largest changes per "
+                            f"function ({b} → {a})", shape=shape, color_by=color_by, normalize=normalize,
+                            width=chart_width, row_height=row_height)
 
     def __repr__(self) -> str:
         return f"<ProfileDiff {self.functions.height} functions>\n{self.functions.head(15)}"
