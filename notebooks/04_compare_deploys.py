@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -17,8 +19,11 @@
 # **Question.** Release *after* replaced release *before*: where did the CPU time move, and what
 # does its heap hold that the old one did not?
 #
-# - **CPU**: a differential flame graph. Each profile is normalised to its own total, so two
-#   recordings of different lengths compare; red frames grew, blue shrank, purple are new.
+# - **CPU**: Brendan Gregg's differential flame graph. Each profile is normalised to its own total,
+#   so two recordings of different lengths compare. The *after* graph has the new release's shape,
+#   each frame coloured by the change in its self share (red grew, blue shrank, new frames outlined
+#   in purple); the *before* graph has the old release's shape, so what the change removed stays
+#   visible (gone frames outlined in dark blue), coloured by the change in total share.
 # - **Heap**: two deploys are two processes, and V8 object ids are only comparable within one
 #   process, so we compare the DevTools **Summary** of each snapshot class by class (count, shallow
 #   and retained size). For two snapshots of *one* process, `wb.compare(a, b)` gives DevTools'
@@ -52,7 +57,10 @@ d = wb.profile_diff(before, after)
 d.functions.select("function", "category", "status", "self_pct_before", "self_pct_after", "self_delta_pct").head(12)
 
 # %%
-d.flame()
+d.flame(shape="after")
+
+# %%
+d.flame(shape="before", color_by="total", table=False)
 
 # %%
 top = d.functions.sort(pl.col("self_delta_pct").abs(), descending=True).row(0, named=True)
