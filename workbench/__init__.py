@@ -5,7 +5,7 @@ DevTools-exact numbers. This module is the public API (everything the README's t
 doors ``load`` (sniffs the format), ``load_snapshot``, ``load_profile``, ``load_profiles``, ``load_metrics``,
 ``load_hpy``; the analyses that take several models (``compare``, ``find_leaks``,
 ``growing_collections``, ``growing_classes``, ``profile_diff``, ``merge_profiles``, ``diagnose``);
-the widgets (``SnapshotComparison``, ``RetainerExplorer``, ``FlameGraph``, ``timeline_widget``) and
+``fleet`` (many instances' files on Dask workers, ``workbench.fleet``); the widgets (``SnapshotComparison``, ``RetainerExplorer``, ``FlameGraph``, ``timeline_widget``) and
 the metrics charts; ``attach`` for live capture; ``html_text``, ``md_code`` and ``md_text`` to put
 text from files into HTML or Markdown safely. Everything else hangs off the models' methods
 (``snap.summary()``, ``prof.flame()``, ``m.leak_trend()``). Names are resolved on first use so that
@@ -25,6 +25,7 @@ _LAZY = {
     "SnapshotComparison": "SnapshotComparison", "RetainerExplorer": "RetainerExplorer", "FlameGraph": "FlameGraph",
     "timeline_widget": "timeline_widget", "timeline": "timeline", "memory_chart": "memory_chart",
     "event_loop_chart": "event_loop_chart", "gc_chart": "gc_chart",
+    "fleet": None,   # the subpackage itself (workbench.fleet: summarize a fleet on Dask)
 }
 
 __all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "find_leaks",
@@ -44,6 +45,9 @@ def find_leaks(*snapshots, **kw):
 def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    if name == "fleet":   # (``from . import fleet`` would ask this __getattr__ again)
+        import importlib
+        return importlib.import_module(f"{__name__}.fleet")
     if name == "compare":
         from .heap import diff as module
     elif name.startswith("growing_"):

@@ -1,7 +1,7 @@
 """The `workbench` command: one subcommand per analysis; errors become one line and exit status 2.
 
 Each subject registers its subcommands from its own module (heap.py, profile.py, metrics.py,
-capture.py, notebooks.py, redact.py) so that the subjects stay apart; this file only dispatches.
+capture.py, notebooks.py, redact.py, fleet.py) so that the subjects stay apart; this file only dispatches.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..errors import WorkbenchError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import capture, heap, metrics, notebooks, profile, redact
+    from . import capture, fleet, heap, metrics, notebooks, profile, redact
 
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (heap, profile, metrics, capture, notebooks, redact):
+    for module in (heap, profile, metrics, capture, notebooks, redact, fleet):
         module.register(sub)
     return parser
 
