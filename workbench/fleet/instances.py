@@ -18,7 +18,8 @@ class InstancePattern:
     """``{name}`` matches one path segment's text (a field), ``*`` any text within a segment; other
     characters are literal. A pattern of n segments is matched against the last n folders that hold
     the file, then one folder further up, and so on (the innermost match wins); when no folders
-    match, against the last n segments of the path with the file's name (``{host}/Heap.*.{pid}.*``). The instance is the fields' values joined by ``/``; the fields are kept by name (for
+    match, against the last n segments of the path with the file's name (``{host}/Heap.*.*.{pid}.*``
+    for Node's own names). Fields and ``*`` match as little as they can, left to right. The instance is the fields' values joined by ``/``; the fields are kept by name (for
     ``--group-by`` and ``--diff``). ``label:NAME`` takes metric rows' instance from their label NAME
     (other files: the parent folder). None or "" means the parent folder."""
 
@@ -40,7 +41,7 @@ class InstancePattern:
                         self.names.append(m.group(1))
                         rx += f"(?P<{m.group(1)}>[^/]+?)"
                     else:
-                        rx += "[^/]*"
+                        rx += "[^/]*?"
                     pos = m.end()
                 out.append(rx + re.escape(seg[pos:]))
             if not self.names:

@@ -1,0 +1,90 @@
+"""Pieces of workbench.fleet that need no cluster: instance patterns, the robust z-score on hand-made
+values, the commit marker, the memory plan."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import workbench.fleet as fl
+from workbench.errors import UsageError
+from workbench.fleet import store
+from workbench.fleet.instances import InstancePattern, taken_at
+
+
+def test_instance_pattern_matches_folders_then_the_file_name():
+    p = InstancePattern("{host}/{pid}")
+    assert p.instance("/data/fleet/web-1/4242/Heap.x.heapsnapshot") == ("web-1/4242", {"host": "web-1", "pid": "4242"}, True)
+    q = InstancePattern("{host}/Heap.*.*.{pid}.*")   # Heap.<date>.<time>.<pid>.<tid>.<seq>
+    assert q.instance("/d/web-2/Heap.20240101.101010.77.0.001.heapsnapshot")[:2] == ("web-2/77", {"host": "web-2", "pid": "77"})
+    r = InstancePattern("pod-{n}")
+    assert r.instance("/x/pod-3/sub/a.cpuprofile") == ("3", {"n": "3"}, True)     # one folder further up
+    assert r.instance("/x/other/a.cpuprofile") == ("other", {}, False)           # no match: the folder
+    assert InstancePattern(None).instance("/x/y/a.heapsnapshot") == ("y", {}, True)
+    assert InstancePattern("label:instance").label == "instance"
+    with pytest.raises(UsageError):
+        InstancePattern("static/path")
+    with pytest.raises(UsageError):
+        InstancePattern("{a}/{a}")
+
+
+def test_taken_at_from_node_file_names(tmp_path):
+    f = tmp_path / "Heap.20240102.030405.12.0.001.heapsnapshot"
+    f.write_text("{}")
+    when, basis = taken_at(f)
+    assert basis == "file name" and when.tzinfo is not None
+    g = tmp_path / "x.heapsnapshot"
+    g.write_text("{}")
+    assert taken_at(g)[1] == "mtime"
+
+
+def test_robust_z_on_hand_made_values():
+    # MAD > 0: [1, 2, 3, 4, 100] -> median 3, MAD 1, z(100) = 0.6745 * 97
+    g = pl.DataFrame({"instance": list("abcde"), "class": ["C"] * 5, "v": [1, 2, 3, 4, 100]})
+    z = fl.robust_z(g, "v")
+    assert z["median"][0] == 3 and z["mad"][0] == 1
+    assert z["robust_z"][4] == pytest.approx(0.6745 * 97)
+    # MAD = 0: [5, 5, 5, 5, 14] -> mean absolute deviation 1.8, z(14) = 9 / (1.253314 * 1.8)
+    g = pl.DataFrame({"instance": list("abcde"), "class": ["C"] * 5, "v": [5, 5, 5, 5, 14]})
+    z = fl.robust_z(g, "v")
+    assert z["robust_z"][4] == pytest.approx(9 / (1.253314 * 1.8)) and z["robust_z"][0] == 0
+    # all equal: z 0
+    g = pl.DataFrame({"instance": list("abc"), "class": ["C"] * 3, "v": [7, 7, 7]})
+    assert fl.robust_z(g, "v")["robust_z"].to_list() == [0.0, 0.0, 0.0]
+
+
+def test_parts_without_a_files_row_are_never_read(tmp_path):
+    out = tmp_path / "ds"
+    row = {"path": "/a/Heap.heapsnapshot", "kind": "heap", "instance": "a", "sha256": "1" * 64, "error": None}
+    store.write_part(out, "classes", "part-" + "1" * 64, pl.DataFrame(
+        {"instance": ["a"], "file": [row["path"]], "sha256": ["1" * 64], "class": ["X"], "count": [3]}))
+    store.write_part(out, "classes", "part-" + "2" * 64, pl.DataFrame(     # a task killed before its files row
+        {"instance": ["b"], "file": ["/b/h"], "sha256": ["2" * 64], "class": ["X"], "count": [9]}))
+    store.write_part(out, "files", "part-" + "1" * 64, pl.DataFrame([row]))
+    ds = fl.open_dataset(out)
+    assert ds.classes["count"].to_list() == [3]
+    assert not list((out / "classes").glob(".*"))             # no temporary file left behind
+
+
+def test_memory_plan_follows_the_largest_file(tmp_path):
+    small = tmp_path / "a.heapsnapshot"
+    small.write_bytes(b"x" * 1000)
+    big = tmp_path / "b.heapsnapshot"
+    big.write_bytes(b"x" * 200_000_000)
+    p = fl.plan([str(small), str(big)], memory=8 * 2**30, cpus=8)
+    assert p["largest_file_bytes"] == 200_000_000
+    assert p["memory_limit"] == fl.run.BASE + fl.run.FACTOR * 200_000_000
+    assert p["workers"] == min(2, int(0.8 * 8 * 2**30 // p["memory_limit"]))
+    many = fl.plan([str(big)] * 8, memory=8 * 2**30, cpus=8)
+    assert many["workers"] == int(0.8 * 8 * 2**30 // many["memory_limit"]) == 2   # memory, not cores, limits
+    assert fl.plan([str(small)], memory_limit="3GiB", memory=16 * 2**30, cpus=2)["memory_limit"] == 3 * 2**30
+
+
+def test_expand_globs_and_missing_inputs(tmp_path):
+    from workbench.errors import WorkbenchError
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.cpuprofile").write_text("{}")
+    (tmp_path / "a" / "y.heapsnapshot").write_text("{}")
+    assert fl.expand([str(tmp_path / "**" / "*.cpuprofile")]) == [str(tmp_path / "a" / "b" / "x.cpuprofile")]
+    assert len(fl.expand([str(tmp_path / "a")])) == 2
+    with pytest.raises(WorkbenchError):
+        fl.expand([str(tmp_path / "nothing*")])
