@@ -3,8 +3,10 @@
 Heap snapshots, CPU/allocation profiles and metric exports become polars dataframes, with
 DevTools-exact numbers. This module is the public API (everything the README's tour uses): the
 doors ``load`` (sniffs the format), ``load_snapshot``, ``load_profile``, ``load_profiles``, ``load_metrics``,
-``load_hpy``; the analyses that take several models (``compare``, ``find_leaks``,
-``growing_collections``, ``growing_classes``, ``profile_diff``, ``merge_profiles``, ``diagnose``);
+``load_hpy``, ``load_logs``, ``load_traces``; the analyses that take several models (``compare``, ``find_leaks``,
+``growing_collections``, ``growing_classes``, ``profile_diff``, ``merge_profiles``, ``diagnose``; the
+incident's ``correlate``, ``incident_grid``, ``incident_changes``, ``incident_window``,
+``join_logs_traces``, and its chart ``incident_timeline``);
 ``fleet`` (many instances' files on Dask workers, ``workbench.fleet``); the widgets (``SnapshotComparison``, ``RetainerExplorer``, ``FlameGraph``, ``timeline_widget``) and
 the metrics charts; ``attach`` for live capture; ``html_text``, ``md_code`` and ``md_text`` to put
 text from files into HTML or Markdown safely. Everything else hangs off the models' methods
@@ -16,7 +18,7 @@ from __future__ import annotations
 from ._markup import html_text, md_code, md_text
 from ._version import __version__
 from .errors import CaptureError, FormatError, UsageError, WorkbenchError
-from .io import load, load_hpy, load_metrics, load_profile, load_profiles, load_snapshot
+from .io import load, load_hpy, load_logs, load_metrics, load_profile, load_profiles, load_snapshot, load_traces
 
 # name -> the attribute's name in its module (the modules are imported on first use, in __getattr__)
 _LAZY = {
@@ -25,10 +27,13 @@ _LAZY = {
     "SnapshotComparison": "SnapshotComparison", "RetainerExplorer": "RetainerExplorer", "FlameGraph": "FlameGraph",
     "timeline_widget": "timeline_widget", "timeline": "timeline", "memory_chart": "memory_chart",
     "event_loop_chart": "event_loop_chart", "gc_chart": "gc_chart",
+    "correlate": "correlate", "incident_grid": "grid", "incident_changes": "changes",
+    "incident_window": "incident_window", "join_logs_traces": "join_logs_traces",
+    "incident_timeline": "incident_timeline",
     "fleet": None,   # the subpackage itself (workbench.fleet: summarize a fleet on Dask)
 }
 
-__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "find_leaks",
+__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "load_logs", "load_traces", "find_leaks",
            *_LAZY, "WorkbenchError", "FormatError", "UsageError", "CaptureError"]
 
 
@@ -66,6 +71,14 @@ def __getattr__(name):
         from .widgets import flame as module
     elif name == "timeline_widget":
         from .widgets import metrics as module
+    elif name == "correlate":
+        from .incident import correlate as module
+    elif name in ("incident_grid", "incident_changes", "incident_window"):
+        from .incident import timeline as module
+    elif name == "join_logs_traces":
+        from .incident import join as module
+    elif name == "incident_timeline":
+        from .charts import incident as module
     else:
         from .charts import metrics as module
     return getattr(module, _LAZY[name])

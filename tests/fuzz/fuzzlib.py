@@ -296,9 +296,82 @@ def _seeds_for(name: str) -> list:
     if name == "report":
         return [_one("report.json", (M / "io/report.json").read_bytes(), "json"),
                 _one("healthy-report.json", (M / "healthy/report.json").read_bytes(), "json")]
+    if name in ("otlp", "jaeger", "zipkin", "logs"):
+        return _trace_log_seeds(name)
     if name == "hpy":
         return _hpy_seeds()
     raise KeyError(name)
+
+
+def _trace_log_seeds(name: str) -> list:
+    """Small trace exports and logs written here (OTLP with ns strings and numbers, several resources
+    per request; pino, bunyan and winston records with Node warnings between them), plus a cut of
+    the incident dataset when it is there."""
+    import random as _r
+
+    rng = _r.Random(name)
+    inc = DS / "incident"
+    if name == "otlp":
+        lines = []
+        for k in range(12):
+            tid = f"{rng.getrandbits(128):032x}"
+            root, child = f"{rng.getrandbits(64):016x}", f"{rng.getrandbits(64):016x}"
+            t0 = 1_764_590_000_123_456_789 + k * 10_000_000
+            sp = [{"traceId": tid, "spanId": root, "name": "GET /api/x", "kind": 2, "startTimeUnixNano": str(t0),
+                   "endTimeUnixNano": str(t0 + 5_000_000), "status": {"code": 2 if k % 5 == 0 else 0},
+                   "attributes": [{"key": "http.route", "value": {"stringValue": "/api/x"}},
+                                  {"key": "http.response.status_code", "value": {"intValue": 500 if k % 5 == 0 else 200}},
+                                  {"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "a"}]}}}],
+                   "events": [{"timeUnixNano": str(t0 + 10), "name": "e"}]},
+                  {"traceId": tid, "spanId": child, "parentSpanId": root, "name": "GET", "kind": 3,
+                   "startTimeUnixNano": t0 + 100, "endTimeUnixNano": t0 + 4_000_000}]
+            res = lambda svc, s: {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": svc}}]},
+                                  "scopeSpans": [{"scope": {"name": "s"}, "spans": s}]}  # noqa: E731
+            lines.append(json.dumps({"resourceSpans": [res("gw", sp[1:]), res("gw", sp[:1])]}))
+        body = ("\n".join(lines) + "\n").encode()
+        seeds = [_one("t.otlp.jsonl", body, "jsonl", weight=2), _one("one.otlp.json", json.dumps(
+            json.loads(lines[0]), indent=1).encode(), "json"), _one("t.otlp.jsonl.gz", body, "jsonl", gz=True)]
+        if (inc / "traces.otlp.jsonl").exists():
+            seeds.append(_one("incident.otlp.jsonl", _lines((inc / "traces.otlp.jsonl").read_bytes(), 40), "jsonl"))
+        return seeds
+    if name == "jaeger":
+        doc = {"data": [{"traceID": "ab", "processes": {"p1": {"serviceName": "gw", "tags": []}},
+                         "spans": [{"traceID": "ab", "spanID": f"{i + 1:x}", "operationName": "op", "processID": "p1",
+                                    "startTime": 1_764_590_000_000_000 + i, "duration": 10 + i,
+                                    "references": [] if i == 0 else [{"refType": "CHILD_OF", "traceID": "ab", "spanID": "1"}],
+                                    "tags": [{"key": "span.kind", "type": "string", "value": "server"},
+                                             {"key": "error", "type": "bool", "value": i == 3}],
+                                    "logs": [{"timestamp": 1_764_590_000_000_005, "fields": [{"key": "event", "value": "x"}]}]}
+                                   for i in range(8)]}]}
+        return [_one("t.jaeger.json", json.dumps(doc).encode(), "json")]
+    if name == "zipkin":
+        spans = [{"traceId": "ab" * 8, "id": f"{i + 1:016x}", **({"parentId": f"{1:016x}"} if i else {}), "name": "get",
+                  "kind": "SERVER" if i == 0 else "CLIENT", "timestamp": 1_764_590_000_000_000 + i, "duration": 50 - i,
+                  "localEndpoint": {"serviceName": "api"}, "tags": {"http.route": "/y", "http.status_code": "200"},
+                  "annotations": [{"timestamp": 1_764_590_000_000_001, "value": "ws"}]} for i in range(8)]
+        return [_one("t.zipkin.json", json.dumps(spans).encode(), "json"),
+                _one("nested.zipkin.json", json.dumps([spans[:4], spans[4:]]).encode(), "json")]
+    recs = []
+    for i in range(60):
+        lvl = [10, 20, 30, 30, 40, 50, 60][i % 7]
+        r = {"level": lvl, "time": 1_764_590_000_000 + i, "pid": 9, "hostname": "h", "msg": f"m {i}"}
+        if i % 3 == 0:
+            r.update(req={"id": i, "method": "GET", "url": "/a?b=1"}, res={"statusCode": 500 if i % 9 == 0 else 200},
+                     responseTime=i * 1.5, trace_id=f"{rng.getrandbits(128):032x}", span_id=f"{rng.getrandbits(64):016x}")
+        if lvl >= 50:
+            r["err"] = {"type": "Error", "message": f"boom {i}", "stack": "Error: boom\n    at f (a.js:1:1)"}
+        recs.append(json.dumps(r))
+    recs.insert(10, "(node:9) MaxListenersExceededWarning: Possible EventEmitter memory leak detected. 11 x listeners "
+                "added to [Cache]. Use emitter.setMaxListeners() to increase limit")
+    recs.insert(11, "(Use `node --trace-warnings ...` to show where the warning was created)")
+    recs.insert(20, json.dumps({"name": "b", "hostname": "h", "pid": 1, "level": 40, "msg": "bunyan",
+                                "time": "2025-12-01T12:00:00Z", "v": 0}))
+    recs.insert(21, json.dumps({"level": "warn", "message": "winston", "timestamp": "2025-12-01T12:00:01Z"}))
+    body = ("\n".join(recs) + "\n").encode()
+    seeds = [_one("app.log", body, "jsonl", weight=2), _one("app.log.gz", body, "jsonl", gz=True)]
+    if (inc / "gateway.log").exists():
+        seeds.append(_one("incident.log", _lines((inc / "gateway.log").read_bytes(), 300), "jsonl"))
+    return seeds
 
 
 # ---- targets -------------------------------------------------------------------------------------
@@ -320,7 +393,7 @@ class Target:
     @property
     def cli(self) -> list:
         return {"snapshot": ["summary", "--top", "3"], "profile": ["hotspots", "--top", "3"],
-                "metrics": ["metrics"], "hpy": ["pyheap"]}[self.door]
+                "metrics": ["metrics"], "hpy": ["pyheap"], "traces": ["traces"], "logs": ["logs"]}[self.door]
 
 
 TARGETS = {t.name: t for t in (
@@ -349,6 +422,10 @@ TARGETS = {t.name: t for t in (
     Target("doctor", "metrics", "doctor", 80),
     Target("report", "metrics", "report", 60),
     Target("hpy", "hpy", "hpy", 60),
+    Target("otlp", "traces", "otlp", 60),
+    Target("jaeger", "traces", "jaeger", 30),
+    Target("zipkin", "traces", "zipkin", 30),
+    Target("logs", "logs", "logs", 60),
 )}
 
 
@@ -884,6 +961,10 @@ def _door(t: Target, entry: Path):
         return wb.load_profile(entry, quiet=True, **dict(t.door_kwargs))
     if t.door == "metrics":
         return wb.load_metrics(entry, quiet=True)
+    if t.door == "traces":
+        return wb.load_traces(entry, quiet=True)
+    if t.door == "logs":
+        return wb.load_logs(entry, quiet=True)
     return wb.load_hpy(entry)
 
 

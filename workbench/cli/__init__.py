@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in (heap, profile, metrics, capture, notebooks, redact, fleet):
         module.register(sub)
+    from . import logs as logs_traces   # logs, traces, timeline
+    logs_traces.register(sub)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Readers, one module per format, and the doors that choose one through the format table
 (``sniff.py``): ``load`` (any file), ``load_snapshot``, ``load_profile``, ``load_profiles`` (every
-profile of a file: the threads of a trace), ``load_metrics`` (files and folders) and ``load_hpy``. A reader knows the bytes of its format and builds its model through
+profile of a file: the threads of a trace), ``load_metrics`` (files and folders), ``load_hpy``,
+``load_traces`` and ``load_logs`` (files and folders). A reader knows the bytes of its format and builds its model through
 the model's builder; nothing here analyses or draws.
 """
 from __future__ import annotations
@@ -29,10 +30,15 @@ READERS = {
     "jsonl": ("memory_samples", "read_jsonl"),
     "csv": ("memory_samples", "read_csv"),
     "hpy": ("hpy", "load_hpy"),
+    "otlp": ("otlp", "read_otlp"),
+    "jaeger": ("jaeger", "read_jaeger"),
+    "zipkin": ("zipkin", "read_zipkin"),
+    "logs": ("logs", "read_log"),
 }
 
 
-DOORS = {"heap": "load_snapshot", "profile": "load_profile", "metrics": "load_metrics", "pyheap": "load_hpy"}
+DOORS = {"heap": "load_snapshot", "profile": "load_profile", "metrics": "load_metrics", "pyheap": "load_hpy",
+         "traces": "load_traces", "logs": "load_logs"}
 
 
 def reader(fmt: str):
@@ -61,8 +67,10 @@ def load(path, **kw):
     path = _exists(path)
     fmt = sniff.detect(path)
     if fmt is None:
-        raise FormatError(path, "header", 0, "not a heap snapshot, profile or metric export workbench can read")
-    door = {"heap": load_snapshot, "profile": load_profile, "metrics": load_metrics, "pyheap": load_hpy}[fmt.subject]
+        raise FormatError(path, "header", 0, "not a heap snapshot, profile, metric export, trace export or log "
+                          "workbench can read")
+    door = {"heap": load_snapshot, "profile": load_profile, "metrics": load_metrics, "pyheap": load_hpy,
+            "traces": load_traces, "logs": load_logs}[fmt.subject]
     return door(path, **kw)
 
 
@@ -218,3 +226,66 @@ def load_metrics(*paths, quiet: bool = False, run: str | None = None, start=None
             parts.append((fmt, path, r, reader(fmt)(path, **extra.get(fmt, {}))))
             bar.update(1)
     return combine(parts, skipped, run=run)
+
+
+# ---- traces and logs: files and folders ----------------------------------------------------------
+def _subject_files(paths, subject: str) -> list[tuple[str, Path]]:
+    """(format, path) of every input of one subject; a folder contributes its files of that subject
+    (one level; others are left alone: a dataset folder holds metrics and snapshots too)."""
+    out = []
+    for p in paths:
+        p = Path(_exists(p))
+        if p.is_dir():
+            found = [(f.name, q) for q in sorted(p.iterdir()) if q.is_file() and not q.name.startswith(".")
+                     for f in [sniff.detect(q)] if f is not None and f.subject == subject]
+            if not found:
+                raise FormatError(p, "folder", None, f"no {sniff.SUBJECT_WORDS[subject].split(' ', 1)[1]} files "
+                                  f"in this folder ({sniff.describe(subject)})")
+            out += found
+            continue
+        fmt = sniff.detect(p)
+        if fmt is None or fmt.subject != subject:
+            raise _not_a(p, fmt, subject)
+        out.append((fmt.name, p))
+    return out
+
+
+def load_traces(*paths, quiet: bool = False):
+    """Trace exports as one Traces model: OTLP/JSON (one ExportTraceServiceRequest per line, as the
+    Collector's file exporter writes; or one document), Jaeger JSON, Zipkin v2 JSON; files or folders
+    (their trace files). Spans from all files are linked into trees after everything is read."""
+    from .._progress import progress
+    from ..traces.builder import build
+    from .jaeger import parse_jaeger
+    from .otlp import parse_otlp
+    from .zipkin import parse_zipkin
+
+    if not paths:
+        raise WorkbenchError("no input files")
+    parse = {"otlp": parse_otlp, "jaeger": parse_jaeger, "zipkin": parse_zipkin}
+    items = _subject_files(paths, "traces")
+    parts = []
+    with progress(len(items), "loading traces", quiet=quiet, unit="file", min_total=4) as bar:
+        for fmt, p in items:
+            parts.append(parse[fmt](p))
+            bar.update(1)
+    return build(parts)
+
+
+def load_logs(*paths, quiet: bool = False):
+    """Log files as one Logs model: JSON lines from pino, bunyan and winston, and Node's stderr
+    warnings (``workbench.io.logs``); files or folders (their log files)."""
+    from .._progress import progress
+    from ..logs.builder import build, records
+    from .logs import parse_logs
+
+    if not paths:
+        raise WorkbenchError("no input files")
+    items = _subject_files(paths, "logs")
+    parts = []
+    with progress(len(items), "loading logs", quiet=quiet, unit="file", min_total=4) as bar:
+        for _, p in items:
+            raw, notes = parse_logs(p)
+            parts.append((records(raw), notes))
+            bar.update(1)
+    return build(parts)

@@ -42,10 +42,14 @@ FORMATS = (
     Format("scrapes", "metrics", "folder of timestamped Prometheus scrapes"),
     Format("folded", "profile", "folded stacks (flamegraph.pl)", (".folded", ".collapsed")),
     Format("hpy", "pyheap", "guppy3 .hpy dump", (".hpy",)),
+    Format("otlp", "traces", "OTLP/JSON traces (ExportTraceServiceRequest, one per line)", (".otlp.json", ".otlp.jsonl")),
+    Format("jaeger", "traces", "Jaeger JSON trace export"),
+    Format("zipkin", "traces", "Zipkin v2 JSON spans"),
+    Format("logs", "logs", "JSON-lines logs (pino, bunyan, winston) or Node warnings"),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 SUBJECT_WORDS = {"heap": "a heap snapshot", "profile": "a profile", "metrics": "a metric export",
-                 "pyheap": "a guppy3 heap dump"}
+                 "pyheap": "a guppy3 heap dump", "traces": "a trace export", "logs": "a log"}
 
 _FOLDED_LINE = re.compile(rb"^[^\n]*\S \d+(\.\d*)?\s*$")
 _GC_LINE = re.compile(r"^\[\d+(?::0x[0-9a-fA-F]+)?(?::\d+)?\]\s+[0-9.]+ ms: ", re.M)
@@ -98,8 +102,33 @@ def _after_text_lines(h: bytes, most: int = 8) -> bytes:
     return b""
 
 
+_NODE_WARNING = re.compile(rb"^\(node:\d+\) ")
+
+
+def _traces_or_logs(h: bytes) -> str | None:
+    """OTLP/JSON, Jaeger and Zipkin traces, and JSON-lines logs (a first record with a level and a
+    message), or Node's stderr warnings."""
+    start = h[:2000]
+    if h.startswith(b"{"):
+        if b'"resourceSpans"' in start:
+            return "otlp"
+        if b'"traceID"' in start and b'"spans"' in start:
+            return "jaeger"
+        first = h.split(b"\n", 1)[0]
+        if b'"level"' in first and (b'"msg"' in first or b'"message"' in first):
+            return "logs"
+    if h.startswith(b"[") and b'"traceId"' in start and b'"ph"' not in start:
+        return "zipkin"
+    if _NODE_WARNING.match(h):
+        return "logs"
+    return None
+
+
 def _by_content(head: bytes) -> str | None:
     h = head.lstrip()
+    kind = _traces_or_logs(h)
+    if kind:
+        return kind
     if h[:1] not in (b"{", b"[") and is_preprocessed_v8_log(_after_text_lines(h)):
         return "v8log"
     if h.startswith(b"{"):

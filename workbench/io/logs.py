@@ -1,0 +1,204 @@
+"""Reader for application logs: JSON lines from pino (numeric levels, ``time`` in ms, ``msg``, pino-http's
+``req``/``res``/``responseTime``, ``err`` with type/message/stack, OpenTelemetry's ``trace_id``/``span_id``),
+bunyan (ISO ``time``, ``v``, ``err.name``, ``req_id``, ``latency``) and winston's ``format.json()``
+(named levels, ``message``, optional ``timestamp``, top-level ``stack``), and Node's own stderr lines:
+``(node:PID) [CODE] Name: message`` warnings (their indented or ``    at`` lines and the "Use `node
+--trace-warnings ...`" hint attach to the warning) and the ``[UnhandledPromiseRejection: ...]`` crash.
+A file may mix them (stdout and stderr in one file).
+
+Every other line is counted in ``notes`` with its line numbers (section ``line 3, 17, ...``): text
+that is no record, JSON that does not parse (NaN, a cut line), JSON that is not an object. JSON lines
+are decoded by polars in one pass with a fixed schema (nested ``req``/``res``/``err`` kept as JSON text
+and read from there), so a key that appears late is never lost to schema inference; with duplicate
+keys polars keeps the first (pino's child bindings mean the last: rare, and listed under "Not
+done" in the README). A file with no record at all is a FormatError.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+from polars.exceptions import PanicException
+
+from .._notes import notes_frame
+from ..errors import FormatError
+from ..logs.builder import build, records
+from ._files import LineGuard, decode_utf8, lines_frame, read_bytes
+
+# top-level keys read from each JSON record (everything else stays in ``fields``)
+JSON_SCHEMA = {k: pl.Utf8 for k in (
+    "level", "time", "timestamp", "msg", "message", "trace_id", "traceId", "span_id", "spanId", "req_id",
+    "reqId", "route", "req", "res", "responseTime", "latency", "duration_ms", "statusCode", "status",
+    "method", "url", "err", "error", "stack", "pid", "hostname", "name", "v")}
+RAW_COLUMNS = ("source", "line", "format", "time_raw", "level_raw", "msg", "trace_id", "span_id", "req_id",
+               "method", "route", "status", "duration_ms", "err_type", "err_message", "err_stack", "pid",
+               "hostname", "fields")
+WARNING = re.compile(r"^\(node:(\d+)\) (?:\[([A-Z0-9_]+)\] )?([A-Za-z_]*(?:Warning|Error))(?:: (.*))?$")
+REJECTION = re.compile(r"^\[(UnhandledPromiseRejection): (.*?)\]?(?: \{)?$")
+CONTINUATION = re.compile(r"^(\s+\S|\(Use `node --trace-|\}$)")   # indented, the hint, the end of an inspected error
+
+
+def _sub(col: str, path: str) -> pl.Expr:
+    """A field of a nested object kept as JSON text (``req``, ``res``, ``err``)."""
+    return pl.col(col).str.json_path_match(path)
+
+
+def _decode_json(src: str, js: pl.DataFrame) -> pl.DataFrame:
+    data = "\n".join(js["text"].to_list()).encode()
+    df = pl.read_ndjson(io.BytesIO(data), schema=JSON_SCHEMA)
+    if len(df) != len(js):   # read_ndjson skips nothing we kept; a mismatch means a line split in two
+        raise ValueError("record count mismatch")
+    df = df.with_columns(line=js["line"], fields=js["text"])
+    # a nested object read as text: only objects have sub-fields
+    obj = {c: pl.when(pl.col(c).str.starts_with("{")).then(pl.col(c)) for c in ("req", "res", "err", "error")}
+    df = df.with_columns(**obj)
+    err = pl.coalesce(pl.col("err"), pl.col("error"))
+    is_num_level = pl.col("level").cast(pl.Float64, strict=False).is_not_null()
+    fmt = (pl.when(pl.col("v").is_not_null() & pl.col("hostname").is_not_null()).then(pl.lit("bunyan"))
+           .when(is_num_level).then(pl.lit("pino"))
+           .when(pl.col("level").is_not_null() & pl.col("message").is_not_null()).then(pl.lit("winston"))
+           .otherwise(pl.lit("json")))
+    url_path = pl.col("url").str.replace(r"\?.*$", "")
+    return df.select(
+        source=pl.lit(src), line="line", format=fmt,
+        time_raw=pl.coalesce("time", "timestamp"),
+        level_raw="level",
+        msg=pl.coalesce("msg", "message"),
+        trace_id=pl.coalesce("trace_id", "traceId"),
+        span_id=pl.coalesce("span_id", "spanId"),
+        req_id=pl.coalesce(_sub("req", "$.id"), "reqId", "req_id"),
+        method=pl.coalesce(_sub("req", "$.method"), "method"),
+        route=pl.coalesce("route", _sub("req", "$.route"), _sub("req", "$.url").str.replace(r"\?.*$", ""), url_path),
+        status=pl.coalesce(_sub("res", "$.statusCode"), "statusCode", "status"),
+        duration_ms=pl.coalesce("responseTime", "latency", "duration_ms"),
+        err_type=pl.coalesce(err.str.json_path_match("$.type"), err.str.json_path_match("$.name")),
+        err_message=err.str.json_path_match("$.message"),
+        err_stack=pl.coalesce(err.str.json_path_match("$.stack"), "stack"),
+        pid="pid", hostname="hostname", fields="fields")
+
+
+def _json_rows(path, src: str, js: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(raw records, bad lines) of the lines that look like JSON objects."""
+    if not len(js):
+        return pl.DataFrame(schema={c: pl.Utf8 for c in RAW_COLUMNS}), js.clear()
+    try:
+        return _decode_json(src, js), js.clear()
+    except (Exception, PanicException):  # noqa: BLE001 - polars raises several types on bad JSON
+        pass
+    # slow path only on damaged files: which lines polars does not read as one JSON document
+    try:
+        ok = js["text"].str.json_path_match("$").is_not_null()
+    except (Exception, PanicException):  # noqa: BLE001
+        ok = pl.Series([_parses(t) for t in js["text"]], dtype=pl.Boolean)
+    good, bad = js.filter(ok), js.filter(~ok)
+    try:
+        return _decode_json(src, good), bad
+    except (Exception, PanicException):  # noqa: BLE001 - one by one, then
+        keep = pl.Series([_decodes(t) for t in good["text"]], dtype=pl.Boolean)
+        bad = pl.concat([bad, good.filter(~keep)]).sort("line")
+        good = good.filter(keep)
+        if not len(good):
+            return pl.DataFrame(schema={c: pl.Utf8 for c in RAW_COLUMNS}), bad
+        try:
+            return _decode_json(src, good), bad
+        except (Exception, PanicException) as e:  # noqa: BLE001
+            raise FormatError(path, "records", None, f"the JSON records do not make one table ({type(e).__name__})") from None
+
+
+def _parses(text: str) -> bool:
+    import json
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _decodes(text: str) -> bool:
+    try:
+        pl.read_ndjson(io.BytesIO(text.encode()), schema=JSON_SCHEMA)
+        return True
+    except (Exception, PanicException):  # noqa: BLE001
+        return False
+
+
+def _text_rows(src: str, tx: pl.DataFrame) -> tuple[list[dict], list[int]]:
+    """Node's stderr warnings from the non-JSON lines: (records, line numbers that are no record)."""
+    recs, other = [], []
+    prev_line = None
+    for line, text in tx.select("line", "text").iter_rows():
+        m = WARNING.match(text)
+        r = REJECTION.match(text) if m is None else None
+        if m or r:
+            if m:
+                pid, code, name, message = m.groups()
+                fields = {"pid": int(pid)} | ({"code": code} if code else {})
+            else:
+                pid, code, (name, message) = None, None, r.groups()
+                fields = {"code": "ERR_UNHANDLED_REJECTION"}
+            import json
+            recs.append(dict(source=src, line=line, format="node-warning", time_raw=None,
+                             level_raw="fatal" if r else "warn", msg=text, trace_id=None, span_id=None,
+                             req_id=None, method=None, route=None, status=None, duration_ms=None,
+                             err_type=name, err_message=message, err_stack=None,
+                             pid=pid, hostname=None, fields=json.dumps(fields)))
+            prev_line = line
+            continue
+        if recs and prev_line == line - 1 and CONTINUATION.match(text):
+            rec = recs[-1]
+            rec["err_stack"] = text if rec["err_stack"] is None else rec["err_stack"] + "\n" + text
+            prev_line = line
+            continue
+        other.append(line)
+    return recs, other
+
+
+def _section(lines: list[int]) -> str:
+    return "line " + ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+
+
+def parse_logs(path):
+    """(raw records frame, notes) of one log file; the builder types them."""
+    src = str(path)
+    data = read_bytes(path, LineGuard(path, "records", "a log"))
+    if b"\x00" in data[:65536]:
+        raise FormatError(path, "records", data.index(b"\x00"), "binary data, not a log")
+    text = decode_utf8(path, "records", data, "log lines")
+    del data
+    lines = lines_frame(text)
+    del text
+    lines = lines.filter(lines["text"].str.strip_chars() != "")
+    is_json = lines["text"].str.strip_chars_start().str.starts_with("{")
+    js, tx = lines.filter(is_json), lines.filter(~is_json)
+    del lines
+    raw, bad = _json_rows(path, src, js)
+    del js
+    recs, other = _text_rows(src, tx)
+    parts = [raw.select(RAW_COLUMNS).cast({c: pl.Utf8 for c in RAW_COLUMNS if c != "line"} | {"line": pl.Int64})]
+    if recs:
+        parts.append(pl.DataFrame(recs, schema={c: (pl.Int64 if c == "line" else pl.Utf8) for c in RAW_COLUMNS}))
+    raw = pl.concat(parts).sort("line")
+    notes = []
+    if len(bad):
+        notes.append((src, _section(bad["line"].to_list()), len(bad), "lines that are not JSON objects (skipped)"))
+    if other:
+        notes.append((src, _section(other), len(other), "lines that are not log records (skipped)"))
+    if not len(raw):
+        raise FormatError(path, "records", 0, "no log records (JSON lines from pino, bunyan or winston, "
+                          "or Node warnings)")
+    return raw, notes_frame(notes)
+
+
+def read_log(path):
+    """One log file as a Logs model."""
+    raw, notes = parse_logs(path)
+    return build([(records(raw), notes)])
+
+
+def read_logs(paths, quiet: bool = True):
+    """Several log files as one Logs model (records in file order, then line order)."""
+    parts = []
+    for p in paths:
+        raw, notes = parse_logs(p)
+        parts.append((records(raw), notes))
+    return build(parts)
