@@ -113,6 +113,19 @@ def test_planted_leaking_instance_is_the_top_outlier_of_its_class(fleet, run):
     assert rising["instance"][0] == leaking[0]["instance"] and rising["slope_z"][0] > 3.5
 
 
+def test_the_outliers_own_class_holds_its_other_outlying_classes(fleet, run):
+    """Opened with the single-instance tools: in the leaking instance's snapshot, ThumbnailJob is the
+    outlying class no other outlying class dominates (its Buffers and history entries hang from it)."""
+    import workbench as wb
+    leaking = [i for i in fleet["instances"] if i["leaking"]][0]["instance"]
+    cand = fl.outliers(run["ds"], by="count").filter((pl.col("instance") == leaking) & (pl.col("ratio") >= 5))
+    assert {"ThumbnailJob", "Buffer", "{note}"} <= set(cand["class"])
+    snap = wb.load_snapshot(fl.latest_snapshots(run["ds"]).filter(pl.col("instance") == leaking)["path"][0], quiet=True)
+    h = fl.holding_classes(snap, cand["class"])
+    assert h["class"][0] == "ThumbnailJob" and h["held_by_others"][0] == 0
+    assert (h["held_by_others"][1:] > 0.5).all()
+
+
 def test_top_classes_aggregate_the_instances(run):
     ds = run["ds"]
     top = fl.top_classes(ds, by="count", top=None)

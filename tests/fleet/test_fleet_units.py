@@ -8,7 +8,7 @@ import pytest
 import workbench.fleet as fl
 from workbench.errors import UsageError
 from workbench.fleet import store
-from workbench.fleet.instances import InstancePattern, taken_at
+from workbench.fleet.naming import InstancePattern, taken_at
 
 
 def test_instance_pattern_matches_folders_then_the_file_name():

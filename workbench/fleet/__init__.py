@@ -9,16 +9,17 @@ seconds, error, ...), ``classes`` (the DevTools Summary of each snapshot), ``hot
 profile's functions), ``stacks`` (folded stacks with samples), ``metrics`` (the long table) and
 ``trends`` (the leak trend of each metric export). ``open_dataset(out)`` reads it back; the analyses
 (``analyses.py``) take the dataset or its folder: ``top_classes``, ``outliers``, ``hotspots``,
-``flame``, ``flame_diff``, ``rising_floor``, ``instances``.
+``flame``, ``flame_diff``, ``rising_floor``, ``instances``; ``holding_classes`` opens an outlier's
+snapshot (which of its outlying classes hold the others).
 """
 from __future__ import annotations
 
-from .analyses import (class_grid, fleet_stacks, flame, flame_diff, hotspots, instances, latest_snapshots,
-                       outliers, rising_floor, robust_z, top_classes)
-from .instances import InstancePattern
+from .analyses import (class_grid, fleet_stacks, flame, flame_diff, holding_classes, hotspots, instances,
+                       latest_snapshots, outliers, rising_floor, robust_z, top_classes)
+from .naming import InstancePattern
 from .run import Summary, expand, plan, summarize
 from .store import TABLES, FleetDataset, open_dataset
 
 __all__ = ["summarize", "plan", "expand", "Summary", "open_dataset", "FleetDataset", "TABLES", "InstancePattern",
            "top_classes", "outliers", "hotspots", "flame", "flame_diff", "rising_floor", "instances",
-           "class_grid", "latest_snapshots", "fleet_stacks", "robust_z"]
+           "holding_classes", "class_grid", "latest_snapshots", "fleet_stacks", "robust_z"]

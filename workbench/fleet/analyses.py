@@ -129,6 +129,30 @@ def outliers(ds, *, by: str = "self_size", threshold: float = Z_THRESHOLD, cls: 
     return out.head(top) if top else out
 
 
+def holding_classes(snap, classes, *, depth: int = 12) -> pl.DataFrame:
+    """Which of ``classes`` (say, an outlier instance's outlying classes) hold the others, in one
+    snapshot: per class its objects and the share of them dominated (within ``depth`` dominator
+    steps) by an object of another of the classes. The class held by none of the others is where
+    the excess hangs from: a leak's own class, not the parts its objects own."""
+    classes = list(dict.fromkeys(classes))
+    if not classes:
+        raise UsageError("no classes given")
+    nodes = snap.nodes.select("id", "class", "dominator_id")
+    cand = pl.Series(classes, dtype=pl.String).implode()
+    cur = (nodes.filter(pl.col("class").is_in(cand))
+           .select("id", "class", pl.col("dominator_id").alias("anc"), pl.lit(False).alias("held")))
+    up = nodes.select(pl.col("id").alias("anc"), pl.col("class").alias("anc_class"),
+                      pl.col("dominator_id").alias("next"))
+    for _ in range(depth):
+        cur = cur.join(up, on="anc", how="left").with_columns(
+            (pl.col("held") | (pl.col("anc_class").is_in(cand) & (pl.col("anc_class") != pl.col("class"))))
+            .fill_null(pl.col("held")).alias("held"),
+            pl.when(pl.col("next") == pl.col("anc")).then(None).otherwise(pl.col("next")).alias("anc"),
+        ).drop("anc_class", "next")
+    return (cur.group_by("class").agg(pl.len().alias("objects"), pl.col("held").mean().alias("held_by_others"))
+            .sort(["held_by_others", "objects"], descending=[False, True]))
+
+
 def hotspots(ds, *, group_by: str | None = None, top: int | None = None, kind: str = "cpu") -> pl.DataFrame:
     """Functions over every profile of ``kind`` ("cpu"; "alloc" for heap profiles), summed: profiles
     and instances they appear in, self/total samples, self/total ms (bytes for alloc), self_pct of

@@ -30,7 +30,7 @@ import polars as pl
 from .._progress import progress
 from ..errors import UsageError, WorkbenchError
 from . import store
-from .instances import InstancePattern
+from .naming import InstancePattern
 from .tasks import commit, reduce_file
 
 BASE = 384 * 2**20     # a worker's own footprint (Python, numba, polars, distributed)

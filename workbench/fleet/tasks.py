@@ -107,7 +107,7 @@ def reduce_file(path: str, out: str | None, instance: str, fields: dict, *, labe
     with ``write=False`` returns (row, tables) and writes nothing (the client writes)."""
     t0 = time.perf_counter()
     from ..io import sniff
-    from .instances import taken_at
+    from .naming import taken_at
     row = {"path": path, "instance": instance, "fields": json.dumps(fields, sort_keys=True),
            "node_version": node_version or fields.get("node_version"), "error": None, "notes": None,
            "worker": f"{socket.gethostname()}:{os.getpid()}",
