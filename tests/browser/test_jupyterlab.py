@@ -80,6 +80,21 @@ def _hostile_notebook(root: Path) -> None:
     nbformat.write(nb, str(root / "notebooks" / "hostile_widgets.ipynb"))
 
 
+def _flame_views_notebook(root: Path) -> None:
+    """A notebook with the FlameGraph widget's diff mode (two profiles) and its sandwich view."""
+    import nbformat
+    cells = [
+        "import workbench as wb\nfrom workbench.report import use_offline_charts\nuse_offline_charts()\n"
+        "A = wb.load_profile('../datasets/profiles/sync_logging.cpuprofile', quiet=True)\n"
+        "B = wb.load_profile('../datasets/profiles/sync_logging_fast.cpuprofile', quiet=True)",
+        "d = wb.FlameGraph(A, B, width=900)\nd",
+        "s = wb.FlameGraph(A, width=900)\ns",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(root / "notebooks" / "flame_views.ipynb"))
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     _require_browser()
@@ -89,6 +104,7 @@ def lab(tmp_path_factory):
         shutil.copy(p, root / "notebooks" / p.name)
     (root / "datasets").symlink_to(ROOT / "datasets")
     _hostile_notebook(root)
+    _flame_views_notebook(root)
     port, token = _free_port(), "wb-test-" + os.urandom(8).hex()
     log = open(root / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "lab", "--no-browser", "--port", str(port),
@@ -222,6 +238,35 @@ def test_flame_graph_click_zooms(lab, browser, shots):
     out.locator("button:has-text('Reset')").click()
     page.wait_for_function("el => el.querySelectorAll('button').length == 1",
                            arg=out.locator(".widget-hbox").nth(1).element_handle(), timeout=30_000)
+    page.close()
+
+
+def test_flame_graph_diff_and_sandwich_views(lab, browser, shots):
+    """FlameGraph(before, after) draws Gregg's graph (new frames present, marked new in their
+    tooltips); the sandwich toggle of FlameGraph(profile) shows callers and callees of the heaviest
+    function, and a click on a caller re-centres the sandwich on it."""
+    base, token = lab
+    page = browser.new_page()
+    nb = _open_and_run(page, base, token, "flame_views.ipynb")
+    outs = nb.locator(".jp-OutputArea-output", has=page.locator("button:has-text('Reset')"))
+    diff = outs.nth(0)
+    new = diff.locator('.vega-embed g.mark-rect path[aria-label*="function: flushLogs;"]').first
+    new.wait_for()
+    assert "status: new" in (new.get_attribute("aria-label") or "")
+    diff.scroll_into_view_if_needed()
+    diff.screenshot(path=str(shots / "lab_flame_diff.png"))
+    one = outs.nth(1)
+    one.locator(".widget-toggle-button:has-text('sandwich')").click()
+    status = one.locator(".widget-html", has_text="sandwich of")
+    status.wait_for()
+    first = status.inner_text()
+    caller = one.locator('.vega-embed g.mark-rect path[aria-label*="function: writeFileSync;"]').first
+    caller.wait_for()
+    one.scroll_into_view_if_needed()
+    one.screenshot(path=str(shots / "lab_flame_sandwich.png"))
+    caller.click()
+    page.wait_for_function("([el, before]) => el.innerText.includes('sandwich of writeFileSync') && el.innerText != before",
+                           arg=[one.element_handle(), first], timeout=30_000)
     page.close()
 
 

@@ -178,6 +178,22 @@ def test_cli_writes_the_rectangles(tmp_path, capsys):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def _click(widget, selection, node):
+    widget.jchart._vl_selections = {selection: {"value": {"vlPoint": {"or": [{"id": int(node)}]}},
+                                                "store": [{"unit": "", "fields": [{"field": "id", "type": "E"}],
+                                                           "values": [int(node)]}]}}
+
+
+def test_widget_clicks_zoom_again_and_again():
+    g = wb.FlameGraph(_pair("sync_logging")[0])
+    first = int(g.rects.filter(pl.col("name") == "batch")["id"][0])
+    _click(g, "zoom", first)
+    assert g.root == first
+    second = int(g.rects.filter(pl.col("name") == "logLine").sort(pl.col("x1") - pl.col("x0"), descending=True)["id"][0])
+    _click(g, "zoom", second)
+    assert g.root == second and g.rects.filter(pl.col("depth") == 0)["name"].to_list() == ["logLine"]
+
+
 def test_widget_diff_and_sandwich_views():
     a, b = _pair("sync_logging")
     g = wb.FlameGraph(a, b)
@@ -196,12 +212,11 @@ def test_widget_diff_and_sandwich_views():
     one.sandwich("appendFileSync")
     sides = {s: set(one.rects.filter(pl.col("side") == s)["name"]) for s in ("callers", "callees")}
     assert "logLine" in sides["callers"] and "writeFileSync" in sides["callees"]
-    # a click on a caller re-centres the sandwich on it
-    caller = one.rects.filter((pl.col("side") == "callers") & (pl.col("name") == "logLine"))["id"][0]
-
-    class Sel:
-        value = [{"id": int(caller)}]
-    one._on_sandwich_select({"name": "callers", "new": Sel()})
-    assert one.function.startswith("logLine") and "sandwich of <b>logLine" in one.status.value
+    # a click on a caller re-centres the sandwich on it; clicks keep working after every re-render
+    # (JupyterChart makes a new selections object per chart): sent the way its JavaScript sends them
+    for name in ("logLine", "chargePayment"):
+        caller = one.rects.filter((pl.col("side") == "callers") & (pl.col("name") == name))["id"][0]
+        _click(one, "callers", caller)
+        assert one.function.startswith(name) and f"sandwich of <b>{name}" in one.status.value
     one.set_view("flame")
     assert one.view == "flame" and "side" not in one.rects.columns

@@ -55,10 +55,10 @@ class FlameGraph:
         self.last_render_s = 0.0
         self.rects = None
         self.jchart = alt.JupyterChart(self._chart())
-        self.jchart.selections.observe(self._on_select, ["zoom"])
-        self.jchart.selections.observe(self._on_sandwich_select, ["callers", "callees"])
+        self._watch()
         views = ["diff", "flame", "sandwich"] if self.diff is not None else ["flame", "sandwich"]
-        self.view_toggle = w.ToggleButtons(options=views, value=self.view, tooltips=[
+        self.view_toggle = w.ToggleButtons(options=views, value=self.view, style={"button_width": "78px"},
+                                           layout=w.Layout(width="auto", flex="0 0 auto"), tooltips=[
             "Gregg's differential flame graph" if v == "diff" else "click to zoom" if v == "flame"
             else "callers above, callees below the selected function" for v in views])
         self.view_toggle.observe(lambda ch: self.set_view(ch["new"]), names="value")
@@ -176,6 +176,7 @@ class FlameGraph:
     def _render(self):
         t0 = time.perf_counter()
         self.jchart.chart = self._chart()
+        self._watch()   # JupyterChart makes a new selections object for every chart
         self._update_crumbs()
         self.last_render_s = time.perf_counter() - t0
         return self.share
@@ -213,6 +214,15 @@ class FlameGraph:
         if node is None or node < 0:  # "(other)" is not a call-tree node
             return
         self.zoom(int(node))
+
+    def _watch(self) -> None:
+        sel = self.jchart.selections
+        names = set(sel.trait_names())
+        if "zoom" in names:
+            sel.observe(self._on_select, ["zoom"])
+        for name in ("callers", "callees"):
+            if name in names:
+                sel.observe(self._on_sandwich_select, [name])
 
     def _on_sandwich_select(self, change) -> None:
         sel = change["new"]
