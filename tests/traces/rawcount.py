@@ -3,6 +3,7 @@
 and latency percentiles (numpy, linear interpolation). Tests compare workbench's numbers with it."""
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def server_spans(paths) -> dict:
     """(trace_id, span_id) -> (route, duration_ms, error) of every server span in the files."""
     out = {}
     for p in paths:
-        text = Path(p).read_text()
+        raw = Path(p).read_bytes()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()
         docs = []
         try:
             d = json.loads(text)
