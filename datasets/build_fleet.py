@@ -27,12 +27,14 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parent / "scenarios" / "fleet_service.js"
 
 
-def _start(out: Path, version: str, host: str, leak: bool, ms: int, node: str):
+def _start(out: Path, version: str, host: str, leak: bool, ms: int, node: str, ballast: int = 0):
     tmp = Path(tempfile.mkdtemp(prefix=f"{host}-", dir=out))
     log = open(tmp / "gc.log", "wb")
     cmd = [node, "--expose-gc", "--trace-gc", str(SCRIPT), str(tmp / "files"), "--version", version, "--ms", str(ms)]
     if leak:
         cmd.append("--leak")
+    if ballast:
+        cmd += ["--ballast", str(ballast)]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.PIPE)
     return {"proc": proc, "log": log, "tmp": tmp, "version": version, "host": host, "leak": leak,
             "command": " ".join(["node", *cmd[1:3], "fleet_service.js", "DIR", *cmd[5:]])}
@@ -56,9 +58,10 @@ def _finish(out: Path, run: dict) -> dict:
 
 
 def generate(out, *, instances: int = 5, leaking=(2,), versions=("v1", "v2"), ms: int = 2500, jobs: int = 2,
-             node: str = "node") -> list[dict]:
+             node: str = "node", ballast: int = 0) -> list[dict]:
     """Run ``instances`` instances (``jobs`` at a time); instance k runs version versions[k % len],
-    host ``host-<k>``, and leaks when k is in ``leaking``. Returns one dict per instance."""
+    host ``host-<k>``, and leaks when k is in ``leaking``; ``ballast`` rows kept alive in each make
+    bigger heaps (benchmarks). Returns one dict per instance."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo = [(versions[k % len(versions)], f"host-{k:02d}", k in set(leaking)) for k in range(instances)]
@@ -66,7 +69,7 @@ def generate(out, *, instances: int = 5, leaking=(2,), versions=("v1", "v2"), ms
     while todo or running:
         while todo and len(running) < max(1, jobs):
             v, h, leak = todo.pop(0)
-            running.append(_start(out, v, h, leak, ms, node))
+            running.append(_start(out, v, h, leak, ms, node, ballast))
         time.sleep(0.05)
         for r in [r for r in running if r["proc"].poll() is not None]:
             running.remove(r)
@@ -81,9 +84,10 @@ def main(argv=None) -> int:
     ap.add_argument("--leaking", default="2", help="comma-separated instance numbers that leak")
     ap.add_argument("--ms", type=int, default=2500, help="how long each instance serves requests")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--ballast", type=int, default=0, help="rows every instance keeps alive (bigger heaps)")
     a = ap.parse_args(argv)
     leaking = tuple(int(x) for x in a.leaking.split(",") if x.strip())
-    for d in generate(a.out, instances=a.instances, leaking=leaking, ms=a.ms, jobs=a.jobs):
+    for d in generate(a.out, instances=a.instances, leaking=leaking, ms=a.ms, jobs=a.jobs, ballast=a.ballast):
         print(f"{d['instance']}\tleaking={d['leaking']}\tThumbnailJob planted={d['planted_ThumbnailJob']}")
     return 0
 

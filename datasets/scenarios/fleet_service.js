@@ -6,11 +6,12 @@
 // process.memoryUsage() samples (memory.jsonl) and, on stdout when run with --trace-gc, the GC log.
 //
 // Usage: node --expose-gc --trace-gc fleet_service.js OUT_DIR [--leak] [--version v1|v2]
-//            [--ms 2500] [--requests-per-tick 40] > OUT_DIR/gc.log
+//            [--ms 2500] [--requests-per-tick 40] [--ballast N] > OUT_DIR/gc.log
 // Healthy instances keep ThumbnailJobs in an LRU of at most 40; a leaking one (--leak) also files
 // every job in a Map that is never evicted. planted (leaking instance): ThumbnailJob, one per
 // thumbnail request (printed to stderr as "planted: ThumbnailJob N"). --version v2 renders receipts
-// with a slower escaping routine (escapeHtmlV2), so two deploy versions differ in CPU.
+// with a slower escaping routine (escapeHtmlV2), so two deploy versions differ in CPU. --ballast N keeps N
+// small catalogue rows alive in every instance (no leak: a bigger heap, for benchmarks).
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
@@ -24,6 +25,7 @@ const leak = args.includes('--leak');
 const version = opt('--version', 'v1');
 const runMs = Number(opt('--ms', 2500));
 const perTick = Number(opt('--requests-per-tick', 40));
+const ballastRows = Number(opt('--ballast', 0));
 fs.mkdirSync(outDir, { recursive: true });
 
 class ThumbnailJob {
@@ -47,6 +49,7 @@ class LruCache {
 
 const recent = new LruCache(40);
 const allJobs = new Map();    // filled only by a leaking instance: never evicted
+const catalogue = Array.from({ length: ballastRows }, (_, i) => ({ sku: i, title: `row ${i}`, tags: [i % 7, i % 11] }));
 let planted = 0;
 
 function escapeHtmlV1(s) {
@@ -153,7 +156,7 @@ async function main() {
   if (global.gc) global.gc();
   v8.writeHeapSnapshot(path.join(outDir, `Heap.${stamp(now)}.${process.pid}.0.${seq(2)}.heapsnapshot`));
   fs.closeSync(mem);
-  process.stderr.write(`planted: ThumbnailJob ${planted}\n`);
+  process.stderr.write(`planted: ThumbnailJob ${planted} (catalogue ${catalogue.length})\n`);
   process.exit(0);
 }
 

@@ -31,9 +31,10 @@ def fleet(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def cluster():
-    from distributed import Client, LocalCluster
-    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                     memory_limit="2GiB", silence_logs=40)
+    from distributed import Client
+
+    from workbench.fleet import local_cluster
+    c = local_cluster(2, "2GiB")
     client = Client(c)
     yield client
     client.close()

@@ -69,13 +69,21 @@ def test_memory_plan_follows_the_largest_file(tmp_path):
     small = tmp_path / "a.heapsnapshot"
     small.write_bytes(b"x" * 1000)
     big = tmp_path / "b.heapsnapshot"
-    big.write_bytes(b"x" * 200_000_000)
-    p = fl.plan([str(small), str(big)], memory=8 * 2**30, cpus=8)
-    assert p["largest_file_bytes"] == 200_000_000
-    assert p["memory_limit"] == fl.run.BASE + fl.run.FACTOR * 200_000_000
-    assert p["workers"] == min(2, int(0.8 * 8 * 2**30 // p["memory_limit"]))
-    many = fl.plan([str(big)] * 8, memory=8 * 2**30, cpus=8)
-    assert many["workers"] == int(0.8 * 8 * 2**30 // many["memory_limit"]) == 2   # memory, not cores, limits
+    with open(big, "wb") as f:      # sparse: 3 GiB by size, nothing on disk
+        f.truncate(3 * 2**30)
+    run = fl.run
+    assert fl.plan([str(small)], memory=16 * 2**30, cpus=8)["memory_limit"] == run.MIN_LIMIT
+    p = fl.plan([str(small), str(big)], memory=64 * 2**30, cpus=8)
+    assert p["largest_file_bytes"] == 3 * 2**30
+    assert p["memory_limit"] == run.BASE + run.FACTOR * 3 * 2**30
+    assert p["workers"] == 2                                    # one per file
+    many = fl.plan([str(big)] * 8, memory=16 * 2**30, cpus=8)
+    assert many["workers"] == int(0.8 * 16 * 2**30 // many["memory_limit"]) == 2   # memory, not cores, limits
+    assert fl.plan([str(big)] * 8, memory=16 * 2**30, cpus=1)["workers"] == 1     # cores
+    gz = tmp_path / "c.heapsnapshot.gz"                         # gzip's ISIZE trailer: 1,000,000 bytes inside
+    import gzip
+    gz.write_bytes(gzip.compress(b"y" * 1_000_000))
+    assert fl.run.raw_size(str(gz)) == 1_000_000
     assert fl.plan([str(small)], memory_limit="3GiB", memory=16 * 2**30, cpus=2)["memory_limit"] == 3 * 2**30
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from .analyses import (class_grid, fleet_stacks, flame, flame_diff, holding_classes, hotspots, instances,
                        latest_snapshots, outliers, rising_floor, robust_z, top_classes)
 from .naming import InstancePattern
-from .run import Summary, expand, plan, summarize
+from .run import Summary, expand, local_cluster, plan, summarize
 from .store import TABLES, FleetDataset, open_dataset
 
-__all__ = ["summarize", "plan", "expand", "Summary", "open_dataset", "FleetDataset", "TABLES", "InstancePattern",
+__all__ = ["summarize", "local_cluster", "plan", "expand", "Summary", "open_dataset", "FleetDataset", "TABLES", "InstancePattern",
            "top_classes", "outliers", "hotspots", "flame", "flame_diff", "rising_floor", "instances",
            "holding_classes", "class_grid", "latest_snapshots", "fleet_stacks", "robust_z"]

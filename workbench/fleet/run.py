@@ -6,9 +6,10 @@ and mtime, so a rerun in the same session does not recompute), streams results w
 behind a progress bar and writes a ``files`` row for each file whose task could not finish.
 
 Memory: a task holds one file; workers run one task at a time (one thread each). Unless given, a
-local cluster's memory limit per worker is ``BASE + FACTOR x`` the largest file's decompressed size
-(FACTOR measured on this machine: peak RSS of reading a snapshot and its Summary is about 15 times its
-size for 6 MB files, less for large ones) and the number of workers is as many as fit in 80 % of the
+local cluster's memory limit per worker is ``BASE + FACTOR x`` the largest file's decompressed size,
+at least 1 GiB (measured on this machine, benchmarks/README.md: the peak RSS of ``workbench summary``
+is 213 MiB on a 6 MiB snapshot, 1,031 MiB on a 568 MiB one and 5,449 MiB on a 4.45 GiB one, so a
+fixed part plus under twice the file), and the number of workers is as many as fit in 80 % of the
 available memory, at most one per core and one per file. The worker's Nanny restarts a worker that
 goes over its limit (Dask's ``terminate`` threshold); its task is retried on another worker and after
 ``distributed.scheduler.allowed-failures`` deaths becomes that file's error.
@@ -34,7 +35,7 @@ from .naming import InstancePattern
 from .tasks import commit, reduce_file
 
 BASE = 384 * 2**20     # a worker's own footprint (Python, numba, polars, distributed)
-FACTOR = 12            # peak memory of one file's task per byte of (decompressed) file
+FACTOR = 2             # peak memory of one file's task per byte of (decompressed) file
 MIN_LIMIT = 1 * 2**30
 
 
@@ -136,9 +137,24 @@ def _committed(out: Path, redo_errors: bool) -> dict:
     return {p: (b, m) for p, b, m in zip(df["path"], df["bytes"], df["mtime_ns"])}
 
 
+def local_cluster(n_workers: int, memory_limit, *, quiet: bool = True):
+    """A LocalCluster for fleet tasks: worker processes (memory limits are enforced only for
+    processes), one thread each (a task holds one file), the dashboard on a free port, and without Dask's
+    ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers' environment: fixing glibc's trim threshold
+    turns off its adaptive mmap threshold, and the readers' large arrays then cost page faults on
+    every file (twice the time of a 90 MB snapshot on this machine, benchmarks/README.md)."""
+    import dask
+    from distributed import LocalCluster
+    env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ") or {}).items()
+           if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                            dashboard_address=":0", silence_logs=40 if quiet else 30)
+
+
 @contextlib.contextmanager
 def _client(client, plan_: dict, quiet: bool):
-    from distributed import Client, LocalCluster
+    from distributed import Client
     if client is not None and not isinstance(client, (str, os.PathLike)):
         yield client, {"scheduler": client.scheduler.address, "workers": len(client.scheduler_info()["workers"])}
         return
@@ -149,9 +165,7 @@ def _client(client, plan_: dict, quiet: bool):
         finally:
             c.close()
         return
-    cluster = LocalCluster(n_workers=plan_["workers"], threads_per_worker=1, processes=True,
-                           memory_limit=plan_["memory_limit"], dashboard_address=None,
-                           silence_logs=40 if quiet else 30)
+    cluster = local_cluster(plan_["workers"], plan_["memory_limit"], quiet=quiet)
     c = Client(cluster)
     try:
         yield c, {"scheduler": "local", **plan_}
