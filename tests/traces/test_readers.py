@@ -179,3 +179,32 @@ def test_sniffing_and_the_doors(tmp_path):
     assert type(wb.load(p, quiet=True)).__name__ == "Traces"
     with pytest.raises(FormatError, match="not a log|use workbench.load_traces"):
         wb.load_logs(p)
+
+
+def test_fast_path_reads_clean_files_and_equals_the_slow_path(tmp_path, monkeypatch):
+    """A clean file never needs Python's json (the fast path reads it), and both paths give the same
+    spans (attribute values as text included)."""
+    from workbench.io import otlp
+
+    items = make_traces(40)
+    items[0][1]["attributes"].append({"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "a"}]}}})
+    items[0][1]["attributes"].append({"key": "sampled", "value": {"boolValue": True}})
+    items[0][1]["attributes"].append({"key": "ratio", "value": {"doubleValue": 0.25}})
+    items[0][1]["events"] = [{"timeUnixNano": str(BASE + 5), "name": "gc"}]
+    p = write_lines(tmp_path / "clean.otlp.jsonl", items)
+    fast = wb.load_traces(p, quiet=True)
+
+    def boom(*a, **k):
+        raise AssertionError("the slow path ran on a clean file")
+
+    slow_fn = otlp._slow
+    monkeypatch.setattr(otlp, "_slow", boom)
+    assert len(wb.load_traces(p, quiet=True)) == 120
+    monkeypatch.setattr(otlp, "_fast", lambda *a: (_ for _ in ()).throw(ValueError("forced")))
+    monkeypatch.setattr(otlp, "_slow", slow_fn)
+    slow = wb.load_traces(p, quiet=True)
+    assert fast.spans.equals(slow.spans)
+    row = fast.spans.filter(pl.col("span_id") == items[0][1]["spanId"]).row(0, named=True)
+    vals = {a["key"]: a["value"] for a in row["attributes"]}
+    assert vals["sampled"] == "true" and vals["ratio"] == "0.25" and json.loads(vals["tags"]) == {"values": [{"stringValue": "a"}]}
+    assert row["events"] == [{"time_ns": BASE + 5, "name": "gc"}]

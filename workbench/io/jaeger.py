@@ -21,7 +21,7 @@ KIND = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 def _text(v):
     if v is None:
         return None
-    return v if isinstance(v, str) else json.dumps(v)
+    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
 
 def _us(path, v, section) -> int:

@@ -31,6 +31,11 @@ JSON_SCHEMA = {k: pl.Utf8 for k in (
     "level", "time", "timestamp", "msg", "message", "trace_id", "traceId", "span_id", "spanId", "req_id",
     "reqId", "route", "req", "res", "responseTime", "latency", "duration_ms", "statusCode", "status",
     "method", "url", "err", "error", "stack", "pid", "hostname", "name", "v")}
+_ERR = pl.Struct({k: pl.Utf8 for k in ("type", "name", "message", "stack")})
+# the same with pino-http's and pino's nested objects read as structs (one parse; a record where one
+# of them is not an object makes polars refuse, and the text schema above is used instead)
+STRUCT_SCHEMA = JSON_SCHEMA | {"req": pl.Struct({k: pl.Utf8 for k in ("id", "method", "url", "route")}),
+                               "res": pl.Struct({"statusCode": pl.Utf8}), "err": _ERR, "error": _ERR}
 RAW_COLUMNS = ("source", "line", "format", "time_raw", "level_raw", "msg", "trace_id", "span_id", "req_id",
                "method", "route", "status", "duration_ms", "err_type", "err_message", "err_stack", "pid",
                "hostname", "fields")
@@ -39,27 +44,33 @@ REJECTION = re.compile(r"^\[(UnhandledPromiseRejection): (.*?)\]?(?: \{)?$")
 CONTINUATION = re.compile(r"^(\s+\S|\(Use `node --trace-|\}$)")   # indented, the hint, the end of an inspected error
 
 
-def _sub(col: str, path: str) -> pl.Expr:
-    """A field of a nested object kept as JSON text (``req``, ``res``, ``err``)."""
-    return pl.col(col).str.json_path_match(path)
-
-
-def _decode_json(src: str, js: pl.DataFrame) -> pl.DataFrame:
-    data = "\n".join(js["text"].to_list()).encode()
-    df = pl.read_ndjson(io.BytesIO(data), schema=JSON_SCHEMA)
+def _decode_json(src: str, js: pl.DataFrame, data: bytes | None = None) -> pl.DataFrame:
+    """Raw columns of the JSON lines ``js``; ``data``: the file's bytes when they are exactly these
+    lines (no blank line, nothing else), so polars reads them without a copy in Python."""
+    if data is None:
+        data = _joined(js)
+    try:
+        df = pl.read_ndjson(io.BytesIO(data), schema=STRUCT_SCHEMA)
+        nested = True
+    except (Exception, PanicException):  # noqa: BLE001 - a req/res/err that is not an object somewhere
+        df = pl.read_ndjson(io.BytesIO(data), schema=JSON_SCHEMA)
+        nested = False
     if len(df) != len(js):   # read_ndjson skips nothing we kept; a mismatch means a line split in two
         raise ValueError("record count mismatch")
     df = df.with_columns(line=js["line"], fields=js["text"])
-    # a nested object read as text: only objects have sub-fields
-    obj = {c: pl.when(pl.col(c).str.starts_with("{")).then(pl.col(c)) for c in ("req", "res", "err", "error")}
-    df = df.with_columns(**obj)
-    err = pl.coalesce(pl.col("err"), pl.col("error"))
+    if nested:
+        sub = lambda col, key: pl.col(col).struct.field(key)  # noqa: E731
+    else:
+        # nested objects kept as JSON text: only objects have sub-fields
+        df = df.with_columns(**{c: pl.when(pl.col(c).str.starts_with("{")).then(pl.col(c))
+                                for c in ("req", "res", "err", "error")})
+        sub = lambda col, key: pl.col(col).str.json_path_match(f"$.{key}")  # noqa: E731
     is_num_level = pl.col("level").cast(pl.Float64, strict=False).is_not_null()
     fmt = (pl.when(pl.col("v").is_not_null() & pl.col("hostname").is_not_null()).then(pl.lit("bunyan"))
            .when(is_num_level).then(pl.lit("pino"))
            .when(pl.col("level").is_not_null() & pl.col("message").is_not_null()).then(pl.lit("winston"))
            .otherwise(pl.lit("json")))
-    url_path = pl.col("url").str.replace(r"\?.*$", "")
+    err = lambda key: pl.coalesce(sub("err", key), sub("error", key))  # noqa: E731
     return df.select(
         source=pl.lit(src), line="line", format=fmt,
         time_raw=pl.coalesce("time", "timestamp"),
@@ -67,23 +78,44 @@ def _decode_json(src: str, js: pl.DataFrame) -> pl.DataFrame:
         msg=pl.coalesce("msg", "message"),
         trace_id=pl.coalesce("trace_id", "traceId"),
         span_id=pl.coalesce("span_id", "spanId"),
-        req_id=pl.coalesce(_sub("req", "$.id"), "reqId", "req_id"),
-        method=pl.coalesce(_sub("req", "$.method"), "method"),
-        route=pl.coalesce("route", _sub("req", "$.route"), _sub("req", "$.url").str.replace(r"\?.*$", ""), url_path),
-        status=pl.coalesce(_sub("res", "$.statusCode"), "statusCode", "status"),
+        req_id=pl.coalesce(sub("req", "id"), "reqId", "req_id"),
+        method=pl.coalesce(sub("req", "method"), "method"),
+        route=pl.coalesce("route", sub("req", "route"), pl.coalesce(sub("req", "url"), "url").str.replace(r"\?.*$", "")),
+        status=pl.coalesce(sub("res", "statusCode"), "statusCode", "status"),
         duration_ms=pl.coalesce("responseTime", "latency", "duration_ms"),
-        err_type=pl.coalesce(err.str.json_path_match("$.type"), err.str.json_path_match("$.name")),
-        err_message=err.str.json_path_match("$.message"),
-        err_stack=pl.coalesce(err.str.json_path_match("$.stack"), "stack"),
+        err_type=pl.coalesce(err("type"), err("name")),
+        err_message=err("message"),
+        err_stack=pl.coalesce(err("stack"), "stack"),
         pid="pid", hostname="hostname", fields="fields")
 
 
-def _json_rows(path, src: str, js: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(raw records, bad lines) of the lines that look like JSON objects."""
+def _split(path, data: bytes) -> pl.DataFrame:
+    """One row per line (``line`` 1-based, ``text`` without its line end), split by polars' CSV reader
+    (one column, no quoting), or by ``lines_frame`` for text that has the separator byte in it."""
+    if b"\x1f" not in data:
+        try:
+            lines = pl.read_csv(io.BytesIO(data), has_header=False, separator="\x1f", quote_char=None,
+                                new_columns=["text"], schema={"text": pl.Utf8}, rechunk=False)
+            return lines.select(line=pl.int_range(1, len(lines) + 1, dtype=pl.Int64),
+                                text=pl.col("text").fill_null("").str.strip_suffix("\r"))
+        except (Exception, PanicException):  # noqa: BLE001 - not UTF-8, ...: the general path says what
+            pass
+    return lines_frame(decode_utf8(path, "records", data, "log lines"))
+
+
+def _joined(js: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    js.select("text").write_csv(buf, include_header=False, quote_style="never")
+    return buf.getvalue()
+
+
+def _json_rows(path, src: str, js: pl.DataFrame, data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(raw records, bad lines) of the lines that look like JSON objects (``data``: the file's bytes
+    when they are exactly these lines)."""
     if not len(js):
         return pl.DataFrame(schema={c: pl.Utf8 for c in RAW_COLUMNS}), js.clear()
     try:
-        return _decode_json(src, js), js.clear()
+        return _decode_json(src, js, data), js.clear()
     except (Exception, PanicException):  # noqa: BLE001 - polars raises several types on bad JSON
         pass
     # slow path only on damaged files: which lines polars does not read as one JSON document
@@ -163,15 +195,19 @@ def parse_logs(path):
     data = read_bytes(path, LineGuard(path, "records", "a log"))
     if b"\x00" in data[:65536]:
         raise FormatError(path, "records", data.index(b"\x00"), "binary data, not a log")
-    text = decode_utf8(path, "records", data, "log lines")
-    del data
-    lines = lines_frame(text)
-    del text
-    lines = lines.filter(lines["text"].str.strip_chars() != "")
+    lines = _split(path, data)
+    blank = lines["text"].str.strip_chars() == ""
+    whole = not blank.any()
+    lines = lines.filter(~blank)
     is_json = lines["text"].str.strip_chars_start().str.starts_with("{")
-    js, tx = lines.filter(is_json), lines.filter(~is_json)
+    if whole and is_json.all() and data[:1] == b"{":
+        js, tx = lines, lines.clear()          # polars reads the file's own bytes: no copy
+    else:
+        js, tx = lines.filter(is_json), lines.filter(~is_json)
+        data = None
     del lines
-    raw, bad = _json_rows(path, src, js)
+    raw, bad = _json_rows(path, src, js, data)
+    del data
     del js
     recs, other = _text_rows(src, tx)
     parts = [raw.select(RAW_COLUMNS).cast({c: pl.Utf8 for c in RAW_COLUMNS if c != "line"} | {"line": pl.Int64})]

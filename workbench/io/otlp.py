@@ -9,8 +9,9 @@ float); enums are integers (``kind`` 0-5, ``status.code`` 0-2; absent = 0); unkn
 Attribute values become text: strings as they are, other scalars as JSON, arrays and key-value lists
 as JSON text.
 
-The fast path decodes all lines in one polars pass with the nested schema; only a file it cannot
-read (bad JSON, a value of the wrong type, a document spread over lines) goes through Python's json,
+The fast path reads all lines with Arrow's JSON reader (C++, multithreaded, the schema it infers)
+and flattens them in polars; only a file it cannot read (bad JSON, a key whose type changes between
+lines, a document spread over lines) goes through Python's json,
 which names the line, byte offset and section of the first wrong value (``resourceSpans[0].
 scopeSpans[1].spans[2].startTimeUnixNano``). A line that is not JSON (a request cut short when the
 Collector stopped) is skipped and counted in notes; a file with no span is a FormatError.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import polars as pl
 from polars.exceptions import PanicException
@@ -26,62 +28,138 @@ from polars.exceptions import PanicException
 from .._notes import notes_frame
 from ..errors import FormatError
 from ..traces.builder import RAW, build, empty_raw
+from ..traces.model import ATTR, EVENTS
 from ._files import LineGuard, decode_utf8, lines_frame, read_bytes
 
-ANY = pl.Struct({k: pl.Utf8 for k in ("stringValue", "boolValue", "intValue", "doubleValue", "arrayValue",
-                                       "kvlistValue", "bytesValue")})
-KV = pl.List(pl.Struct({"key": pl.Utf8, "value": ANY}))
-SPAN = pl.Struct({"traceId": pl.Utf8, "spanId": pl.Utf8, "parentSpanId": pl.Utf8, "name": pl.Utf8,
-                  "kind": pl.Utf8, "startTimeUnixNano": pl.Utf8, "endTimeUnixNano": pl.Utf8, "attributes": KV,
-                  "events": pl.List(pl.Struct({"timeUnixNano": pl.Utf8, "name": pl.Utf8})),
-                  "status": pl.Struct({"code": pl.Utf8, "message": pl.Utf8})})
-SCHEMA = {"resourceSpans": pl.List(pl.Struct({
-    "resource": pl.Struct({"attributes": KV}),
-    "scopeSpans": pl.List(pl.Struct({"scope": pl.Struct({"name": pl.Utf8}), "spans": pl.List(SPAN)}))}))}
 _VALUE_KEYS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
 INT64 = (-(1 << 63), (1 << 63) - 1)
+# an integer written as a JSON number where OTLP allows a number or a string (a quote cannot precede
+# the key unescaped inside a string value, so string contents are never touched)
+_NUMBER = re.compile(rb'(?<!\\)"(intValue|startTimeUnixNano|endTimeUnixNano|timeUnixNano|kind|code)":\s*(-?\d+)(?=[,}\s])')
 
 
-def _value_text(e: pl.Expr) -> pl.Expr:
-    return pl.coalesce([e.struct.field(k) for k in _VALUE_KEYS])
+def _dtype_field(dtype, name):
+    """The dtype of field ``name`` of a struct dtype (None when the file never has it)."""
+    if isinstance(dtype, pl.Struct):
+        for f in dtype.fields:
+            if f.name == name:
+                return f.dtype
+    return None
 
 
-def _kv(e: pl.Expr) -> pl.Expr:
-    """OTLP attributes as a list of {key, value text}."""
-    return e.list.eval(pl.struct(key=pl.element().struct.field("key"),
-                                 value=_value_text(pl.element().struct.field("value"))))
+def _get(e: pl.Expr, dtype, name: str, cast=pl.Utf8) -> pl.Expr:
+    """Field ``name`` of a struct expression as ``cast`` (null when absent from the file)."""
+    inner = _dtype_field(dtype, name)
+    if inner is None:
+        return pl.lit(None, dtype=cast)
+    f = e.struct.field(name)
+    if cast is None:
+        return f
+    if isinstance(inner, (pl.Struct, pl.List)):
+        return f.struct.json_encode() if isinstance(inner, pl.Struct) else f.cast(pl.Utf8, strict=False)
+    if cast == pl.Utf8 and inner == pl.Boolean:
+        return pl.when(f).then(pl.lit("true")).when(~f).then(pl.lit("false")).otherwise(None)
+    return f.cast(cast, strict=False) if inner != cast else f
 
 
-def _int(e: pl.Expr) -> pl.Expr:
-    return e.cast(pl.Int64, strict=False)
+def _value_text(e: pl.Expr, dtype) -> pl.Expr:
+    """An AnyValue as text: strings as they are, numbers and booleans as JSON, arrays and key-value
+    lists as JSON text."""
+    parts = []
+    for k in _VALUE_KEYS:
+        inner = _dtype_field(dtype, k)
+        if inner is None:
+            continue
+        f = e.struct.field(k)
+        if isinstance(inner, pl.Struct):
+            parts.append(f.struct.json_encode())
+        else:
+            parts.append(_get(e, dtype, k))
+    return pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.Utf8)
+
+
+def _kv_list(e: pl.Expr, dtype) -> pl.Expr:
+    """OTLP attributes (a list of {key, value}) as a list of {key, value text}."""
+    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+        return pl.lit([], dtype=ATTR)
+    vdt = _dtype_field(dtype.inner, "value")
+    el = pl.element()
+    return e.list.eval(pl.struct(key=_get(el, dtype.inner, "key"),
+                                 value=_value_text(el.struct.field("value"), vdt) if vdt is not None
+                                 else pl.lit(None, dtype=pl.Utf8))).cast(ATTR).fill_null([])
+
+
+def _explode(df: pl.DataFrame, col: str) -> pl.DataFrame:
+    return df.explode(col).filter(pl.col(col).is_not_null())
 
 
 def _fast(src: str, data: bytes) -> pl.DataFrame:
-    df = pl.read_ndjson(io.BytesIO(data), schema=SCHEMA)
-    rs = df.select(pl.col("resourceSpans").explode()).drop_nulls().unnest("resourceSpans")
-    svc = pl.col("resource").struct.field("attributes").list.eval(
-        pl.element().filter(pl.element().struct.field("key") == "service.name")
-        .struct.field("value").struct.field("stringValue")).list.first()
-    rs = rs.with_columns(service=svc).select("service", pl.col("scopeSpans").explode()).drop_nulls("scopeSpans")
-    ss = rs.unnest("scopeSpans").with_columns(scope=pl.col("scope").struct.field("name"))
-    sp = ss.select("service", "scope", pl.col("spans").explode()).drop_nulls("spans").unnest("spans")
-    starts, ends = sp["startTimeUnixNano"], sp["endTimeUnixNano"]
+    """Arrow's JSON reader (C++, both cores) with the schema it infers, then polars to flatten:
+    requests -> resources -> scopes -> spans. Raises on anything it cannot read; the caller then
+    takes the slow path."""
+    import pyarrow.json as pj
+
+    tab = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=16 << 20))
+    if "resourceSpans" not in tab.column_names:
+        raise ValueError("no resourceSpans")
+    df = pl.from_arrow(tab.select(["resourceSpans"]))
+    del tab
+    rs = _explode(df.select("resourceSpans"), "resourceSpans")
+    del df
+    rdt = rs.schema["resourceSpans"].inner if isinstance(rs.schema["resourceSpans"], pl.List) else rs.schema["resourceSpans"]
+    r = pl.col("resourceSpans")
+    res_dt = _dtype_field(rdt, "resource")
+    attrs_dt = _dtype_field(res_dt, "attributes")
+    if attrs_dt is not None:
+        svc = _kv_list(r.struct.field("resource").struct.field("attributes"), attrs_dt).list.eval(
+            pl.element().filter(pl.element().struct.field("key") == "service.name").struct.field("value")).list.first()
+    else:
+        svc = pl.lit(None, dtype=pl.Utf8)
+    ss_dt = _dtype_field(rdt, "scopeSpans")
+    if ss_dt is None:
+        return empty_raw()
+    rs = rs.select(service=svc, ss=r.struct.field("scopeSpans"))
+    ss = _explode(rs, "ss")
+    sdt = ss.schema["ss"]
+    scope_dt = _dtype_field(sdt, "scope")
+    ss = ss.select("service", scope=_get(pl.col("ss").struct.field("scope"), scope_dt, "name") if scope_dt is not None
+                   else pl.lit(None, dtype=pl.Utf8), spans=pl.col("ss").struct.field("spans")
+                   if _dtype_field(sdt, "spans") is not None else pl.lit(None))
+    sp = _explode(ss, "spans")
+    dt = sp.schema["spans"]
+    s = pl.col("spans")
+    g = lambda name, cast=pl.Utf8: _get(s, dt, name, cast)  # noqa: E731
+    status_dt = _dtype_field(dt, "status")
+    ev_dt = _dtype_field(dt, "events")
+    if isinstance(ev_dt, pl.List) and isinstance(ev_dt.inner, pl.Struct):
+        el = pl.element()
+        events = s.struct.field("events").list.eval(pl.struct(
+            time_ns=_get(el, ev_dt.inner, "timeUnixNano", pl.Int64), name=_get(el, ev_dt.inner, "name"))).cast(EVENTS)
+    else:
+        events = pl.lit([], dtype=EVENTS)
     out = sp.select(
-        source=pl.lit(src), trace_id="traceId", span_id="spanId", parent_span_id="parentSpanId",
-        service="service", scope="scope", name="name", kind=_int(pl.col("kind")),
-        start_ns=_int(pl.col("startTimeUnixNano")), end_ns=_int(pl.col("endTimeUnixNano")),
-        status_code=_int(pl.col("status").struct.field("code")),
-        status_message=pl.col("status").struct.field("message"),
-        attributes=_kv(pl.col("attributes")).fill_null([]),
-        events=pl.col("events").list.eval(pl.struct(
-            time_ns=pl.element().struct.field("timeUnixNano").cast(pl.Int64, strict=False),
-            name=pl.element().struct.field("name"))).fill_null([]))
-    # a time or enum polars could not read as an integer (a float, "abc", past int64) is for the slow
-    # path to name precisely
-    lost = ((out["start_ns"].is_null() & starts.is_not_null()) | (out["end_ns"].is_null() & ends.is_not_null()))
-    if lost.any():
+        source=pl.lit(src), trace_id=g("traceId"), span_id=g("spanId"), parent_span_id=g("parentSpanId"),
+        service="service", scope="scope", name=g("name"), kind=g("kind", pl.Int64),
+        start_ns=g("startTimeUnixNano", pl.Int64), end_ns=g("endTimeUnixNano", pl.Int64),
+        status_code=_get(s.struct.field("status"), status_dt, "code", pl.Int64) if status_dt is not None
+        else pl.lit(None, dtype=pl.Int64),
+        status_message=_get(s.struct.field("status"), status_dt, "message") if status_dt is not None
+        else pl.lit(None, dtype=pl.Utf8),
+        attributes=_kv_list(s.struct.field("attributes"), _dtype_field(dt, "attributes"))
+        if _dtype_field(dt, "attributes") is not None else pl.lit([], dtype=ATTR),
+        events=events.fill_null([]),
+        _start_raw=g("startTimeUnixNano"), _end_raw=g("endTimeUnixNano"), _kind_raw=g("kind"))
+    # a time or enum that is not an integer (a float, "abc", past int64) is for the slow path to name
+    lost = ((pl.col("start_ns").is_null() & pl.col("_start_raw").is_not_null())
+            | (pl.col("end_ns").is_null() & pl.col("_end_raw").is_not_null())
+            | (pl.col("kind").is_null() & pl.col("_kind_raw").is_not_null()))
+    if out.select(lost.any()).item():
         raise ValueError("a time is not an integer")
-    return out
+    # Arrow reads a number with a fraction as a double: "12.5" times are caught above, 12.0 is not an int
+    for c, d in (("startTimeUnixNano", _dtype_field(dt, "startTimeUnixNano")), ("kind", _dtype_field(dt, "kind"))):
+        if d is not None and d.is_float():
+            raise ValueError(f"{c} read as a float")
+    return out.drop("_start_raw", "_end_raw", "_kind_raw")
 
 
 # ---- the slow path: Python's json, with precise errors -------------------------------------------
@@ -136,7 +214,7 @@ def _anytext(v, path, line, offset, section):
         x = v.get(k)
         if x is None:
             continue
-        return x if isinstance(x, str) else json.dumps(x, separators=(", ", ": "))
+        return x if isinstance(x, str) else json.dumps(x, separators=(",", ":"))
     return None
 
 
@@ -234,10 +312,23 @@ def parse_otlp(path):
     data = read_bytes(path, LineGuard(path, "request", "OTLP/JSON"))
     if b"\x00" in data[:65536]:
         raise FormatError(path, "request", data.index(b"\x00"), "binary data, not OTLP/JSON")
-    text = None
+    raw = None
+    bad = []
+    # Arrow's reader only for files whose every line is a JSON object (it crashes on a file whose
+    # first value is null); everything else goes to the slow path
+    objects = data[:1] == b"{" and data.count(b"\n") - data.count(b"\n{") == (1 if data.endswith(b"\n") else 0)
     try:
-        raw, bad = _fast(src, data), []
-    except (Exception, PanicException):  # noqa: BLE001 - polars raises several types on foreign data
+        raw = _fast(src, data) if objects else None
+    except (Exception, PanicException):  # noqa: BLE001 - arrow and polars raise several types on foreign data
+        pass
+    if raw is None and objects and _NUMBER.search(data[:1 << 20] if len(data) > 1 << 20 else data):
+        # 64-bit integers both as numbers (the JS exporter's intValue) and as strings (the spec's, the
+        # Collector's): Arrow wants one type per key, so write every such integer as a string first
+        try:
+            raw = _fast(src, _NUMBER.sub(rb'"\1":"\2"', data))
+        except (Exception, PanicException):  # noqa: BLE001
+            pass
+    if raw is None:
         text = decode_utf8(path, "request", data, "JSON")
         del data
         raw, bad = _slow(path, src, text)

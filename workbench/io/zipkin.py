@@ -20,7 +20,7 @@ KIND = {"SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 def _text(v):
     if v is None:
         return None
-    return v if isinstance(v, str) else json.dumps(v)
+    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
 
 def _us(path, v, section, default=None):

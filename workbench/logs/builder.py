@@ -43,6 +43,13 @@ def time_expr(raw: pl.Expr) -> pl.Expr:
     return pl.when(num.is_not_null()).then(from_num).otherwise(iso)
 
 
+def _numeric_time(raw: pl.Expr) -> pl.Expr:
+    num = raw.cast(pl.Float64, strict=False)
+    ms = pl.when(num.abs() >= 1e11).then(num).otherwise(num * 1000.0)
+    return pl.when(ms.abs() <= MAX_UNIX_MS).then((ms * 1000.0).round(0)).otherwise(None) \
+        .cast(pl.Int64, strict=False).cast(TS)
+
+
 def _hex_id(raw: pl.Expr) -> pl.Expr:
     s = raw.str.strip_chars().str.to_lowercase()
     return pl.when(s.str.contains(r"^[0-9a-f]+$") & (s.str.len_chars() <= 32)).then(s).otherwise(None)
@@ -51,8 +58,11 @@ def _hex_id(raw: pl.Expr) -> pl.Expr:
 def records(raw: pl.DataFrame) -> pl.DataFrame:
     """Typed records from the reader's raw string columns (``RAW_COLUMNS`` of ``workbench.io.logs``)."""
     level, severity = level_exprs(pl.col("level_raw"))
+    t = pl.col("time_raw")
+    # ISO parsing with format inference is the costly part: only when some time is not a number
+    texty = raw.select((t.is_not_null() & t.cast(pl.Float64, strict=False).is_null()).any()).item()
     return raw.with_columns(
-        ts=time_expr(pl.col("time_raw")),
+        ts=time_expr(t) if texty else _numeric_time(t),
         level=level, severity=severity,
         trace_id=_hex_id(pl.col("trace_id")).str.pad_start(32, "0"),
         span_id=_hex_id(pl.col("span_id")).str.pad_start(16, "0"),
