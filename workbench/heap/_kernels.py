@@ -14,6 +14,35 @@ BASE_SYSTEM_DISTANCE = 100000000
 
 
 @njit(cache=True, nogil=True)
+def find_equal(raw, starts, lens, needle):
+    m = needle.shape[0]
+    out = []
+    for s in range(starts.shape[0]):
+        if lens[s] != m:
+            continue
+        b = starts[s]
+        ok = True
+        for k in range(m):
+            if raw[b + k] != needle[k]:
+                ok = False
+                break
+        if ok:
+            out.append(s)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def first_byte_is_digit(raw, starts, lens, idx):
+    out = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        s = idx[j]
+        if lens[s] > 0:
+            c = raw[starts[s]]
+            out[j] = 48 <= c <= 57
+    return out
+
+
+@njit(cache=True, nogil=True)
 def build_retainers(first_edge, to_ord, n, ret_node, ret_edge):
     """Reverse CSR in DevTools' order: within a node's slice, retainers appear in decreasing
     edge order (buildRetainers fills each slice from its end). Fills ret_node/ret_edge (sized

@@ -11,6 +11,7 @@ The kernels are in ``_kernels.py``; naming rules are in ``names.py``.
 """
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property
 
@@ -18,9 +19,7 @@ import numpy as np
 import polars as pl
 
 from .._notes import notes_frame
-from . import _kernels as K
-from .._arrays import prefix_sum
-from .strings import StringTable
+from .strings import K, ConsValues, StringTable
 
 # DevTools' tryParseWeakMapEdgeName, as a Python full match (JS `$` without /m is end of input).
 EPHEMERON_RE = re.compile(
@@ -81,6 +80,7 @@ class HeapSnapshot:
         self._to = edges["to_node"]  # ordinals (the reader divided)
         # uint32 offsets while the edge count fits (half of int64 on big snapshots)
         self.first_edge = np.empty(self.node_count + 1, dtype=np.uint32 if self.edge_count < 2**32 else np.int64)
+        from .._arrays import prefix_sum
         prefix_sum(edge_counts, self.first_edge)
         raw.nodes = raw.edges = None
         self.strings = StringTable(raw.strings_raw, raw.string_starts, raw.string_lens, raw.string_esc)
@@ -88,6 +88,130 @@ class HeapSnapshot:
         self.trace_tree = raw.trace_tree
         self.root = int(raw.header.get("root_index", 0)) // len(nfields)
         self.extra_native_bytes = int(raw.header.get("extra_native_bytes", 0) or 0)
+        self.cache_file = None   # the reader's cache entry the arrays are mapped from, if any
+
+    # ------------------------------------------------------------------ the reader's cache
+    # Base arrays (attribute -> entry name) and the derived values worth keeping; everything else
+    # is recomputed on first use, from the same arrays, as after a parse.
+    _BASE = {"_ntype": "ntype", "_name": "name", "ids": "ids", "_raw_self": "raw_self", "_trace": "trace",
+             "_detached_raw": "detached", "_etype": "etype", "_ename": "ename", "_to": "to",
+             "first_edge": "first_edge"}
+    _DERIVED = ("_retainers", "_dom_state", "_user_root_mask", "has_user_roots", "_ephemeron_tables", "self_sizes",
+                "retainer_counts", "_dominators", "_dominated", "distances", "class_index", "max_js_object_id",
+                "_id_order", "_summary_frame", "_statistics")
+
+    def cache_state(self) -> tuple[dict, dict]:
+        """(arrays, info): everything a re-opened snapshot needs to equal this one, for the
+        reader's cache (``workbench.io.cache``): the parsed arrays, the derived arrays computed so
+        far, the strings DevTools appends, notes. ``info`` is JSON; no array is copied."""
+        arrays: dict[str, np.ndarray] = {}
+        seen: dict[int, str] = {}
+
+        def put(name, a):
+            """Store an array once; a second reference to the same array is an alias."""
+            if id(a) in seen:
+                return {"alias": seen[id(a)]}
+            seen[id(a)] = name
+            arrays[name] = a
+            return {"array": name}
+
+        def enc(name, v):
+            if isinstance(v, np.ndarray):
+                return put(name, v)
+            if isinstance(v, tuple):
+                return {"tuple": [enc(f"{name}.{i}", x) for i, x in enumerate(v)]}
+            if isinstance(v, pl.DataFrame):
+                import io
+                buf = io.BytesIO()
+                v.write_ipc(buf, compression="uncompressed")
+                return {"ipc": put(name, np.frombuffer(buf.getvalue(), dtype=np.uint8))["array"]}
+            if isinstance(v, (np.integer, np.bool_)):
+                v = v.item()
+            if v is None or isinstance(v, (bool, int, float, str, dict, list)):
+                return {"value": v}
+            raise TypeError(f"cannot keep {type(v).__name__} in the cache")
+
+        base = {attr: enc(name, getattr(self, attr)) for attr, name in self._BASE.items()}
+        st = self.strings
+        for part in ("raw", "starts", "lens", "esc"):
+            put(f"strings.{part}", getattr(st, part))
+        families = {idx: fam for (fam, _), idx in st._added_index.items()}
+        derived = {a: enc(a, self.__dict__[a]) for a in self._DERIVED if a in self.__dict__}
+        if "cons_values" in self.__dict__:
+            cv = self.cons_values
+            derived["cons_values"] = {"cons": [enc(f"cons.{f}", getattr(cv, f)) for f in
+                                               ("ordinals", "units", "length", "cut")] +
+                                      [enc(f"cons.table.{f}", getattr(cv.table, f)) for f in
+                                       ("raw", "starts", "lens", "esc")]}
+        if self.trace_tree is not None:
+            put("trace_tree", np.frombuffer(json.dumps(self.trace_tree, separators=(",", ":")).encode(), np.uint8))
+        info = {
+            "header": self.header, "unknown_sections": self.unknown_sections, "file_size": self.file_size,
+            "root": self.root, "extra_native_bytes": self.extra_native_bytes,
+            "node_count": self.node_count, "edge_count": self.edge_count,
+            "notes": [[sec, n, what] for _, sec, n, what in self._notes if sec != "cache"],
+            "added": [[families[self.strings.n_original + i], s] for i, s in enumerate(st._added)],
+            "sections": {k: enc(f"section.{k}", v) for k, v in self.sections.items()},
+            "has_trace_tree": self.trace_tree is not None,
+            "interface_definitions": self.__dict__.get("interface_definitions"),
+            "base": base, "derived": derived,
+        }
+        return arrays, info
+
+    @classmethod
+    def from_cache_state(cls, arrays: dict, info: dict, path, quiet: bool = False) -> "HeapSnapshot":
+        """The snapshot ``cache_state`` described (arrays as the cache maps them). Raises
+        ValueError when the entry does not describe a consistent snapshot."""
+        def dec(v):
+            if "array" in v:
+                return arrays[v["array"]]
+            if "alias" in v:
+                return arrays[v["alias"]]
+            if "tuple" in v:
+                return tuple(dec(x) for x in v["tuple"])
+            if "ipc" in v:
+                import io
+                return pl.read_ipc(io.BytesIO(arrays[v["ipc"]].tobytes()))
+            return v["value"]
+
+        self = cls.__new__(cls)
+        self.path = path
+        self.quiet = quiet
+        self.cache_file = None
+        self.header = info["header"]
+        self.meta = self.header["meta"]
+        self._notes = [(path, sec, n, what) for sec, n, what in info["notes"]]
+        self.unknown_sections = list(info["unknown_sections"])
+        self.file_size = info["file_size"]
+        nfields, efields = self.meta["node_fields"], self.meta["edge_fields"]
+        self.node_types = list(self.meta["node_types"][nfields.index("type")])
+        self.edge_types = list(self.meta["edge_types"][efields.index("type")])
+        for attr, v in info["base"].items():
+            setattr(self, attr, dec(v))
+        self.node_count, self.edge_count = int(info["node_count"]), int(info["edge_count"])
+        self.root = int(info["root"])
+        self.extra_native_bytes = int(info["extra_native_bytes"])
+        n, e = self.node_count, self.edge_count
+        if (self._ntype.shape != (n,) or self.ids.shape != (n,) or self.first_edge.shape != (n + 1,)
+                or self._to.shape != (e,) or self._ename.shape != (e,) or self._etype.shape != (e,)
+                or int(self.first_edge[-1]) != e or not 0 <= self.root < n):
+            raise ValueError("the arrays do not fit the recorded node and edge counts")
+        st = StringTable(arrays["strings.raw"], arrays["strings.starts"], arrays["strings.lens"],
+                         arrays["strings.esc"])
+        for fam, s in info["added"]:
+            st.add(s, fam)
+        self.strings = st
+        self.sections = {k: dec(v) for k, v in info["sections"].items()}
+        self.trace_tree = json.loads(arrays["trace_tree"].tobytes()) if info["has_trace_tree"] else None
+        if info.get("interface_definitions") is not None:
+            self.interface_definitions = info["interface_definitions"]
+        for attr, v in info["derived"].items():
+            if attr == "cons_values":
+                o, u, ln, cut, raw, starts, lens, esc = (dec(x) for x in v["cons"])
+                self.__dict__[attr] = ConsValues(o, StringTable(raw, starts, lens, esc), u, ln, cut)
+            else:
+                self.__dict__[attr] = dec(v)
+        return self
 
     # ------------------------------------------------------------------ type helpers
     def _ntype_index(self, name: str) -> int:
@@ -344,7 +468,8 @@ class HeapSnapshot:
         """Per node, the name DevTools displays: the string table entry, except concatenated
         strings, which show their flattened value (``cons_values``). Sliced strings keep V8's
         '(sliced string)': the snapshot records their parent but not their offset or length."""
-        names = pl.from_arrow(self.strings.arrow()).gather(self.node_names.astype(np.int64))
+        idx = self.node_names.astype(np.int64)   # first: the 'Detached' renames add strings
+        names = pl.from_arrow(self.strings.arrow()).gather(idx)
         cv = self.cons_values
         if cv.ordinals.size:
             names = names.scatter(cv.ordinals, pl.from_arrow(cv.table.arrow()))
@@ -407,16 +532,21 @@ class HeapSnapshot:
         # Sequential on purpose: running the dominator pass beside distances and names saved
         # 0.2 s on a 7M-node snapshot but raised peak memory by ~15% (both passes' buffers live).
         from .._progress import progress
-        steps = [("graph flags", lambda: self.essential_edges), ("shallow sizes", lambda: self.self_sizes),
-                 ("dominators", lambda: self._dominators), ("distances", lambda: self.distances),
-                 ("class names", lambda: self.class_index)]
-        todo = [(name, fn) for name, fn in steps if name != "graph flags" or "_dominators" not in self.__dict__]
+        steps = [("graph flags", "essential_edges"), ("shallow sizes", "self_sizes"), ("dominators", "_dominators"),
+                 ("distances", "distances"), ("class names", "class_index")]
+        done = self.__dict__
+        todo = [(name, lambda a=attr: getattr(self, a)) for name, attr in steps
+                if attr not in done and (name != "graph flags" or "_dominators" not in done)]
         big = self.node_count >= 1_000_000
         with progress(len(todo), "analysing", quiet=self.quiet or not big, unit="pass", min_total=0) as bar:
             for name, fn in todo:
                 bar.set_postfix_str(name)
                 fn()
                 bar.update(1)
+        # the reader's cache, if it wants this snapshot, is written once every pass has run
+        hook = self.__dict__.pop("_on_analyzed", None)
+        if hook is not None:
+            hook(self)
         return self
 
     # ------------------------------------------------------------------ frames

@@ -5,38 +5,20 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from numba import njit
-
-from .._arrays import unescape_table
 
 
-@njit(cache=True, nogil=True)
-def _find_equal(raw, starts, lens, needle):
-    m = needle.shape[0]
-    out = []
-    for s in range(starts.shape[0]):
-        if lens[s] != m:
-            continue
-        b = starts[s]
-        ok = True
-        for k in range(m):
-            if raw[b + k] != needle[k]:
-                ok = False
-                break
-        if ok:
-            out.append(s)
-    return out
+class _Kernels:
+    """The numba kernels, imported on first use: a snapshot re-opened from the cache may never need
+    numba (importing it costs a quarter of a second)."""
+
+    def __getattr__(self, name):
+        from . import _kernels
+        value = getattr(_kernels, name)
+        setattr(self, name, value)   # found directly from now on
+        return value
 
 
-@njit(cache=True, nogil=True)
-def _first_byte_is_digit(raw, starts, lens, idx):
-    out = np.zeros(idx.shape[0], dtype=np.bool_)
-    for j in range(idx.shape[0]):
-        s = idx[j]
-        if lens[s] > 0:
-            c = raw[starts[s]]
-            out[j] = 48 <= c <= 57
-    return out
+K = _Kernels()
 
 
 def utf16_len(s: str) -> int:
@@ -66,6 +48,7 @@ class StringTable:
         chunk = self.raw[b:b + n]
         if not self.esc[i]:
             return chunk.tobytes().decode("utf-8", "replace")
+        from .._arrays import unescape_table
         out = np.empty(n * 3 + 8, dtype=np.uint8)
         offs = np.empty(2, dtype=np.int64)
         unescape_table(chunk, np.zeros(1, np.int64), np.array([n], np.int64), np.ones(1, np.bool_), out, offs)
@@ -103,18 +86,20 @@ class StringTable:
         hits: set[int] = set()
         for form in forms:
             needle = np.frombuffer(form, dtype=np.uint8)
-            for s in _find_equal(self.raw, self.starts, self.lens, needle):
+            for s in K.find_equal(self.raw, self.starts, self.lens, needle):
                 if self[s] == value:
                     hits.add(int(s))
         return np.array(sorted(hits), dtype=np.int64)
 
     def starts_with_digit(self, idx: np.ndarray) -> np.ndarray:
-        return _first_byte_is_digit(self.raw, self.starts, self.lens, np.asarray(idx, dtype=np.int64))
+        return K.first_byte_is_digit(self.raw, self.starts, self.lens, np.asarray(idx, dtype=np.int64))
 
     def arrow(self):
         """Every string (original then added) as one pyarrow LargeStringArray, decoded in a
         single pass (pyarrow is imported here: the Summary path never needs it)."""
         import pyarrow as pa
+
+        from .._arrays import unescape_table
         if self._arrow is None:
             cap = int(self.raw.shape[0] + 2 * np.count_nonzero(self.raw == 92) + 16)
             out = np.empty(cap, dtype=np.uint8)
@@ -154,7 +139,6 @@ def cons_values(snap) -> ConsValues:
     """Flatten every cons string of ``snap`` by DevTools' rule (JSHeapSnapshotNode.name ->
     consStringName: depth-first over the 'first'/'second' internal edges, leaf names appended
     while the value is shorter than 1,024 code units), in one numba pass over all of them."""
-    from . import _kernels as K
     t_cons = snap._ntype_index("concatenated string")
     cons = np.flatnonzero(snap._ntype == t_cons).astype(np.int64)
     st = snap.strings

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from . import _kernels as K
+from .strings import K
 
 
 def _unique_rows(cols: list[np.ndarray]):
@@ -100,11 +100,22 @@ def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray |
 def summary(snap, *, top: int | None = None, include: np.ndarray | None = None) -> pl.DataFrame:
     """class, class_key, count, distance, self_size, retained_size; by retained_size descending."""
     snap.analyze()
-    df = aggregate(snap, include).sort(["retained_size", "self_size", "class"], descending=[True, True, False])
+    df = snap.__dict__.get("_summary_frame") if include is None else None
+    if df is None:
+        df = aggregate(snap, include).sort(["retained_size", "self_size", "class"], descending=[True, True, False])
+        if include is None:   # the view everyone opens first: kept (and by the reader's cache)
+            snap.__dict__["_summary_frame"] = df
     return df.head(top) if top else df
 
 
 def statistics(snap) -> dict:
+    import copy
+    if "_statistics" not in snap.__dict__:
+        snap.__dict__["_statistics"] = _statistics(snap)
+    return copy.deepcopy(snap.__dict__["_statistics"])
+
+
+def _statistics(snap) -> dict:
     st = snap.strings
     ntype = snap._ntype
     size = snap.self_sizes

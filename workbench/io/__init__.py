@@ -74,14 +74,16 @@ def load(path, **kw):
     return door(path, **kw)
 
 
-def load_snapshot(path, *, quiet: bool = False):
+def load_snapshot(path, *, quiet: bool = False, cache: bool | None = None):
     """A V8 ``.heapsnapshot`` / ``.heaptimeline`` (optionally gzipped) as a HeapSnapshot. Files no
-    rule recognises go to the heap reader too, which names what is wrong with them."""
+    rule recognises go to the heap reader too, which names what is wrong with them. ``cache``: the
+    on-disk cache for re-opening (``workbench.io.cache``; None: on for files of 32 MiB and more,
+    False: off, True: on for any size)."""
     path = _exists(path)
     fmt = sniff.detect(path)
     if fmt is not None and fmt.subject != "heap":
         raise _not_a(path, fmt, "heap")
-    return reader("heapsnapshot")(path, quiet=quiet)
+    return reader("heapsnapshot")(path, quiet=quiet, cache=cache)
 
 
 _TIMED = ("cpuprofile", "trace", "v8log")   # formats with sample times (``weights=`` applies)

@@ -9,8 +9,21 @@ import zlib
 import numpy as np
 
 from ..errors import FormatError
-from . import _json_kernels as K
 from ._files import open_stream
+
+
+class _Kernels:
+    """The numba scanners, imported on first use (a snapshot re-opened from the cache never needs
+    them, and importing numba costs a quarter of a second)."""
+
+    def __getattr__(self, name):
+        from . import _json_kernels
+        value = getattr(_json_kernels, name)
+        setattr(self, name, value)   # found directly from now on
+        return value
+
+
+K = _Kernels()
 
 CHUNK = 8 * 1024 * 1024   # the window; read when a stream opens (tests shrink it)
 

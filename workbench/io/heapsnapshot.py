@@ -25,10 +25,10 @@ import numpy as np
 
 from .._progress import progress
 from ..errors import FormatError
-from . import _json_kernels as K
 from ..heap.snapshot import HeapSnapshot
 from ._jsonfile import fix_surrogates, parse_bytes
-from ._stream import ByteStream
+from . import cache as cache_mod
+from ._stream import K, ByteStream
 
 # A window of an integer section at least this large is parsed by two threads.
 SPLIT_MIN_BYTES = 1024 * 1024
@@ -539,6 +539,58 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
                 "functions (V8 counts before serialising); the section's own length is used"))
 
 
-def read_heapsnapshot(path, *, quiet: bool = False):
-    """Load a snapshot file as a :class:`workbench.heap.snapshot.HeapSnapshot`."""
-    return HeapSnapshot(read_raw(path, quiet=quiet), quiet=quiet)
+# The code whose output a cache entry holds: a change to any of these files retires old entries.
+_CODE = [os.path.join(os.path.dirname(__file__), f) for f in
+         ("heapsnapshot.py", "_json_kernels.py", "_stream.py", "_files.py", "cache.py",
+          "../_arrays.py", "../heap/snapshot.py", "../heap/_kernels.py", "../heap/names.py", "../heap/strings.py",
+          "../heap/summary.py")]
+_code_fp = None
+
+
+def _cache_key(path):
+    global _code_fp
+    if _code_fp is None:
+        _code_fp = cache_mod.code_fingerprint(_CODE)
+    return cache_mod.file_key(path, "heap", _code_fp)
+
+
+def read_heapsnapshot(path, *, quiet: bool = False, cache: bool | None = None):
+    """Load a snapshot file as a :class:`workbench.heap.snapshot.HeapSnapshot`.
+
+    ``cache`` (``workbench.io.cache``): None (default) uses the on-disk cache for files of 32 MiB
+    and more unless ``WORKBENCH_CACHE=0``; True for any file; False never. On a hit the arrays
+    are memory-mapped from the entry and no pass runs again; on a miss the file is parsed and the
+    entry written (in the background) once every DevTools pass has run (``analyze()``, which
+    ``summary()`` and the views call), with the Summary and Statistics."""
+    path = os.fspath(path)
+    key = problem = None
+    if cache_mod.enabled_for(path, cache):
+        try:
+            key = _cache_key(path)
+        except OSError:
+            key = None   # unreadable here: the parse below names the problem
+        if key is not None:
+            entry, problem = cache_mod.lookup(key)
+            if entry is not None:
+                try:
+                    snap = HeapSnapshot.from_cache_state(entry.arrays, entry.info, path, quiet=quiet)
+                    snap.cache_file = str(entry.path)
+                    return snap
+                except (KeyError, TypeError, ValueError, IndexError) as e:
+                    problem = f"inconsistent ({type(e).__name__}: {e})"
+                    cache_mod.discard(key)
+    snap = HeapSnapshot(read_raw(path, quiet=quiet), quiet=quiet)
+    if problem:
+        snap._notes.append((path, "cache", 1, f"the cache entry of this file was damaged ({problem}); "
+                                              "discarded, the file was parsed again"))
+    if key is not None:
+        snap._on_analyzed = lambda s: _store(s, key)
+    return snap
+
+
+def _store(snap, key) -> None:
+    # the first views of every investigation, kept with the passes: a re-open shows them at once
+    snap.summary()
+    snap.statistics()
+    arrays, info = snap.cache_state()
+    cache_mod.store(key, arrays, info)
