@@ -44,6 +44,15 @@ def _maxrss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _load():
+    return os.getloadavg()[0]
+
+
 def _warm():
     # the first snapshot a process reads loads numba's cached kernels (a fixed cost per process)
     import workbench as wb
@@ -87,6 +96,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated fleet (its folder is printed)")
     a = ap.parse_args(argv)
 
+    # each file is read once on either side: no reader's on-disk cache (it would serve the second run)
+    os.environ["WORKBENCH_CACHE"] = "0"
     import polars as pl
     from distributed import Client, LocalCluster
 
@@ -123,7 +134,8 @@ def main(argv=None) -> int:
         raise SystemExit("serial child failed")
     serial = json.loads(res_file.read_text())
     figures["serial"] = {"wall_s": serial_wall, "loop_s": serial["loop_s"], "warmup_s": serial["warmup_s"],
-                         "peak_rss_mib": ru.ru_maxrss / 1024}
+                         "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mib": ru.ru_maxrss / 1024,
+                         "load_average_after": _load()}
     print(f"serial: {serial_wall:.1f} s (loop {serial['loop_s']:.1f} s), peak {ru.ru_maxrss / 1024:,.0f} MiB",
           file=sys.stderr)
 
@@ -140,14 +152,18 @@ def main(argv=None) -> int:
     client.run(_warm)
     warm = time.perf_counter() - t
     base_rss = client.run(_maxrss_mib)
+    cpu0 = client.run(_cpu_s)
     t = time.perf_counter()
     run = fl.summarize(paths, out=work / "cluster.ds", client=client, instance=PATTERN, quiet=True)
     cluster_wall = time.perf_counter() - t
     rss = client.run(_maxrss_mib)
+    cpu1 = client.run(_cpu_s)
     assert run.new == len(paths) and not run.errors, run
     figures["cluster"] = {"workers": a.workers, "start_s": started, "warmup_s": warm, "wall_s": cluster_wall,
                           "peak_rss_mib_per_worker": sorted(rss.values()),
-                          "rss_after_warmup_mib_per_worker": sorted(base_rss.values())}
+                          "rss_after_warmup_mib_per_worker": sorted(base_rss.values()),
+                          "workers_cpu_s": sum(cpu1[k] - cpu0[k] for k in cpu1 if k in cpu0),
+                          "load_average_after": _load()}
     figures["speedup"] = serial["loop_s"] / cluster_wall
     figures["speedup_with_startup"] = serial_wall / (started + warm + cluster_wall)
     print(f"cluster: {cluster_wall:.1f} s (+ {started:.1f} s start, {warm:.1f} s warm-up), speed-up "

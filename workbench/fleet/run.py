@@ -142,11 +142,14 @@ def local_cluster(n_workers: int, memory_limit, *, quiet: bool = True):
     processes), one thread each (a task holds one file), the dashboard on a free port, and without Dask's
     ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers' environment: fixing glibc's trim threshold
     turns off its adaptive mmap threshold, and the readers' large arrays then cost page faults on
-    every file (twice the time of a 90 MB snapshot on this machine, benchmarks/README.md)."""
+    every file (twice the time of a 90 MB snapshot on this machine, benchmarks/README.md). Workers
+    run with ``WORKBENCH_CACHE=0``: each file is read once, so the readers' on-disk cache of big
+    files would only cost time and disk."""
     import dask
     from distributed import LocalCluster
     env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ") or {}).items()
            if k != "MALLOC_TRIM_THRESHOLD_"}
+    env["WORKBENCH_CACHE"] = "0"   # a task reads its file once: the readers' on-disk cache would only cost disk
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                             dashboard_address=":0", silence_logs=40 if quiet else 30)
