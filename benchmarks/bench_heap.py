@@ -11,6 +11,13 @@ are reported, with the ratios DevTools/workbench and memlab/workbench. The file 
 first so that every tool finds it in the page cache, and workbench's numba cache is warm (as on
 every run after the first). The snapshot is made by benchmarks/gen_large_heap.js with the local
 node. Peers are installed into .peers/heap.
+
+Workbench runs three ways: ``first open`` (an empty cache folder: parse, every pass, Summary, and
+the cache entry written, as a user's first ``workbench summary`` of a file), ``no cache``
+(WORKBENCH_CACHE=0: parse, passes and Summary only) and ``re-open`` (the entry of the first open
+memory-mapped). ``--phases`` then times the first open's phases in one process (median of
+--repeat runs): imports, numba's start (its first kernel call), the reader's sections, each
+DevTools pass, the Summary and the cache write.
 """
 from __future__ import annotations
 
@@ -18,8 +25,11 @@ import argparse
 import json
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,6 +67,69 @@ def run_measured(cmd, env=None) -> dict:
             "err": Path("/tmp/bench_heap.err").read_text(errors="replace")[-1500:]}
 
 
+PHASES = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+import numpy as np, polars as pl
+t1 = time.perf_counter()
+import workbench.io.heapsnapshot as H
+from workbench.heap.snapshot import HeapSnapshot
+from workbench.io import cache
+t2 = time.perf_counter()
+out = {"import numpy+polars": t1 - t0, "import workbench": t2 - t1}
+t = time.perf_counter()
+import workbench.io._json_kernels as J
+J.count_byte(np.zeros(8, np.uint8), 0, 8, 44)
+out["numba start (first kernel call)"] = time.perf_counter() - t
+T = {}
+def wrap(name):
+    f = getattr(H, name)
+    def g(*a, **k):
+        t = time.perf_counter(); r = f(*a, **k)
+        key = "read " + (a[1] if name == "_scan_numbers" else name.strip("_").replace("scan_", ""))
+        T[key] = T.get(key, 0) + time.perf_counter() - t
+        return r
+    setattr(H, name, g)
+for n in ("_scan_numbers", "_scan_strings", "_validate"):
+    wrap(n)
+t = time.perf_counter(); raw = H.read_raw(sys.argv[1], quiet=True); total_read = time.perf_counter() - t
+out.update(T)
+out["read (rest: header, small sections)"] = total_read - sum(T.values())
+t = time.perf_counter(); snap = HeapSnapshot(raw, quiet=True); out["model init"] = time.perf_counter() - t
+for label, attr in (("pass: graph flags", "essential_edges"), ("pass: shallow sizes", "self_sizes"),
+                    ("pass: dominators + retained", "_dominators"), ("pass: distances", "distances"),
+                    ("pass: class names", "class_index")):
+    t = time.perf_counter(); getattr(snap, attr); out[label] = time.perf_counter() - t
+t = time.perf_counter(); snap.summary(); snap.statistics(); out["Summary + Statistics"] = time.perf_counter() - t
+t = time.perf_counter()
+arrays, info = snap.cache_state()
+cache.store(H._cache_key(sys.argv[1]), arrays, info, background=False)
+out["cache write"] = time.perf_counter() - t
+out["entry MiB"] = sum(a.nbytes for a in arrays.values()) / 2**20
+print(json.dumps(out))
+"""
+
+
+def phases(snap: str, repeat: int) -> dict:
+    """Median time of each phase of a first open, in one process per run (own cache folder)."""
+    runs = []
+    for _ in range(repeat):
+        d = tempfile.mkdtemp(prefix="bench-heap-cache-")
+        try:
+            env = dict(os.environ, WORKBENCH_CACHE_DIR=d, WORKBENCH_QUIET="1")
+            t = time.perf_counter()
+            r = subprocess.run([sys.executable, "-c", PHASES, snap], env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - t
+            if r.returncode:
+                raise SystemExit(r.stderr[-3000:])
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            res["interpreter start + exit (rest of the wall)"] = wall - sum(v for k, v in res.items() if k != "entry MiB")
+            runs.append(res)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--snapshot")
@@ -65,6 +138,8 @@ def main() -> None:
     ap.add_argument("--skip-devtools", action="store_true")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool, alternating; best and median reported")
+    ap.add_argument("--phases", action="store_true", help="also time the phases of a first open (one process per run)")
+    ap.add_argument("--phases-only", action="store_true", help="only the phases")
     args = ap.parse_args()
     ensure_peers()
     snap = args.snapshot
@@ -89,33 +164,62 @@ def main() -> None:
             pass
     subprocess.run([sys.executable, "-m", "workbench", "--quiet", "summary", str(ROOT / "datasets/heap/healthy/baseline.heapsnapshot.gz"), "--top", "1"],
                    check=True, capture_output=True)
-    tools = {"workbench": [sys.executable, "-m", "workbench", "--quiet", "summary", snap, "--top", "10"]}
+    if args.phases or args.phases_only:
+        ph = phases(snap, args.repeat)
+        print(f"\nphases of a first open (median of {args.repeat}, one process each; load {os.getloadavg()[0]:.1f}):")
+        print("| phase | s |\n|---|---|")
+        for k, v in ph.items():
+            print(f"| {k} | {v:.2f} |" if k != "entry MiB" else f"| (cache entry: {v:,.0f} MiB) | |")
+        if args.phases_only:
+            return
+    wb_cmd = [sys.executable, "-m", "workbench", "--quiet", "summary", snap, "--top", "10"]
+    reopen_dir = tempfile.mkdtemp(prefix="bench-heap-reopen-")
+    tools = {"workbench (first open)": (wb_cmd, "fresh"), "workbench (no cache)": (wb_cmd, "off")}
     if not args.skip_devtools:
-        tools["devtools"] = ["node", "--max-old-space-size=20000", str(HERE / "peers/devtools_summary.mjs"), snap]
+        tools["devtools"] = (["node", "--max-old-space-size=20000", str(HERE / "peers/devtools_summary.mjs"), snap], None)
     if not args.skip_memlab:
-        tools["memlab"] = ["node", "--max-old-space-size=20000", str(HERE / "peers/memlab_summary.js"), snap]
+        tools["memlab"] = (["node", "--max-old-space-size=20000", str(HERE / "peers/memlab_summary.js"), snap], None)
+    tools["workbench (re-open)"] = (wb_cmd, "reopen")
+    # the re-open's entry, written once before the runs
+    subprocess.run(wb_cmd, env=dict(env, WORKBENCH_CACHE_DIR=reopen_dir), check=True, capture_output=True)
     runs = {name: [] for name in tools}
+    loads = []
     for i in range(args.repeat):  # alternate tools so load changes hit all of them alike
-        for name, cmd in tools.items():
-            r = run_measured(cmd, env)
+        for name, (cmd, mode) in tools.items():
+            fresh = None
+            if mode == "fresh":
+                fresh = tempfile.mkdtemp(prefix="bench-heap-first-")
+                tenv = dict(env, WORKBENCH_CACHE_DIR=fresh)
+            elif mode == "off":
+                tenv = dict(env, WORKBENCH_CACHE="0")
+            elif mode == "reopen":
+                tenv = dict(env, WORKBENCH_CACHE_DIR=reopen_dir)
+            else:
+                tenv = env
+            loads.append(os.getloadavg()[0])
+            r = run_measured(cmd, tenv)
+            if fresh:
+                shutil.rmtree(fresh, ignore_errors=True)
             runs[name].append(r)
             print(f"run {i + 1} {name}: rc={r['rc']} wall={r['wall_s']}s peak_rss={r['peak_rss_mb']} MiB", flush=True)
+    shutil.rmtree(reopen_dir, ignore_errors=True)
+    print(f"load average (1 min) before the runs: {min(loads):.1f}-{max(loads):.1f}, median {statistics.median(loads):.1f}")
     results = {}
     for name, rs in runs.items():
         ok = [r for r in rs if r["rc"] == 0] or rs
         walls = sorted(r["wall_s"] for r in ok)
         best = min(ok, key=lambda r: r["wall_s"])
-        results[name] = dict(best, wall_s=walls[0], median_s=walls[len(walls) // 2],
-                             peak_rss_mb=max(r["peak_rss_mb"] for r in ok))
-    w = results["workbench"]
-    print(f"\n| tool | best wall (s) | median wall (s) | peak RSS (MiB) | time ratio vs workbench (best, median) "
-          f"| RSS ratio vs workbench |")
+        results[name] = dict(best, wall_s=walls[0], median_s=statistics.median(walls),
+                             peak_rss_mb=round(statistics.median(r["peak_rss_mb"] for r in ok)))
+    ref = results.get("devtools")
+    print("\n| tool | best wall (s) | median wall (s) | peak RSS (MiB, median) | DevTools time / this (median) "
+          "| this RSS / DevTools RSS |")
     print("|---|---|---|---|---|---|")
     for name, r in results.items():
         ok = "" if r["rc"] == 0 else f" (exit {r['rc']})"
-        print(f"| {name}{ok} | {r['wall_s']:.1f} | {r['median_s']:.1f} | {r['peak_rss_mb']:,} | "
-              f"{r['wall_s'] / w['wall_s']:.1f}x, {r['median_s'] / w['median_s']:.1f}x | "
-              f"{r['peak_rss_mb'] / w['peak_rss_mb']:.2f}x |")
+        ratio = f"{ref['median_s'] / r['median_s']:.1f}x" if ref else "-"
+        rss = f"{r['peak_rss_mb'] / ref['peak_rss_mb']:.2f}" if ref else "-"
+        print(f"| {name}{ok} | {r['wall_s']:.2f} | {r['median_s']:.2f} | {r['peak_rss_mb']:,} | {ratio} | {rss} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"snapshot": snap, "size_mib": size_mb, **counts, "results": results}, indent=1))
 

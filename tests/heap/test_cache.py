@@ -65,6 +65,8 @@ def _arrays(obj, prefix=""):
 
 
 def assert_same_snapshot(a, b):
+    for s in (a, b):   # recomputed after a re-open rather than kept
+        s.retainer_counts, s._dominated
     arrs_a, arrs_b = _arrays(a), _arrays(b)
     assert sorted(arrs_a) == sorted(arrs_b)
     for name, x in arrs_a.items():
