@@ -116,7 +116,7 @@ def gen_otlp(path: Path, size: int, seed: int = 2) -> int:
 WORKBENCH = """
 import sys, time, workbench as wb
 t0 = time.perf_counter()
-m = wb.load_{kind}(sys.argv[1], quiet=True)
+m = wb.load_{kind}(sys.argv[1], quiet=True{extra})
 n = len(m)
 print(n, time.perf_counter() - t0)
 """
@@ -200,13 +200,16 @@ def main() -> int:
             print(f"generated {files[kind].name}: {files[kind].stat().st_size / GB:.2f} GB, {n:,} records/spans "
                   f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
+    print(f"load average before the runs: {os.getloadavg()}", flush=True)
     for kind in ("logs", "traces"):
         f = files[kind]
         mib = f.stat().st_size / (1 << 20)
-        for r in range(a.repeat):
-            res = measure(WORKBENCH.format(kind=kind), f)
-            rows.append({"what": kind, "tool": "workbench", "input_mib": mib, **res})
-            print(json.dumps(rows[-1]), flush=True)
+        variants = [("workbench", "")] + ([("workbench, fields=False", ", fields=False")] if kind == "logs" else [])
+        for tool, extra in variants:
+            for r in range(a.repeat):
+                res = measure(WORKBENCH.format(kind=kind, extra=extra), f)
+                rows.append({"what": kind, "tool": tool, "input_mib": mib, **res})
+                print(json.dumps(rows[-1]), flush=True)
         pf = cut(f, int(a.peer_gb * GB))
         res = measure(PEER_LOGS if kind == "logs" else PEER_TRACES, pf)
         rows.append({"what": kind, "tool": "json.loads per line + pandas", "input_mib": pf.stat().st_size / (1 << 20), **res})

@@ -148,3 +148,26 @@ def test_not_a_log(tmp_path):
     from workbench.io.logs import read_log
     with pytest.raises(FormatError, match="no log records"):
         read_log(p)
+
+
+def test_pieces_keep_line_numbers(tmp_path, monkeypatch):
+    """Big files are decoded 64 MiB at a time; with tiny pieces the table is the same."""
+    from workbench.io import logs as reader
+
+    lines = pino_lines(300)
+    lines.insert(50, "(node:1) MaxListenersExceededWarning: Possible EventEmitter memory leak detected. x")
+    lines.insert(51, "    at emit (node:events:1)")
+    lines.insert(120, "garbage")
+    lines.insert(200, '   {"level":40,"time":1764590000000,"msg":"indented"}')
+    p = tmp_path / "big.log"
+    p.write_text("\n".join(lines) + "\n")
+    whole = wb.load_logs(p, quiet=True)
+    monkeypatch.setattr(reader, "PIECE", 700)
+    pieces = wb.load_logs(p, quiet=True)
+    assert pieces.table.equals(whole.table) and pieces.notes.equals(whole.notes)
+    assert whole.table.filter(pl.col("msg") == "indented")["line"].to_list() == [201]
+    assert whole.notes["section"].to_list() == ["line 121"]
+    lean = wb.load_logs(p, quiet=True, fields=False).table
+    assert lean.drop("fields").equals(whole.table.drop("fields"))
+    # only the warning (its code and pid) and the indented record (read on its own) keep fields
+    assert lean.filter(pl.col("fields").is_not_null())["line"].to_list() == [51, 201]

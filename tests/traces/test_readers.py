@@ -208,3 +208,12 @@ def test_fast_path_reads_clean_files_and_equals_the_slow_path(tmp_path, monkeypa
     vals = {a["key"]: a["value"] for a in row["attributes"]}
     assert vals["sampled"] == "true" and vals["ratio"] == "0.25" and json.loads(vals["tags"]) == {"values": [{"stringValue": "a"}]}
     assert row["events"] == [{"time_ns": BASE + 5, "name": "gc"}]
+
+
+def test_pieces_give_the_same_spans(tmp_path, monkeypatch):
+    from workbench.io import otlp
+
+    p = write_lines(tmp_path / "p.otlp.jsonl", make_traces(50), per_line=3)
+    whole = wb.load_traces(p, quiet=True)
+    monkeypatch.setattr(otlp, "PIECE", 2000)
+    assert wb.load_traces(p, quiet=True).spans.equals(whole.spans)

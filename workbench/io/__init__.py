@@ -274,9 +274,10 @@ def load_traces(*paths, quiet: bool = False):
     return build(parts)
 
 
-def load_logs(*paths, quiet: bool = False):
+def load_logs(*paths, quiet: bool = False, fields: bool = True):
     """Log files as one Logs model: JSON lines from pino, bunyan and winston, and Node's stderr
-    warnings (``workbench.io.logs``); files or folders (their log files)."""
+    warnings (``workbench.io.logs``); files or folders (their log files). ``fields=False`` leaves out
+    each record's whole JSON text (the ``fields`` column is null): half the memory on big files."""
     from .._progress import progress
     from ..logs.builder import build, records
     from .logs import parse_logs
@@ -287,7 +288,7 @@ def load_logs(*paths, quiet: bool = False):
     parts = []
     with progress(len(items), "loading logs", quiet=quiet, unit="file", min_total=4) as bar:
         for _, p in items:
-            raw, notes = parse_logs(p)
+            raw, notes = parse_logs(p, fields)
             parts.append((records(raw), notes))
             bar.update(1)
     return build(parts)

@@ -57,6 +57,7 @@ def _decode_json(src: str, js: pl.DataFrame, data: bytes | None = None) -> pl.Da
         nested = False
     if len(df) != len(js):   # read_ndjson skips nothing we kept; a mismatch means a line split in two
         raise ValueError("record count mismatch")
+    del data
     df = df.with_columns(line=js["line"], fields=js["text"])
     if nested:
         sub = lambda col, key: pl.col(col).struct.field(key)  # noqa: E731
@@ -95,7 +96,7 @@ def _split(path, data: bytes) -> pl.DataFrame:
     if b"\x1f" not in data:
         try:
             lines = pl.read_csv(io.BytesIO(data), has_header=False, separator="\x1f", quote_char=None,
-                                new_columns=["text"], schema={"text": pl.Utf8}, rechunk=False)
+                                new_columns=["text"], schema={"text": pl.Utf8})
             return lines.select(line=pl.int_range(1, len(lines) + 1, dtype=pl.Int64),
                                 text=pl.col("text").fill_null("").str.strip_suffix("\r"))
         except (Exception, PanicException):  # noqa: BLE001 - not UTF-8, ...: the general path says what
@@ -189,31 +190,146 @@ def _section(lines: list[int]) -> str:
     return "line " + ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
 
 
-def parse_logs(path):
-    """(raw records frame, notes) of one log file; the builder types them."""
+MAX_TEXT_LINES = 1_000_000
+_CHUNK = 64 << 20
+
+
+def _line_starts(data: bytes):
+    """Byte offsets of every line start (numpy, 64 MiB at a time: no file-sized temporary)."""
+    import numpy as np
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    parts = [np.zeros(1, dtype=np.int64)]
+    for at in range(0, len(arr), _CHUNK):
+        nl = np.flatnonzero(arr[at:at + _CHUNK] == 10)
+        parts.append(nl.astype(np.int64) + (at + 1))
+    starts = np.concatenate(parts)
+    return arr, starts[starts < len(arr)] if len(arr) else starts[:0]
+
+
+def _patched(data: bytes):
+    """(the bytes with every line that does not start with '{' written as '{}', [(line number, text)]
+    of those lines), or None for a file with more than MAX_TEXT_LINES of them (a text log)."""
+    import numpy as np
+
+    arr, starts = _line_starts(data)
+    other = np.flatnonzero(arr[starts] != ord("{")) if len(starts) else starts
+    if len(other) > MAX_TEXT_LINES:
+        return None
+    if not len(other):
+        return data, []
+    pieces, others = [], []
+    pos = 0
+    n = len(data)
+    for k in other.tolist():
+        a = int(starts[k])
+        b = int(starts[k + 1]) - 1 if k + 1 < len(starts) else (n - 1 if data.endswith(b"\n") else n)
+        pieces += [data[pos:a], b"{}"]
+        pos = b
+        others.append((k + 1, data[a:b]))
+    pieces.append(data[pos:])
+    return b"".join(pieces), others
+
+
+PIECE = 64 << 20   # bytes of whole lines decoded at a time
+
+
+def _pieces(data: bytes):
+    pos, n = 0, len(data)
+    while pos < n:
+        end = data.find(b"\n", min(pos + PIECE, n) - 1)
+        end = n if end < 0 else end + 1
+        yield data[pos:end]
+        pos = end
+
+
+def _fast_records(path, src: str, data: bytes, fields: bool):
+    """``_fast_piece`` over the file 64 MiB of whole lines at a time (line numbers carried on)."""
+    raws, txs, offset = [], [], 0
+    for piece in _pieces(data):
+        got = _fast_piece(path, src, piece, fields)
+        if got is None:
+            return None
+        raw, tx = got
+        n = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+        if offset:
+            raw = raw.with_columns(pl.col("line") + offset)
+            tx = tx.with_columns(pl.col("line") + offset)
+        raws.append(raw)
+        txs.append(tx)
+        offset += n
+    if not raws:
+        return None
+    return pl.concat(raws), pl.concat(txs)
+
+
+def _fast_piece(path, src: str, data: bytes, fields: bool):
+    """Every line's record in one polars pass over the file's bytes (lines that are no JSON object
+    written as '{}' first, then left out), or None when some JSON line is bad (the general path then
+    names the lines)."""
+    patched = _patched(data)
+    if patched is None:
+        return None
+    data, others = patched
+    n = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    lines = pl.DataFrame({"line": pl.int_range(1, n + 1, dtype=pl.Int64, eager=True)})
+    if fields:
+        text = _split(path, data)
+        if len(text) != n:
+            return None
+        lines = text
+    try:
+        raw = _decode_json(src, lines if fields else lines.with_columns(text=pl.lit(None, dtype=pl.Utf8)), data)
+    except (Exception, PanicException):  # noqa: BLE001 - a bad JSON line: the general path finds it
+        return None
+    del data
+    if others:
+        raw = raw.filter(~pl.col("line").is_in(pl.Series([ln for ln, _ in others], dtype=pl.Int64).implode()))
+    tx = []
+    for ln, b in others:
+        try:
+            t = b.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            return None
+        if t.strip():
+            tx.append((ln, t))
+    tx = pl.DataFrame(tx, schema={"line": pl.Int64, "text": pl.Utf8}, orient="row")
+    indented = tx["text"].str.strip_chars_start().str.starts_with("{")
+    if indented.any():   # JSON records after some whitespace: rare, read on their own
+        more, bad = _json_rows(path, src, tx.filter(indented))
+        if len(bad):
+            return None
+        raw = pl.concat([raw.select(RAW_COLUMNS), more.select(RAW_COLUMNS)], how="vertical_relaxed").sort("line")
+        tx = tx.filter(~indented)
+    return raw, tx
+
+
+def parse_logs(path, fields: bool = True):
+    """(raw records frame, notes) of one log file; the builder types them. ``fields=False`` leaves the
+    ``fields`` column (each record's whole JSON text) empty: half the memory on big files."""
     src = str(path)
     data = read_bytes(path, LineGuard(path, "records", "a log"))
     if b"\x00" in data[:65536]:
         raise FormatError(path, "records", data.index(b"\x00"), "binary data, not a log")
-    lines = _split(path, data)
-    blank = lines["text"].str.strip_chars() == ""
-    whole = not blank.any()
-    lines = lines.filter(~blank)
-    is_json = lines["text"].str.strip_chars_start().str.starts_with("{")
-    if whole and is_json.all() and data[:1] == b"{":
-        js, tx = lines, lines.clear()          # polars reads the file's own bytes: no copy
+    fast = _fast_records(path, src, data, fields) if b"{" in data[:65536] else None
+    if fast is not None:
+        del data
+        raw, tx = fast
+        bad = tx.clear()
     else:
+        lines = _split(path, data)
+        blank = lines["text"].str.strip_chars() == ""
+        lines = lines.filter(~blank)
+        is_json = lines["text"].str.strip_chars_start().str.starts_with("{")
         js, tx = lines.filter(is_json), lines.filter(~is_json)
-        data = None
-    del lines
-    raw, bad = _json_rows(path, src, js, data)
-    del data
-    del js
+        del data, lines
+        raw, bad = _json_rows(path, src, js)
+        del js
     recs, other = _text_rows(src, tx)
     parts = [raw.select(RAW_COLUMNS).cast({c: pl.Utf8 for c in RAW_COLUMNS if c != "line"} | {"line": pl.Int64})]
     if recs:
         parts.append(pl.DataFrame(recs, schema={c: (pl.Int64 if c == "line" else pl.Utf8) for c in RAW_COLUMNS}))
-    raw = pl.concat(parts).sort("line")
+    raw = pl.concat(parts).sort("line") if recs else parts[0]
     notes = []
     if len(bad):
         notes.append((src, _section(bad["line"].to_list()), len(bad), "lines that are not JSON objects (skipped)"))
@@ -225,9 +341,9 @@ def parse_logs(path):
     return raw, notes_frame(notes)
 
 
-def read_log(path):
+def read_log(path, fields: bool = True):
     """One log file as a Logs model."""
-    raw, notes = parse_logs(path)
+    raw, notes = parse_logs(path, fields)
     return build([(records(raw), notes)])
 
 

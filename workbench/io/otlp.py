@@ -306,6 +306,34 @@ def _slow(path, src: str, text: str) -> tuple[pl.DataFrame, list]:
     return (pl.DataFrame(rows, schema=RAW) if rows else empty_raw()), bad
 
 
+PIECE = 64 << 20   # bytes of whole lines read at a time: the nested intermediates stay small
+
+
+def _pieces(data: bytes):
+    """``data`` cut after a newline every PIECE bytes or so."""
+    pos, n = 0, len(data)
+    while pos < n:
+        end = data.find(b"\n", min(pos + PIECE, n) - 1)
+        end = n if end < 0 else end + 1
+        yield data[pos:end]
+        pos = end
+
+
+def _fast_piece(src: str, piece: bytes):
+    try:
+        return _fast(src, piece)
+    except (Exception, PanicException):  # noqa: BLE001 - arrow and polars raise several types on foreign data
+        pass
+    if _NUMBER.search(piece):
+        # 64-bit integers both as numbers (the JS exporter's intValue) and as strings (the spec's, the
+        # Collector's): Arrow wants one type per key, so write every such integer as a string first
+        try:
+            return _fast(src, _NUMBER.sub(rb'"\1":"\2"', piece))
+        except (Exception, PanicException):  # noqa: BLE001
+            pass
+    return None
+
+
 def parse_otlp(path):
     """(raw span frame, notes) of one OTLP/JSON file."""
     src = str(path)
@@ -317,17 +345,15 @@ def parse_otlp(path):
     # Arrow's reader only for files whose every line is a JSON object (it crashes on a file whose
     # first value is null); everything else goes to the slow path
     objects = data[:1] == b"{" and data.count(b"\n") - data.count(b"\n{") == (1 if data.endswith(b"\n") else 0)
-    try:
-        raw = _fast(src, data) if objects else None
-    except (Exception, PanicException):  # noqa: BLE001 - arrow and polars raise several types on foreign data
-        pass
-    if raw is None and objects and _NUMBER.search(data[:1 << 20] if len(data) > 1 << 20 else data):
-        # 64-bit integers both as numbers (the JS exporter's intValue) and as strings (the spec's, the
-        # Collector's): Arrow wants one type per key, so write every such integer as a string first
-        try:
-            raw = _fast(src, _NUMBER.sub(rb'"\1":"\2"', data))
-        except (Exception, PanicException):  # noqa: BLE001
-            pass
+    if objects:
+        parts = []
+        for piece in _pieces(data):
+            part = _fast_piece(src, piece)
+            if part is None:
+                parts = None
+                break
+            parts.append(part)
+        raw = pl.concat(parts) if parts else None
     if raw is None:
         text = decode_utf8(path, "request", data, "JSON")
         del data
