@@ -96,3 +96,13 @@ def test_expand_globs_and_missing_inputs(tmp_path):
     assert len(fl.expand([str(tmp_path / "a")])) == 2
     with pytest.raises(WorkbenchError):
         fl.expand([str(tmp_path / "nothing*")])
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from workbench.cli import main
+    assert main(["fleet", "summarize", str(tmp_path / "none*.heapsnapshot"), "-o", str(tmp_path / "ds")]) == 2
+    assert main(["fleet", "classes", str(tmp_path)]) == 2
+    assert main(["fleet", "flame", str(tmp_path), "-o", "x.html", "--diff", "version"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("workbench: error: ") for line in err)
+    assert "no file matches" in err[0] and "not a fleet dataset" in err[1] and "FIELD=A,B" in err[2]
