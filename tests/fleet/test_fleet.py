@@ -265,3 +265,16 @@ def test_a_file_whose_worker_keeps_dying_is_an_error_row_and_a_rerun_reads_it(fl
     ds = fl.open_dataset(out)
     assert ds.files["error"].null_count() == len(heaps) and sorted(ds.files["path"]) == sorted(heaps)
     assert not list((out / "files").glob("fail-*"))
+
+
+def test_cli_starts_its_own_local_cluster(fleet, tmp_path, capsys):
+    """Without --scheduler the CLI starts a local cluster (here --workers 1) and says so."""
+    out = tmp_path / "own.ds"
+    inputs = sorted(str(p) for p in Path(fleet["dir"]).rglob("memory.jsonl") if "host-0" in str(p))
+    assert main(["--quiet", "fleet", "summarize", *inputs, "-o", str(out), "--workers", "1",
+                 "--instance", PATTERN]) == 0
+    err = capsys.readouterr().err
+    assert f"{len(inputs)} files: {len(inputs)} summarised (0 could not be read)" in err
+    assert "local cluster of 1 workers" in err
+    trends = cli_json("fleet", "trends", str(out), "--all", "--format", "json")
+    assert sorted(t["instance"] for t in trends) == sorted(i["instance"] for i in fleet["instances"])

@@ -106,3 +106,18 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("workbench: error: ") for line in err)
     assert "no file matches" in err[0] and "not a fleet dataset" in err[1] and "FIELD=A,B" in err[2]
+
+
+def test_instances_from_a_metric_label(tmp_path):
+    """label:NAME: one export of several instances (a federated scrape) splits by that label."""
+    from workbench.fleet.tasks import reduce_file
+    f = tmp_path / "federate" / "scrape.prom"
+    f.parent.mkdir()
+    f.write_text('# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes{instance="a"} 100\n'
+                 'nodejs_heap_size_used_bytes{instance="b"} 200\nnodejs_heap_size_used_bytes 300\n')
+    pat = InstancePattern("label:instance")
+    inst, fields, _ = pat.instance(f)
+    row, tables = reduce_file(str(f), None, inst, fields, label=pat.label, write=False)
+    assert row["error"] is None and row["kind"] == "metrics"
+    got = dict(zip(tables["metrics"]["value"], tables["metrics"]["instance"]))
+    assert got == {100.0: "a", 200.0: "b", 300.0: "federate"}     # no label: the file's folder

@@ -182,10 +182,11 @@ def _task_key(path: str, st: os.stat_result) -> str:
     return f"workbench-fleet-{h}"
 
 
-def summarize(paths_or_globs, *, out, client=None, workers: int | None = None, memory_limit=None,
+def summarize(paths_or_globs, *, out=None, client=None, workers: int | None = None, memory_limit=None,
               instance: str | None = None, node_version: str | None = None, quiet: bool = False,
               retries: int = 1, redo_errors: bool = False, write_on: str = "worker") -> Summary:
-    """Read every file on Dask workers and write the fleet dataset ``out`` (see ``workbench.fleet``).
+    """Read every file on Dask workers and write the fleet dataset ``out`` (see ``workbench.fleet``;
+    None: a new folder under the system's temporary folder, ``Summary.out``).
 
     client: None (a local cluster sized by ``plan``: ``workers``, ``memory_limit``), a
     ``distributed.Client``, or a scheduler address (``tcp://host:8786``). instance: the pattern of
@@ -200,6 +201,9 @@ def summarize(paths_or_globs, *, out, client=None, workers: int | None = None, m
     if write_on not in ("worker", "client"):
         raise UsageError(f"write_on must be 'worker' or 'client', not {write_on!r}")
     t0 = time.perf_counter()
+    if out is None:
+        import tempfile
+        out = Path(tempfile.mkdtemp(prefix="workbench-fleet-")) / "fleet.ds"
     out = Path(out).absolute()
     pattern = InstancePattern(instance)
     paths = expand(paths_or_globs)
