@@ -123,6 +123,26 @@ def union_tree(a: Profile, b: Profile, *, match_lines: bool = False, raw: bool =
     return keys, u_parent, u_frame, before, after
 
 
+def _union_layout(a: Profile, keys, parent, kframe, w, *, min_frac, max_depth, root=0):
+    """The flame graph of the union tree weighted by ``w`` (percent of one side, or the larger of
+    the two); returns it with, per rectangle, its union node (``pick``) and whether it has one
+    (``valid``: false for ``(other)``)."""
+    n = len(parent)
+    frames = keys.rename({"name": "function"}).with_columns(
+        pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
+    ).select("function", "script_id", "url", "line", "column", "category")
+    u = a.derive(path=None, source="diff", frames=frames, parent=parent, frame=kframe, node_id=np.arange(n),
+                 hit_count=np.zeros(n, np.int64), self_value=w, sample_node=np.zeros(0, np.int64),
+                 sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), start_us=0.0, end_us=0.0, meta={})
+    fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth, root=root)
+    mu = merged(u)  # identity up to renumbering; map merged ids back to union nodes
+    back = np.full(mu.n, -1, np.int64)
+    back[mu.of_node] = np.arange(n)
+    ids = fg["id"].to_numpy()
+    un = np.where(ids >= 0, back[np.maximum(ids, 0)], -1)
+    return fg, un >= 0, np.maximum(un, 0)
+
+
 def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: float = 0.001,
                      max_depth: int | None = None, match_lines: bool = False) -> pl.DataFrame:
     """Rectangles of a differential flame graph from ``a`` (before) to ``b`` (after).
@@ -139,20 +159,7 @@ def diff_flame_graph(a: Profile, b: Profile, *, width: str = "after", min_frac: 
     tb = K.subtree_totals(order, parent, before)
     ta = K.subtree_totals(order, parent, after)
     w = {"after": after, "before": before, "max": np.maximum(before, after)}[width]
-    frames = keys.rename({"name": "function"}).with_columns(
-        pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
-    ).select("function", "script_id", "url", "line", "column", "category")
-    u = a.derive(path=None, source="diff", frames=frames, parent=parent, frame=kframe, node_id=np.arange(n),
-                 hit_count=np.zeros(n, np.int64), self_value=w, sample_node=np.zeros(0, np.int64),
-                 sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), start_us=0.0, end_us=0.0, meta={})
-    fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth)
-    mu = merged(u)  # identity up to renumbering; map merged ids back to union nodes
-    back = np.full(mu.n, -1, np.int64)
-    back[mu.of_node] = np.arange(n)
-    ids = fg["id"].to_numpy()
-    un = np.where(ids >= 0, back[np.maximum(ids, 0)], -1)
-    valid = un >= 0
-    pick = np.maximum(un, 0)
+    fg, valid, pick = _union_layout(a, keys, parent, kframe, w, min_frac=min_frac, max_depth=max_depth)
 
     def col(arr):
         return np.where(valid, arr[pick], np.nan)
@@ -214,19 +221,7 @@ def gregg_rects(a: Profile, b: Profile, *, shape: str = "after", color_by: str =
     tb, ta = K.subtree_totals(order, parent, before), K.subtree_totals(order, parent, after)
     trb, tra = K.subtree_totals(order, parent, rb), K.subtree_totals(order, parent, ra)
     w = after if shape == "after" else before
-    frames = keys.rename({"name": "function"}).with_columns(
-        pl.lit("").alias("script_id"), pl.col("line").cast(pl.Int32), pl.lit(0, dtype=pl.Int32).alias("column")
-    ).select("function", "script_id", "url", "line", "column", "category")
-    u = a.derive(path=None, source="diff", frames=frames, parent=parent, frame=kframe, node_id=np.arange(n),
-                 hit_count=np.zeros(n, np.int64), self_value=w, sample_node=np.zeros(0, np.int64),
-                 sample_ts_us=np.zeros(0), sample_weight=np.zeros(0), start_us=0.0, end_us=0.0, meta={})
-    fg = flame_graph(u, min_frac=min_frac, max_depth=max_depth, root=root)
-    mu = merged(u)
-    back = np.full(mu.n, -1, np.int64)
-    back[mu.of_node] = np.arange(n)
-    ids = fg["id"].to_numpy()
-    un = np.where(ids >= 0, back[np.maximum(ids, 0)], -1)
-    valid, pick = un >= 0, np.maximum(un, 0)
+    fg, valid, pick = _union_layout(a, keys, parent, kframe, w, min_frac=min_frac, max_depth=max_depth, root=root)
 
     def col(arr):
         return np.where(valid, arr[pick], np.nan)
