@@ -494,8 +494,8 @@ def _script_url(snap, script_id: int) -> str | None:
         if snap._ntype[v] != closure:
             continue
         sfi = _out_edge(snap, v, "shared")
-        for field in ("script_or_debug_info", "script"):
-            s = _out_edge(snap, sfi, field) if sfi >= 0 else -1
+        for edge_name in ("script_or_debug_info", "script"):
+            s = _out_edge(snap, sfi, edge_name) if sfi >= 0 else -1
             if s >= 0:
                 url = snap.strings[int(snap.node_names[s])]
                 if url:
