@@ -1030,3 +1030,33 @@ def string_piece_refs(first_edge, to_ord, etype, ntype, ename, cons_type, intern
             else:
                 other[to_ord[ei]] += 1
     return piece, other
+
+
+@njit(cache=True, nogil=True)
+def join_ids(ids_a, order_a, ids_b, order_b):
+    """Merge join of two snapshots' node ids (``order_x`` sorts ``ids_x``): per node of a, the
+    node of b with the same id (-1 if none); and whether an id repeats within either snapshot
+    (then the join is not one-to-one and the caller must not use it). Linear after the sorts."""
+    na, nb = ids_a.shape[0], ids_b.shape[0]
+    match = np.full(na, -1, dtype=np.int64)
+    dup = False
+    for k in range(1, na):
+        if ids_a[order_a[k]] == ids_a[order_a[k - 1]]:
+            dup = True
+    for k in range(1, nb):
+        if ids_b[order_b[k]] == ids_b[order_b[k - 1]]:
+            dup = True
+    i = 0
+    j = 0
+    while i < na and j < nb:
+        x = ids_a[order_a[i]]
+        y = ids_b[order_b[j]]
+        if x < y:
+            i += 1
+        elif x > y:
+            j += 1
+        else:
+            match[order_a[i]] = order_b[j]
+            i += 1
+            j += 1
+    return match, dup

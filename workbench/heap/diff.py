@@ -62,10 +62,24 @@ def diff_members(snap):
     return out
 
 
-def check_same_process(before, after) -> None:
+def _id_join(before, after):
+    """Per node of ``after``, the node of ``before`` with the same id (-1 if none); None when an
+    id repeats within a snapshot (V8 never writes that; hand-made files may)."""
+    match, dup = K.join_ids(after.ids, after._id_order, before.ids, before._id_order)
+    return None if dup else match
+
+
+def check_same_process(before, after, match=None) -> None:
     """Raise UsageError unless the two snapshots come from one process (see module doc)."""
-    common, ia, ib = np.intersect1d(before.ids, after.ids, assume_unique=False, return_indices=True)
-    odd = (common & 1) == 1
+    if match is not None:
+        # the pairs of common ids in id order, as np.intersect1d gives them (a sort of both id
+        # arrays together took seconds on snapshots of millions of nodes)
+        ib = after._id_order[match[after._id_order] >= 0]
+        ia = match[ib]
+        odd = (after.ids[ib] & 1) == 1
+    else:
+        common, ia, ib = np.intersect1d(before.ids, after.ids, assume_unique=False, return_indices=True)
+        odd = (common & 1) == 1
     ia, ib = ia[odd], ib[odd]
     where = f"{before.path} vs {after.path}"
     if ia.size == 0:
@@ -91,7 +105,8 @@ class _Pair:
     """The id join of two snapshots' Comparison members, computed once per pair."""
 
     def __init__(self, before, after):
-        check_same_process(before, after)
+        match = _id_join(before, after)
+        check_same_process(before, after, match)
         ob, kb, pub_b, names_b = diff_members(before)
         oa, ka, pub_a, names_a = diff_members(after)
         gid: dict[str, int] = {}
@@ -105,10 +120,24 @@ class _Pair:
         map_b = np.array([gid[p] for p in pub_b], dtype=np.int64)
         map_a = np.array([gid[p] for p in pub_a], dtype=np.int64)
         gb, ga = map_b[kb], map_a[ka]
-        pb = (gb << 33) | before.ids[ob].astype(np.int64)
-        pa = (ga << 33) | after.ids[oa].astype(np.int64)
-        new = ~np.isin(pa, pb)
-        deleted = ~np.isin(pb, pa)
+        if match is not None:
+            # an object is new unless 'before' has a member with its id in the same class (ids
+            # are unique within a snapshot, so the id join finds the only candidate)
+            g_of_b = np.full(before.node_count, -1, dtype=np.int64)
+            g_of_b[ob] = gb
+            g_of_a = np.full(after.node_count, -1, dtype=np.int64)
+            g_of_a[oa] = ga
+            rev = np.full(before.node_count, -1, dtype=np.int64)
+            hit = np.flatnonzero(match >= 0)
+            rev[match[hit]] = hit
+            mb, ma = match[oa], rev[ob]
+            new = (mb < 0) | (g_of_b[np.maximum(mb, 0)] != ga)
+            deleted = (ma < 0) | (g_of_a[np.maximum(ma, 0)] != gb)
+        else:
+            pb = (gb << 33) | before.ids[ob].astype(np.int64)
+            pa = (ga << 33) | after.ids[oa].astype(np.int64)
+            new = ~np.isin(pa, pb)
+            deleted = ~np.isin(pb, pa)
         self.before, self.after = weakref.ref(before), weakref.ref(after)
         self.keys = list(gid)
         self.names = gname
