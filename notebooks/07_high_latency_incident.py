@@ -81,7 +81,6 @@ if find_file(phases, must_exist=False) is not None:
     ph = json.loads(find_file(phases).read_text())
     snapshot_times = {k: dt.datetime.fromtimestamp(v["start"] / 1000, dt.timezone.utc)
                       for k, v in ph.get("snapshots", {}).items()}
-service_traces = tr
 grid = wb.incident_grid(m, tr, lg, every=every)
 wb.incident_timeline(m, tr, lg, snapshots=snapshot_times, every=every)
 

@@ -234,19 +234,15 @@ def _patched(data: bytes):
 PIECE = 64 << 20   # bytes of whole lines decoded at a time
 
 
-def _pieces(data: bytes):
-    pos, n = 0, len(data)
-    while pos < n:
-        end = data.find(b"\n", min(pos + PIECE, n) - 1)
-        end = n if end < 0 else end + 1
-        yield data[pos:end]
-        pos = end
+def _fast_records(path, src: str, fields: bool):
+    """``_fast_piece`` over the file 64 MiB of whole lines at a time, read from the disk (line numbers
+    carried on); None as soon as a piece is not plain JSON lines and Node warnings."""
+    from . import _lines
 
-
-def _fast_records(path, src: str, data: bytes, fields: bool):
-    """``_fast_piece`` over the file 64 MiB of whole lines at a time (line numbers carried on)."""
     raws, txs, offset = [], [], 0
-    for piece in _pieces(data):
+    for k, piece in enumerate(_lines.pieces(path, "records", PIECE)):
+        if k == 0 and (b"\x00" in piece[:65536] or b"{" not in piece[:65536]):
+            return None
         got = _fast_piece(path, src, piece, fields)
         if got is None:
             return None
@@ -308,15 +304,14 @@ def parse_logs(path, fields: bool = True):
     """(raw records frame, notes) of one log file; the builder types them. ``fields=False`` leaves the
     ``fields`` column (each record's whole JSON text) empty: half the memory on big files."""
     src = str(path)
-    data = read_bytes(path, LineGuard(path, "records", "a log"))
-    if b"\x00" in data[:65536]:
-        raise FormatError(path, "records", data.index(b"\x00"), "binary data, not a log")
-    fast = _fast_records(path, src, data, fields) if b"{" in data[:65536] else None
+    fast = _fast_records(path, src, fields)
     if fast is not None:
-        del data
         raw, tx = fast
         bad = tx.clear()
     else:
+        data = read_bytes(path, LineGuard(path, "records", "a log"))
+        if b"\x00" in data[:65536]:
+            raise FormatError(path, "records", data.index(b"\x00"), "binary data, not a log")
         lines = _split(path, data)
         blank = lines["text"].str.strip_chars() == ""
         lines = lines.filter(~blank)

@@ -309,16 +309,6 @@ def _slow(path, src: str, text: str) -> tuple[pl.DataFrame, list]:
 PIECE = 64 << 20   # bytes of whole lines read at a time: the nested intermediates stay small
 
 
-def _pieces(data: bytes):
-    """``data`` cut after a newline every PIECE bytes or so."""
-    pos, n = 0, len(data)
-    while pos < n:
-        end = data.find(b"\n", min(pos + PIECE, n) - 1)
-        end = n if end < 0 else end + 1
-        yield data[pos:end]
-        pos = end
-
-
 def _fast_piece(src: str, piece: bytes):
     try:
         return _fast(src, piece)
@@ -334,27 +324,36 @@ def _fast_piece(src: str, piece: bytes):
     return None
 
 
+def _objects(piece: bytes) -> bool:
+    """Every line a JSON object (Arrow's reader crashes on a file whose first value is null)."""
+    return piece[:1] == b"{" and piece.count(b"\n") - piece.count(b"\n{") == (1 if piece.endswith(b"\n") else 0)
+
+
+def _fast_file(path, src: str):
+    """The spans of the file read PIECE bytes of whole lines at a time from the disk, or None when a
+    piece is not one JSON request per line that Arrow reads (the slow path then)."""
+    from . import _lines
+
+    parts = []
+    for piece in _lines.pieces(path, "request", PIECE):
+        if not _objects(piece):
+            return None
+        part = _fast_piece(src, piece)
+        if part is None:
+            return None
+        parts.append(part)
+    return pl.concat(parts) if parts else None
+
+
 def parse_otlp(path):
     """(raw span frame, notes) of one OTLP/JSON file."""
     src = str(path)
-    data = read_bytes(path, LineGuard(path, "request", "OTLP/JSON"))
-    if b"\x00" in data[:65536]:
-        raise FormatError(path, "request", data.index(b"\x00"), "binary data, not OTLP/JSON")
-    raw = None
+    raw = _fast_file(path, src)
     bad = []
-    # Arrow's reader only for files whose every line is a JSON object (it crashes on a file whose
-    # first value is null); everything else goes to the slow path
-    objects = data[:1] == b"{" and data.count(b"\n") - data.count(b"\n{") == (1 if data.endswith(b"\n") else 0)
-    if objects:
-        parts = []
-        for piece in _pieces(data):
-            part = _fast_piece(src, piece)
-            if part is None:
-                parts = None
-                break
-            parts.append(part)
-        raw = pl.concat(parts) if parts else None
     if raw is None:
+        data = read_bytes(path, LineGuard(path, "request", "OTLP/JSON"))
+        if b"\x00" in data[:65536]:
+            raise FormatError(path, "request", data.index(b"\x00"), "binary data, not OTLP/JSON")
         text = decode_utf8(path, "request", data, "JSON")
         del data
         raw, bad = _slow(path, src, text)

@@ -103,11 +103,14 @@ class Traces:
 
 
 def finish(df: pl.DataFrame) -> pl.DataFrame:
-    """Sort, link parents (``parent_index``, ``orphan``)."""
-    df = df.sort("trace_id", "start_ns", "span_id", maintain_order=True).with_row_index("_row")
-    parents = df.select(pl.col("trace_id"), pl.col("span_id").alias("parent_span_id"),
-                        pl.col("_row").alias("parent_index"))
-    df = df.join(parents, on=["trace_id", "parent_span_id"], how="left", maintain_order="left")
-    df = df.with_columns(orphan=pl.col("parent_span_id").is_not_null() & pl.col("parent_index").is_null(),
-                         parent_index=pl.col("parent_index").cast(pl.Int64).fill_null(-1))
-    return df.drop("_row").select(list(COLUMNS)).cast(COLUMNS)
+    """Sort, link parents (``parent_index``, ``orphan``); the join runs on the id columns only, so
+    the wide table is copied once (by the sort)."""
+    df = df.sort("trace_id", "start_ns", "span_id", maintain_order=True)
+    ids = df.select("trace_id", "span_id", "parent_span_id").with_row_index("_row")
+    parents = ids.select("trace_id", pl.col("span_id").alias("parent_span_id"), pl.col("_row").alias("parent_index"))
+    linked = ids.select("trace_id", "parent_span_id").join(parents, on=["trace_id", "parent_span_id"], how="left",
+                                                            maintain_order="left")["parent_index"]
+    df = df.with_columns(parent_index=linked.cast(pl.Int64)).with_columns(
+        orphan=pl.col("parent_span_id").is_not_null() & pl.col("parent_index").is_null(),
+        parent_index=pl.col("parent_index").fill_null(-1))
+    return df.select(list(COLUMNS)).cast(COLUMNS)
