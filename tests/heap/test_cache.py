@@ -329,3 +329,22 @@ def test_two_processes_open_one_file_at_once(cache_dir):
     assert res["cached"] and res["rows"] == outs[0]["rows"] and res["stats"] == outs[0]["stats"]
     # the re-open needs no numba kernel at all (that import alone costs a quarter of a second)
     assert not res["numba"]
+
+
+def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
+    """The CLI exits without waiting for the background write: a forked child finishes it, and
+    leaves no temporary file behind."""
+    import time
+    code = ("import sys, time, workbench as wb\nfrom workbench.io import cache\n"
+            "slow = cache._write\n"   # a write still running at exit, as on a big file
+            "cache._write = lambda *a: (time.sleep(1), slow(*a))\n"
+            "s = wb.load_snapshot(sys.argv[1], quiet=True)\ns.summary()\n"
+            "assert any(t.is_alive() for t in cache._pending.values())\n")   # no cache.wait()
+    r = subprocess.run([sys.executable, "-c", code, str(API_FINAL)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and [p.suffix for p in cache_dir.iterdir()] != [".wbc"]:
+        time.sleep(0.1)
+    assert [p.suffix for p in cache_dir.iterdir()] == [".wbc"]
+    res = json.loads(_child(API_FINAL, dict(os.environ)).communicate(timeout=300)[0])
+    assert res["cached"]

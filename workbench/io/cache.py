@@ -23,6 +23,7 @@ and the header length again.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import mmap
@@ -257,16 +258,52 @@ def _write(p: Path, key: dict, arrays: dict, info: dict, limit: int) -> None:
 
 def store(key: dict, arrays: dict, info: dict, *, background: bool = True) -> None:
     """Write the entry for ``key`` (replacing any), in a background thread unless told not to.
-    The arrays must not change afterwards (the caller hands over finished arrays)."""
+    The arrays must not change afterwards (the caller hands over finished arrays). A process that
+    exits while the thread still writes (the CLI, a script) hands the write to a forked child and
+    exits at once: the entry appears a moment later, complete or not at all."""
     p = entry_path(key)
     limit = max_bytes()
     if background:
-        t = threading.Thread(target=_write, args=(p, key, arrays, info, limit), name="workbench-cache-write")
+        t = threading.Thread(target=_write, args=(p, key, arrays, info, limit), name="workbench-cache-write",
+                             daemon=True)
+        t.job = (p, key, arrays, info, limit)
         with _lock:
             _pending[str(p)] = t
+            global _atexit_set
+            if not _atexit_set:
+                atexit.register(_finish_at_exit)
+                _atexit_set = True
         t.start()
     else:
         _write(p, key, arrays, info, limit)
+
+
+_atexit_set = False
+
+
+def _finish_at_exit() -> None:
+    with _lock:
+        jobs = [t.job for t in _pending.values() if t.is_alive()]
+    if not jobs:
+        return
+    if not hasattr(os, "fork"):
+        wait()
+        return
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        wait()
+        return
+    if pid == 0:   # the child: only this thread exists; write each entry again, then leave
+        try:
+            for p, key, arrays, info, limit in jobs:
+                _write(p, key, arrays, info, limit)
+                for stale in p.parent.glob(f"{p.name}.tmp.{parent}.*"):   # the parent's thread's
+                    _unlink(stale)
+        finally:
+            os._exit(0)
+    # the parent exits now, without waiting
 
 
 def wait(p=None) -> None:
