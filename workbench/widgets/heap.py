@@ -205,9 +205,41 @@ class SnapshotComparison:
         return self.paths
 
 
-class _Row:
-    def __init__(self, explorer, node_id: int, label: str, depth: int):
+class _Shared:
+    """Layouts and styles shared by every row of one explorer (each is a widget model of its own:
+    a row with its own would send four more models to the browser)."""
+
+    def __init__(self):
         import ipywidgets as w
+        self.w = w
+        self.button_style = w.ButtonStyle()
+        try:   # not exported at the top of every ipywidgets 8 release
+            from ipywidgets.widgets.widget_string import HTMLStyle
+            self.html_style = HTMLStyle()
+        except ImportError:
+            self.html_style = None
+        self.plain = w.Layout()
+        self._toggle: dict[int, object] = {}
+        self._more: dict[int, object] = {}
+
+    def toggle(self, depth: int):
+        if depth not in self._toggle:
+            self._toggle[depth] = self.w.Layout(width="32px", margin=f"0 0 0 {16 * depth}px")
+        return self._toggle[depth]
+
+    def more(self, depth: int):
+        if depth not in self._more:
+            self._more[depth] = self.w.Layout(width="80px", margin=f"0 0 0 {16 * depth + 48}px")
+        return self._more[depth]
+
+
+class _Row:
+    """One retainer row: a toggle and a label; the box of its children and its "more…" button
+    are made when first needed (most rows are never expanded)."""
+
+    def __init__(self, explorer, node_id: int, label: str, depth: int):
+        w = explorer._shared.w
+        sh = explorer._shared
         self.ex = explorer
         self.node_id = node_id
         self.depth = depth
@@ -215,13 +247,28 @@ class _Row:
         self.loaded: list[_Row] = []
         self.total = None
         self.frame: pl.DataFrame | None = None
-        self.toggle = w.Button(description="▸", layout=w.Layout(width="32px", margin=f"0 0 0 {16 * depth}px"))
+        self._children_box = None
+        self._more = None
+        self.toggle = w.Button(description="▸", layout=sh.toggle(depth), style=sh.button_style)
         self.toggle.on_click(lambda _b: self.ex.expand(self) if not self.expanded else self.ex.collapse(self))
-        self.label = w.HTML(f"<span style='{_MONO}'>{label}</span>")
-        self.children_box = w.VBox([])
-        self.more = w.Button(description="more…", layout=w.Layout(width="80px", margin=f"0 0 0 {16 * depth + 48}px"))
-        self.more.on_click(lambda _b: self.ex.load_more(self))
-        self.widget = w.VBox([w.HBox([self.toggle, self.label]), self.children_box])
+        style = {"style": sh.html_style} if sh.html_style is not None else {}
+        self.label = w.HTML(f"<span style='{_MONO}'>{label}</span>", layout=sh.plain, **style)
+        self.head = w.HBox([self.toggle, self.label], layout=sh.plain)
+        self.widget = w.VBox([self.head], layout=sh.plain)
+
+    @property
+    def children_box(self):
+        if self._children_box is None:
+            self._children_box = self.ex._shared.w.VBox([], layout=self.ex._shared.plain)
+        return self._children_box
+
+    @property
+    def more(self):
+        if self._more is None:
+            sh = self.ex._shared
+            self._more = sh.w.Button(description="more…", layout=sh.more(self.depth), style=sh.button_style)
+            self._more.on_click(lambda _b: self.ex.load_more(self))
+        return self._more
 
 
 class RetainerExplorer:
@@ -235,6 +282,7 @@ class RetainerExplorer:
         self.page_size = page_size
         self.weak = weak
         self.node_id = int(node_id)
+        self._shared = _Shared()
         self.weak_cb = w.Checkbox(value=weak, description="show weak edges")
         self.weak_cb.observe(lambda ch: self.show_weak(ch["new"]), names="value")
         self.box = w.VBox([])
@@ -295,6 +343,8 @@ class RetainerExplorer:
         if len(row.loaded) < len(row.frame):
             kids.append(row.more)
         row.children_box.children = kids
+        if len(row.widget.children) == 1:
+            row.widget.children = [row.head, row.children_box]
 
     def rows_of(self, row: _Row | None = None) -> list[_Row]:
         """The loaded child rows of ``row`` (what the browser shows below it)."""
