@@ -104,12 +104,16 @@ flagged = wb.fleet.outliers(ds, by="self_size")
 flagged.head(10)
 
 # %%
-# the instance flagged in the most classes, and its classes whose count is far above the fleet's
-suspect = flagged["instance"].value_counts(sort=True)["instance"][0]
+# the instance furthest above the fleet (summed excess of its outlying classes), and its classes
+# whose count is far above the fleet's
+by_instance = wb.fleet.outlier_instances(ds)
+suspect = by_instance["instance"][0]
+display(by_instance.head(5))
 candidates = wb.fleet.outliers(ds, by="count").filter(
     (pl.col("instance") == suspect) & ((pl.col("ratio") >= min_ratio) | pl.col("ratio").is_null()))
-display(Markdown(f"**Suspect instance:** {wb.md_code(suspect)}, an outlier in {flagged.filter(pl.col('instance') == suspect).height} "
-                 f"classes; {candidates.height} of them with at least {min_ratio} times the median count."))
+display(Markdown(f"**Suspect instance:** {wb.md_code(suspect)}, an outlier in {by_instance['classes'][0]} classes, "
+                 f"{by_instance['excess'][0] / 2**20:,.2f} MiB above the fleet's medians; {candidates.height} of "
+                 f"them with at least {min_ratio} times the median count."))
 candidates
 
 # %% [markdown]

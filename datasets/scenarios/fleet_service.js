@@ -34,7 +34,7 @@ class ThumbnailJob {
     this.width = width;
     this.createdAt = Date.now();
     this.pixels = Buffer.alloc(width * width);
-    this.history = Array.from({ length: 16 }, (_, i) => ({ step: i, note: `${id}:${i}` }));
+    this.history = Array.from({ length: 48 }, (_, i) => ({ step: i, note: `${id}:${i}` }));
   }
 }
 

@@ -104,10 +104,13 @@ def test_planted_leaking_instance_is_the_top_outlier_of_its_class(fleet, run):
     assert top["value"] == leaking[0]["planted_ThumbnailJob"]      # every job is kept by the leaking Map
     assert set(z["value"][1:]) == {40}                                # the LRU's bound in fleet_service.js
     assert not z["outlier"][1:].any()
-    # by bytes too, and among all classes the leaking instance is the one flagged most
+    # by bytes too, and over all classes the leaking instance is the furthest above the fleet
     flagged = fl.outliers(run["ds"])
     assert flagged.filter(pl.col("class") == "ThumbnailJob")["instance"].to_list() == [leaking[0]["instance"]]
-    assert flagged["instance"].value_counts(sort=True)["instance"][0] == leaking[0]["instance"]
+    inst = fl.outlier_instances(run["ds"])
+    assert inst["instance"][0] == leaking[0]["instance"]
+    assert inst["excess"][0] == flagged.filter(pl.col("instance") == leaking[0]["instance"])["excess"].sum()
+    assert inst["excess"][0] > 10 * inst["excess"][1:].max()
     # the same instance has the steepest post-GC floor (GC log), at least twice the next one's
     rising = fl.rising_floor(run["ds"], all=True)
     assert rising["instance"][0] == leaking[0]["instance"] and rising["verdict"][0] == "growth"
@@ -179,13 +182,14 @@ def test_rerun_adds_only_new_files(fleet, run, cluster):
     assert again.new == 0 and again.unchanged == n + 1
 
 
-def test_cli_against_a_running_scheduler(fleet, cluster, run, tmp_path):
+def test_cli_against_a_running_scheduler(fleet, cluster, run, tmp_path, capsys):
     """--scheduler ADDRESS, with the tables written by the client (--write-on-client): the same rows."""
     out = tmp_path / "cli.ds"
     leaking = [i for i in fleet["instances"] if i["leaking"]][0]
     heaps = [p for p in files_of(fleet, "Heap.") if "host-09" not in p]
     assert main(["--quiet", "fleet", "summarize", *heaps, "-o", str(out), "--scheduler", cluster.scheduler.address,
                  "--instance", PATTERN, "--write-on-client"]) == 0
+    assert "workers have a memory limit" not in capsys.readouterr().err        # 2 GiB each: enough
     rows = cli_json("fleet", "outliers", str(out), "--by", "count", "--class", "ThumbnailJob", "--format", "json")
     assert rows[0]["instance"] == leaking["instance"] and rows[0]["outlier"] is True
     files = cli_json("fleet", "files", str(out), "--format", "json")

@@ -121,3 +121,14 @@ def test_instances_from_a_metric_label(tmp_path):
     assert row["error"] is None and row["kind"] == "metrics"
     got = dict(zip(tables["metrics"]["value"], tables["metrics"]["instance"]))
     assert got == {100.0: "a", 200.0: "b", 300.0: "federate"}     # no label: the file's folder
+
+
+def test_a_given_clusters_workers_are_checked():
+    class FakeClient:
+        def scheduler_info(self):
+            return {"workers": {"tcp://a": {"memory_limit": 2**30, "nthreads": 4},
+                                "tcp://b": {"memory_limit": 8 * 2**30, "nthreads": 1}}}
+    need = {"estimated_peak_per_task": 4 * 2**30}
+    w = fl.run._check_workers(FakeClient(), need)
+    assert len(w) == 2 and w[0].startswith("1 of 2 workers") and "4 threads" in w[1]
+    assert fl.run._check_workers(FakeClient(), {"estimated_peak_per_task": 2**29}) == w[1:]   # memory enough

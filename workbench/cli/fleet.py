@@ -16,6 +16,8 @@ def cmd_summarize(args) -> int:
                   memory_limit=args.memory_limit, instance=args.instance, node_version=args.node_version,
                   quiet=args.quiet, redo_errors=args.redo_errors,
                   write_on="client" if args.write_on_client else "worker")
+    for w in r.warnings:
+        print(f"workbench: note: {w}", file=sys.stderr)
     for p in r.unmatched:
         print(f"workbench: note: {p}: --instance {args.instance!r} does not match; instance = its folder",
               file=sys.stderr)

@@ -129,6 +129,20 @@ def outliers(ds, *, by: str = "self_size", threshold: float = Z_THRESHOLD, cls: 
     return out.head(top) if top else out
 
 
+def outlier_instances(ds, *, by: str = "self_size", threshold: float = Z_THRESHOLD) -> pl.DataFrame:
+    """Instances by how far their outlying classes are above the fleet: per instance the classes
+    where it is an outlier (``outliers``), their summed excess over the median (bytes for self_size
+    and retained_size), and the class of the largest excess; the instance with the largest excess
+    first. (Counting flagged classes instead would favour any instance with a few extra small
+    objects of many shapes.)"""
+    z = outliers(ds, by=by, threshold=threshold)
+    return (z.sort("excess", descending=True)
+            .group_by("instance", maintain_order=True)
+            .agg(pl.len().alias("classes"), pl.col("excess").sum().alias("excess"),
+                 pl.col("class").first().alias("top_class"), pl.col("excess").first().alias("top_class_excess"))
+            .sort(["excess", "instance"], descending=[True, False]))
+
+
 def holding_classes(snap, classes, *, depth: int = 12) -> pl.DataFrame:
     """Which of ``classes`` (say, an outlier instance's outlying classes) hold the others, in one
     snapshot: per class its objects and the share of them dominated (within ``depth`` dominator

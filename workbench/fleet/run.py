@@ -113,6 +113,7 @@ class Summary:
     same_content: list = field(default_factory=list)   # (path, why): sha256 already in the dataset
     errors: list = field(default_factory=list)         # (path, error)
     unmatched: list = field(default_factory=list)      # paths the --instance pattern did not match
+    warnings: list = field(default_factory=list)       # about a given cluster's workers (memory, threads)
     seconds: float = 0.0
     cluster: dict = field(default_factory=dict)
     rows: list = field(default_factory=list)           # the files rows of this run
@@ -228,6 +229,8 @@ def summarize(paths_or_globs, *, out=None, client=None, workers: int | None = No
     the_plan = plan([p for p, *_ in todo], workers=workers, memory_limit=memory_limit)
     with _client(client, the_plan, quiet) as (c, info):
         res.cluster = info
+        if client is not None:
+            res.warnings += _check_workers(c, the_plan)
         futures = {}
         for p, st, inst, fields in todo:
             f = c.submit(reduce_file, p, str(out), inst, fields, label=pattern.label, node_version=node_version,
@@ -254,6 +257,22 @@ def summarize(paths_or_globs, *, out=None, client=None, workers: int | None = No
                 bar.update(1)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _check_workers(c, the_plan: dict) -> list[str]:
+    """What a given cluster's workers lack for these files: memory for the largest, one thread each."""
+    out = []
+    workers = c.scheduler_info().get("workers", {})
+    need = the_plan["estimated_peak_per_task"]
+    small = sorted(a for a, w in workers.items() if w.get("memory_limit") and w["memory_limit"] < need)
+    if small:
+        out.append(f"{len(small)} of {len(workers)} workers have a memory limit under the "
+                   f"{need / 2**30:.1f} GiB the largest file needs (its task may be killed and retried)")
+    many = sorted({w.get("nthreads", 1) for w in workers.values() if w.get("nthreads", 1) > 1})
+    if many:
+        out.append(f"workers run {', '.join(map(str, many))} threads: as many files at a time each, "
+                   "in one memory limit (start them with --nthreads 1)")
+    return out
 
 
 def _failed(out: Path, path: str, inst: str, fields: dict, exc: BaseException, node_version) -> dict:
