@@ -192,6 +192,8 @@ def test_cli_against_a_running_scheduler(fleet, cluster, run, tmp_path, capsys):
     assert "workers have a memory limit" not in capsys.readouterr().err        # 2 GiB each: enough
     rows = cli_json("fleet", "outliers", str(out), "--by", "count", "--class", "ThumbnailJob", "--format", "json")
     assert rows[0]["instance"] == leaking["instance"] and rows[0]["outlier"] is True
+    by_inst = cli_json("fleet", "outliers", str(out), "--by-instance", "--format", "json")
+    assert by_inst[0]["instance"] == leaking["instance"]
     files = cli_json("fleet", "files", str(out), "--format", "json")
     assert sorted(f["path"] for f in files) == sorted(heaps)
     cols = ["file", "class", "class_key", "count", "self_size", "retained_size"]

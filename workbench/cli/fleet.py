@@ -42,7 +42,10 @@ def cmd_classes(args) -> int:
 
 
 def cmd_outliers(args) -> int:
-    from ..fleet import outliers
+    from ..fleet import outlier_instances, outliers
+    if args.by_instance:
+        emit_frame(outlier_instances(args.dataset, by=args.by, threshold=args.threshold), args.format)
+        return 0
     emit_frame(outliers(args.dataset, by=args.by, threshold=args.threshold, cls=args.cls, top=args.top or None),
                args.format)
     return 0
@@ -150,6 +153,8 @@ def register(sub) -> None:
     s.add_argument("--by", choices=("self_size", "retained_size", "count"), default="self_size")
     s.add_argument("--threshold", type=float, default=3.5)
     s.add_argument("--class", dest="cls", metavar="CLASS", help="every instance of one class, by z")
+    s.add_argument("--by-instance", action="store_true", help="one row per instance: its outlying classes and "
+                   "their summed excess over the fleet's medians, the furthest instance first")
     s.add_argument("--top", type=int, default=25, help="rows (0: all)")
     add_format(s)
     s.set_defaults(func=cmd_outliers)
