@@ -96,8 +96,14 @@ def test_out_of_order_lines_give_the_same_table(tmp_path):
     items = make_traces(60)
     a = wb.load_traces(write_lines(tmp_path / "a.otlp.jsonl", items, shuffle=False), quiet=True)
     b = wb.load_traces(write_lines(tmp_path / "b.otlp.jsonl", items, per_line=1, seed=11), quiet=True)
-    cols = [c for c in a.spans.columns if c not in ("source",)]
-    assert a.spans.select(cols).equals(b.spans.select(cols))
+    cols = [c for c in a.spans.columns if c not in ("source", "parent_index")]
+    key = ["trace_id", "span_id"]
+    assert a.spans.select(cols).sort(key).equals(b.spans.select(cols).sort(key))
+    # parent_index points at the parent's row, wherever it is
+    for t in (a, b):
+        s = t.spans.with_row_index("row")
+        linked = s.filter(pl.col("parent_index") >= 0).join(s, left_on="parent_index", right_on="row", suffix="_p")
+        assert (linked["parent_span_id"] == linked["span_id_p"]).all() and len(linked) == 120
 
 
 def test_nanosecond_strings_stay_exact(tmp_path):

@@ -27,7 +27,7 @@ from polars.exceptions import PanicException
 
 from .._notes import notes_frame
 from ..errors import FormatError
-from ..traces.builder import RAW, build, empty_raw
+from ..traces.builder import RAW, build, empty_raw, prepare
 from ..traces.model import ATTR, EVENTS
 from ._files import LineGuard, decode_utf8, lines_frame, read_bytes
 
@@ -341,8 +341,15 @@ def _fast_file(path, src: str):
         part = _fast_piece(src, piece)
         if part is None:
             return None
-        parts.append(part)
-    return pl.concat(parts) if parts else None
+        parts.append(prepare(part))
+        _release()
+    return pl.concat(parts, rechunk=False) if parts else None
+
+
+def _release():
+    """Give the pages of Arrow's pool freed by the last piece back (mimalloc keeps them otherwise)."""
+    import pyarrow as pa
+    pa.default_memory_pool().release_unused()
 
 
 def parse_otlp(path):

@@ -1,7 +1,8 @@
 """The Traces model: one span table from every loaded file (OTLP/JSON, Jaeger, Zipkin), the trace
 trees over it, and the loss report ``notes``.
 
-``spans`` columns (one row per span, sorted by trace_id then start):
+``spans`` columns (one row per span, in the order read: file by file, line by line; ``trace()``
+returns one trace in start order):
 source (file), trace_id (32 lowercase hex; Jaeger's and Zipkin's 16-character ids left-padded),
 span_id (16 hex), parent_span_id (null for a root), service (``service.name`` of the resource),
 scope (instrumentation scope name), name, kind (unspecified, internal, server, client, producer,
@@ -103,9 +104,9 @@ class Traces:
 
 
 def finish(df: pl.DataFrame) -> pl.DataFrame:
-    """Sort, link parents (``parent_index``, ``orphan``); the join runs on the id columns only, so
-    the wide table is copied once (by the sort)."""
-    df = df.sort("trace_id", "start_ns", "span_id", maintain_order=True)
+    """Link parents (``parent_index``, ``orphan``); the join runs on the id columns only, and the
+    table keeps the order the spans were read in (sorting a wide table of millions of spans would
+    copy it, with the sort keys on top)."""
     ids = df.select("trace_id", "span_id", "parent_span_id").with_row_index("_row")
     parents = ids.select("trace_id", pl.col("span_id").alias("parent_span_id"), pl.col("_row").alias("parent_index"))
     linked = ids.select("trace_id", "parent_span_id").join(parents, on=["trace_id", "parent_span_id"], how="left",
