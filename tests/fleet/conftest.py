@@ -29,7 +29,7 @@ def fleet(tmp_path_factory):
     return {"dir": out, "instances": instances}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")   # closed when tests/fleet ends: its threads must not run under later tests
 def cluster():
     from distributed import Client
 

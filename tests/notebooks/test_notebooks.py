@@ -34,6 +34,8 @@ EXPECT = {
     "04_compare_deploys": [r"Largest change: writeFileUtf8 \(shrank\)", r"Class that grew most: system / JSArrayBufferData",
                            r"Not one process"],
     "05_library_tour": [r"ThumbnailCache", r"cloneForResponse"],
+    # fleet_service.js: one instance of the generated fleet leaks ThumbnailJobs into the allJobs Map
+    "06_fleet_memory": [r"Outlier instance: [^\n]*ThumbnailJob", r"Held by:[^\n]*Map[^\n]*allJobs"],
     "heap_leak_widgets": [r"ThumbnailJob", "retainer paths of @"],
     "live_capture": [r"Session"],
     "python_heap": [r"orders_service\.Order"],
