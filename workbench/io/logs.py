@@ -251,12 +251,12 @@ def _fast_records(path, src: str, fields: bool):
         if offset:
             raw = raw.with_columns(pl.col("line") + offset)
             tx = tx.with_columns(pl.col("line") + offset)
-        raws.append(raw)
+        raws.append(records(raw))    # typed piece by piece: the raw text columns never pile up
         txs.append(tx)
         offset += n
     if not raws:
         return None
-    return pl.concat(raws), pl.concat(txs)
+    return pl.concat(raws, rechunk=False), pl.concat(txs)
 
 
 def _fast_piece(path, src: str, data: bytes, fields: bool):
@@ -321,10 +321,13 @@ def parse_logs(path, fields: bool = True):
         raw, bad = _json_rows(path, src, js)
         del js
     recs, other = _text_rows(src, tx)
-    parts = [raw.select(RAW_COLUMNS).cast({c: pl.Utf8 for c in RAW_COLUMNS if c != "line"} | {"line": pl.Int64})]
+    if "severity" not in raw.columns:
+        raw = raw.select(RAW_COLUMNS).cast({c: pl.Utf8 for c in RAW_COLUMNS if c != "line"} | {"line": pl.Int64})
     if recs:
-        parts.append(pl.DataFrame(recs, schema={c: (pl.Int64 if c == "line" else pl.Utf8) for c in RAW_COLUMNS}))
-    raw = pl.concat(parts).sort("line") if recs else parts[0]
+        more = pl.DataFrame(recs, schema={c: (pl.Int64 if c == "line" else pl.Utf8) for c in RAW_COLUMNS})
+        if "severity" in raw.columns:
+            more = records(more)
+        raw = pl.concat([raw, more], rechunk=False).sort("line")
     notes = []
     if len(bad):
         notes.append((src, _section(bad["line"].to_list()), len(bad), "lines that are not JSON objects (skipped)"))

@@ -56,7 +56,10 @@ def _hex_id(raw: pl.Expr) -> pl.Expr:
 
 
 def records(raw: pl.DataFrame) -> pl.DataFrame:
-    """Typed records from the reader's raw string columns (``RAW_COLUMNS`` of ``workbench.io.logs``)."""
+    """Typed records from the reader's raw string columns (``RAW_COLUMNS`` of ``workbench.io.logs``);
+    records typed already (a reader may type each piece of a big file as it goes) pass through."""
+    if "severity" in raw.columns:
+        return raw
     level, severity = level_exprs(pl.col("level_raw"))
     t = pl.col("time_raw")
     # ISO parsing with format inference is the costly part: only when some time is not a number
@@ -75,7 +78,7 @@ def records(raw: pl.DataFrame) -> pl.DataFrame:
 def build(parts, quiet: bool = True) -> Logs:
     """One Logs model from (records frame, notes frame) per file, in file order."""
     tables = [r for r, _ in parts]
-    table = pl.concat(tables, how="vertical") if tables else pl.DataFrame(schema=COLUMNS)
+    table = pl.concat(tables, how="vertical", rechunk=False) if tables else pl.DataFrame(schema=COLUMNS)
     notes = concat([n for _, n in parts])
     untimed = table.filter(pl.col("ts").is_null() & (pl.col("format") != "node-warning"))
     extra = []
