@@ -7,11 +7,17 @@ bunyan (ISO ``time``, ``v``, ``err.name``, ``req_id``, ``latency``) and winston'
 A file may mix them (stdout and stderr in one file).
 
 Every other line is counted in ``notes`` with its line numbers (section ``line 3, 17, ...``): text
-that is no record, JSON that does not parse (NaN, a cut line), JSON that is not an object. JSON lines
-are decoded by polars in one pass with a fixed schema (nested ``req``/``res``/``err`` kept as JSON text
-and read from there), so a key that appears late is never lost to schema inference; with duplicate
-keys polars keeps the first (pino's child bindings mean the last: rare, and listed under "Not
-done" in the README). A file with no record at all is a FormatError.
+that is no record, JSON that does not parse (NaN, a cut line), JSON that is not an object. A file
+with no record at all is a FormatError.
+
+How: the file is read from the disk 64 MiB of whole lines at a time (``_lines.pieces``, gunzipped on
+the fly); in each piece the lines that do not start with ``{`` are found with numpy and written as
+``{}``, and polars decodes the piece in one pass with a fixed schema (``req``/``res``/``err`` as
+structs, or as JSON text when some record has them as something else), so a key that appears late
+is never lost to schema inference; the piece is typed (``logs.builder.records``) before the next is
+read. A piece with a line that is bad JSON sends the file to the general path, which reads it whole
+and finds the lines one by one. With duplicate keys polars keeps the first (pino's child bindings
+mean the last). ``fields=False`` leaves ``fields`` (each record's whole text) null.
 """
 from __future__ import annotations
 

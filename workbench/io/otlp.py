@@ -9,9 +9,11 @@ float); enums are integers (``kind`` 0-5, ``status.code`` 0-2; absent = 0); unkn
 Attribute values become text: strings as they are, other scalars as JSON, arrays and key-value lists
 as JSON text.
 
-The fast path reads all lines with Arrow's JSON reader (C++, multithreaded, the schema it infers)
-and flattens them in polars; only a file it cannot read (bad JSON, a key whose type changes between
-lines, a document spread over lines) goes through Python's json,
+The fast path reads the file from the disk 64 MiB of whole lines at a time, each piece with Arrow's
+JSON reader (C++, multithreaded, the schema it infers; integers given both as numbers and strings
+are made strings first) and flattens and prepares it in polars before the next is read; only a file
+it cannot read (bad JSON, a line that is no object, a document spread over lines) goes through
+Python's json,
 which names the line, byte offset and section of the first wrong value (``resourceSpans[0].
 scopeSpans[1].spans[2].startTimeUnixNano``). A line that is not JSON (a request cut short when the
 Collector stopped) is skipped and counted in notes; a file with no span is a FormatError.
