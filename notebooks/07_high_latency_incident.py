@@ -46,7 +46,7 @@ import datetime as dt
 import json
 
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 import workbench as wb
 from workbench.report import as_list, find_file, use_offline_charts
@@ -55,6 +55,8 @@ use_offline_charts()
 pl.Config.set_tbl_rows(15)
 pl.Config.set_fmt_str_lengths(80)
 hms = lambda t: t.strftime("%H:%M:%S")  # noqa: E731
+# the post-mortem's finding: written here at the top, filled in by the last cell once it is known
+display(Markdown("**Finding:** _(filled in when the investigation below has run)_"), display_id="finding")
 
 # %% [markdown]
 # ## 1. Assess: which routes, how slow, how many errors
@@ -188,3 +190,32 @@ if find_file(profile, must_exist=False) is not None:
     display(prof.hotspots().select("function", "url", "category", "self_ms", "self_pct").head(8))
 else:
     display(Markdown("_No CPU profile given._"))
+
+# %% [markdown]
+# ## 7. The finding (also at the top of the report)
+
+# %%
+parts = ["**What happened.**"]
+if len(p99) and window is not None:
+    cp = p99.row(0, named=True)
+    worst = p99.sort("after", descending=True).row(0, named=True)
+    parts.append(f"From {hms(cp['ts'])} the gateway's p99 latency rose from {cp['before']:,.0f} ms to "
+                 f"{worst['after']:,.0f} ms and its error rate to "
+                 f"{changes.filter(pl.col('signal') == 'error_rate')['after'].max() or 0:.1%}.")
+    by_service = tr.window(cp["ts"], tr.spans["end"].max()).by_route(by="service")
+    others = by_service.filter(pl.col("service") != service)
+    if len(others):
+        o = others.row(0, named=True)
+        parts.append(f"Downstream, {wb.md_code(o['service'])}'s own server spans kept a p99 of {o['p99_ms']:,.0f} ms "
+                     "in that time: the gateway itself is slow.")
+    parts.append(f"**Evidence.** p99 changed {'within' if window[0] <= cp['ts'] <= window[1] else 'outside'} "
+                 f"the window in which the heap's post-GC floor and the GC pause time rose "
+                 f"({hms(window[0])}–{hms(window[1])}); p99 follows the event-loop delay and the GC pauses "
+                 f"bucket by bucket (table in step 3).")
+if leak_class:
+    parts.append(f"**Cause.** {wb.md_code(leak_class)} objects accumulate, held by {wb.md_code(holder)}; "
+                 f"every request of every route waits behind the work and the garbage collections they cause.")
+finding = " ".join(parts)
+display(Markdown(finding))
+update_display(Markdown(finding), display_id="finding")
+

@@ -101,3 +101,8 @@ def test_notebook_concludes():
     assert "the p99 change point falls within that window" in text
     assert "Leaking class: RenderedThumbnail" in text
     assert re.search(r"Held by: [^\n]*ThumbnailCache[^\n]*\.entries Map", text)
+    # the finding is at the top of the report (filled in by the last cell through its display id)
+    first = next(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                 if "text/markdown" in (o.get("data") or {}))
+    assert first.startswith("**What happened.**") and "changed within the window" in first
+    assert "`RenderedThumbnail`" in first and "ThumbnailCache" in first
