@@ -292,8 +292,9 @@ def _dedupe_esm(nb) -> dict:
     return table
 
 
-def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) -> str:
-    """One self-contained HTML page for an executed notebook (see module docstring)."""
+def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None, no_input: bool = False) -> str:
+    """One self-contained HTML page for an executed notebook (see module docstring); ``no_input``
+    hides the code cells and prompts (the outputs, Markdown and widgets stay)."""
     import copy
 
     from nbconvert import HTMLExporter
@@ -306,6 +307,8 @@ def to_html(nb, *, title: str | None = None, manifest_data: dict | None = None) 
     exporter.require_js_url = _REQUIRE
     exporter.widget_renderer_url = _RENDERER
     exporter.mathjax_url = _MATHJAX
+    if no_input:
+        exporter.exclude_input = exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
 
     body = body.replace(f'<script src="{_REQUIRE}"></script>',
@@ -411,7 +414,8 @@ def path_scrubber(base=None, extra=()):
 
 
 def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: int = 900,
-           quiet: bool = False, save_notebook=None, title: str | None = None, keep_paths: bool = False) -> dict:
+           quiet: bool = False, save_notebook=None, title: str | None = None, keep_paths: bool = False,
+           no_input: bool = False) -> dict:
     """Execute ``notebook`` (a path, or the name of a template) with ``parameters`` and write ``out``
     (HTML) and ``out`` with suffix ``.manifest.json``; returns the manifest. ``save_notebook``: also
     write the executed .ipynb. Paths of this machine in the page and the manifest are shown relative
@@ -429,7 +433,7 @@ def render(notebook, out, parameters: dict | None = None, *, cwd=None, timeout: 
                                      *(Path(i["path"]).parent for i in inputs)])
         nb = nbformat.reads(json.dumps(scrub(json.loads(nbformat.writes(nb)))), as_version=4)
         man = scrub(man)
-    html = to_html(nb, title=title or Path(notebook).stem.replace("_", " "), manifest_data=man)
+    html = to_html(nb, title=title or Path(notebook).stem.replace("_", " "), manifest_data=man, no_input=no_input)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -93,8 +93,13 @@ def test_p99_changes_when_the_heap_floor_and_gc_pauses_rise(models):
     assert start.timestamp() * 1000 >= phases["incident_start"] - 10000
 
 
-def test_notebook_concludes():
-    nb = execute(NOTEBOOK, quiet=True, timeout=600)
+@pytest.fixture(scope="module")
+def executed():
+    return execute(NOTEBOOK, quiet=True, timeout=600)
+
+
+def test_notebook_concludes(executed):
+    nb = executed
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     text = _text(nb)
     assert re.search(r"p99 latency changed at \d\d:\d\d:\d\d", text)
@@ -106,3 +111,19 @@ def test_notebook_concludes():
                  if "text/markdown" in (o.get("data") or {}))
     assert first.startswith("**What happened.**") and "changed within the window" in first
     assert "`RenderedThumbnail`" in first and "ThumbnailCache" in first
+
+
+def test_report_without_code(executed):
+    """workbench report --no-input: the page shows the findings, not the code that made them."""
+    from workbench.cli import build_parser
+    from workbench.report import to_html
+
+    with_code, without = to_html(executed), to_html(executed, no_input=True)
+    for page in (with_code, without):
+        assert "What happened." in page and "RenderedThumbnail" in page
+    # (code is highlighted span by span: look for the input editor, and for a name of the code)
+    editor = "jp-InputArea-editor\" data-type=\"inline\""   # a code cell (the CSS names the class too)
+    assert editor in with_code and editor not in without
+    assert ">load_traces<" in with_code and ">load_traces<" not in without
+    args = build_parser().parse_args(["report", str(NOTEBOOK), "-o", "x.html", "--no-input"])
+    assert args.no_input is True

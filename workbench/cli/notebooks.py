@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--keep-paths", action="store_true",
                    help="show this machine's absolute paths in the page and manifest (default: relative to here)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    p.add_argument("--no-input", action="store_true", help="hide the code cells: the report shows the findings only")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("investigate", help="fill the right template notebook from your files; write an HTML report",
@@ -78,7 +79,7 @@ def _report(args) -> int:
     from ..report import render
     man = render(args.notebook, args.output, _params(args.parameter), timeout=args.timeout, quiet=_quiet(),
                  keep_paths=args.keep_paths,
-                 save_notebook=args.save_notebook)
+                 save_notebook=args.save_notebook, no_input=args.no_input)
     return _done(args.output, man)
 
 
