@@ -121,8 +121,13 @@ def _timeline(args) -> int:
         metrics = [load_metrics(*args.paths, quiet=True)] if metrics else []
         traces = [load_traces(*[p for p in args.paths if _try(load_traces, p) is not None], quiet=True)] if traces else []
         logs = [load_logs(*[p for p in args.paths if _try(load_logs, p) is not None], quiet=True)] if logs else []
-    models = [*metrics, *traces, *logs]
-    print_notes(*models)
+    # a dataset folder holds traces, logs and snapshots next to the metrics: the metrics door's
+    # "skipped: not a metric export" notes about them say nothing here
+    print_notes(*traces, *logs)
+    for m in metrics:
+        kept = m.notes.filter(~pl.col("what").str.starts_with("skipped"))
+        if len(kept):
+            print_notes(type("M", (), {"notes": kept})())
     snaps = []
     for s in args.snapshot:
         label, sep, when = s.partition("=")
