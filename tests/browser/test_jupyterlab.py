@@ -159,11 +159,17 @@ def _open_and_run(page, base, token, name):
     # JupyterLab sometimes asks which kernel to start ("Select Kernel", Python 3 preselected) when
     # the session is slow to come up: accept it (Escape would choose "No Kernel")
     accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
-    # "idle" can show before the kernel takes requests, and a run-all sent then is dropped: retry
-    for _attempt in range(6):
+    # "idle" can show before the kernel takes requests, and a run-all sent then is dropped: retry.
+    # Only the kernel-selection dialog is accepted, and only once: accepting it again (or accepting
+    # another dialog) starts a new kernel and shuts the old one down, which a retry loop would do
+    # every few seconds without end.
+    seen, accepted = [], False
+    for attempt in range(6):
         try:
-            if accept.count():
+            if accept.count() and not accepted and "kernel" in page.locator(".jp-Dialog").first.inner_text().lower():
+                seen.append(page.locator(".jp-Dialog-header").first.inner_text())
                 accept.first.click()
+                accepted = True
             if news.count():
                 news.first.click()
             page.click('.lm-MenuBar-item:has-text("Run")', timeout=10_000)
@@ -174,16 +180,16 @@ def _open_and_run(page, base, token, name):
             page.wait_for_function(
                 "el => { const p = el.querySelector('.jp-CodeCell .jp-InputPrompt');"
                 " return p && /^\\[(\\d+|\\*)\\]:$/.test(p.textContent.trim()); }",
-                arg=panel.element_handle(), timeout=20_000)
+                arg=panel.element_handle(), timeout=60_000 if attempt == 0 else 20_000)
             return panel
         except Exception:  # noqa: BLE001 - playwright's TimeoutError
-            if accept.count():
-                accept.first.click()
-            else:
+            if page.locator(".jp-Dialog").count():
+                seen.append(page.locator(".jp-Dialog").first.inner_text()[:80])
+            if not (accept.count() and not accepted and "kernel" in page.locator(".jp-Dialog").first.inner_text().lower()):
                 page.keyboard.press("Escape")
     page.screenshot(path=str(Path(os.environ.get("WORKBENCH_SCREENSHOTS") or tempfile.gettempdir())
                              / f"failed_{Path(name).stem}.png"))
-    raise AssertionError(f"JupyterLab did not run {name}")
+    raise AssertionError(f"JupyterLab did not run {name} (dialogs: {seen})")
 
 
 def test_comparison_widget_shows_retainer_path(lab, browser, shots):
