@@ -11,7 +11,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = {"heap": "build_heap.py", "metrics": "build_metrics.py", "profiles": "build_profiles.py"}
+DATASETS = {"heap": "build_heap.py", "metrics": "build_metrics.py", "profiles": "build_profiles.py",
+            "incident": "build_incident.py"}
 ENTRY_KEYS = {"sha256", "bytes", "command", "counts"}
 OPTIONAL_KEYS = {"notes"}
 # not data: the manifest itself, build helpers, caches, and datasets/**/large/ (git-ignored local files)
