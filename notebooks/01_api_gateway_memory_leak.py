@@ -36,14 +36,16 @@ profile = ""                        # a CPU profile taken during the incident (o
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 import workbench as wb
 from workbench.report import as_list, find_file, use_offline_charts
 
 use_offline_charts()   # charts and widgets draw without a network
 pl.Config.set_tbl_rows(20)
-pl.Config.set_fmt_str_lengths(90);
+pl.Config.set_fmt_str_lengths(90)
+# the post-mortem's finding: written here at the top of the report, filled in by the last cell
+display(Markdown("**Finding:** _(filled in when the investigation below has run)_"), display_id="finding")
 
 # %% [markdown]
 # ## 1. The metrics: is the post-GC floor rising?
@@ -100,7 +102,7 @@ if leaks.suspects.height:
     # names come from the heap (the service's own data): wb.md_code/md_text keep them text
     display(Markdown(
         f"**Leaking class: {wb.md_code(leak_class)}** — {top['count']:,} objects new in *target* and alive in *final*, "
-        f"retaining **{top['retained_size'] / 2**20:,.2f} MiB**" + (f" (with {retains})" if retains else "")
+        f"retaining **{wb.human_bytes(top['retained_size'])}**" + (f" (with {retains})" if retains else "")
         + f".\n\n**Held by:** {wb.md_code(holder)}.\n\n**In Node's terms** ({wb.md_text(top['kind'])}): "
         + wb.md_text(top["explanation"]) + "." + slope))
 else:
@@ -128,7 +130,12 @@ path
 # %%
 comparison = wb.SnapshotComparison(snaps["baseline"], snaps["target"])
 if leak_class:
+    # pre-selected on the finding, so a static report shows the class, its objects and a path
     comparison.filter(leak_class)
+    objs = comparison.select_class(leak_class)
+    rep = int(top["representative_id"])
+    if objs.height:
+        comparison.select_object(rep if rep in objs["node_id"].to_list() else int(objs["node_id"][0]))
 comparison
 
 # %%
@@ -151,3 +158,21 @@ if find_file(profile, must_exist=False) is not None:
     display(prof.flame())
 else:
     display(Markdown("_No CPU profile given._"))
+
+# %% [markdown]
+# ## 8. The finding (also at the top of the report)
+
+# %%
+if leak_class:
+    growth = "still growing" if top["status"] == "growing" else "no longer growing (a plateau)"
+    parts = [f"**What happened.** The heap grows: {top['count']:,} {wb.md_code(leak_class)} objects allocated between "
+             f"*baseline* and *target* are still alive in *final*, retaining {wb.human_bytes(top['retained_size'])} "
+             f"({growth})."]
+    if slope:
+        parts.append(f"**Evidence.** {slope.strip()}")
+    parts.append(f"**Cause.** {wb.md_text(top['explanation'])}; held by {wb.md_code(holder)}.")
+    finding = " ".join(parts)
+else:
+    finding = "**What happened.** No object allocated between *baseline* and *target* survives into *final*: no leak."
+display(Markdown(finding))
+update_display(Markdown(finding), display_id="finding")

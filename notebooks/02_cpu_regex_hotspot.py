@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -29,13 +31,15 @@ fixed_profile = "datasets/profiles/regex_fast.cpuprofile"   # the same load afte
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 import workbench as wb
 from workbench.report import find_file, use_offline_charts
 
 use_offline_charts()   # charts and widgets draw without a network
-pl.Config.set_fmt_str_lengths(70);
+pl.Config.set_fmt_str_lengths(70)
+# the post-mortem's finding: written here at the top of the report, filled in by the last cell
+display(Markdown("**Finding:** _(filled in when the investigation below has run)_"), display_id="finding")
 
 prof = wb.load_profile(find_file(profile), quiet=True)
 prof
@@ -86,7 +90,8 @@ prof.calltree(min_pct=1.0).head(15)
 
 # %% [markdown]
 # ## 5. After the fix (only if a second profile was given)
-# A differential flame graph: each profile normalised to its own total; red grew, blue shrank.
+# Gregg's differential flame graph of the fixed profile's shape: each profile normalised to its own
+# total; red grew, blue shrank, new frames outlined in purple.
 
 # %%
 fixed = find_file(fixed_profile, must_exist=False)
@@ -95,4 +100,25 @@ if fixed is not None and fixed.exists():   # the default ships with the checkout
     display(d.functions.head(10))
     display(d.flame())
 else:
+    d = None
     display(Markdown("_No second profile given._"))
+
+# %% [markdown]
+# ## 6. The finding (also at the top of the report)
+
+# %%
+span = prof.duration_ms if hasattr(prof, "duration_ms") else None
+parts = [f"**What happened.** The process spends {culprit['self_pct']:.1f}% of its CPU samples"
+         + (f" ({wb.human_ms(culprit['self_ms'])} of {wb.human_ms(span)} profiled)" if span else
+            f" ({wb.human_ms(culprit['self_ms'])})")
+         + f" in {wb.md_code(culprit['function'])}{where}."]
+if culprit["function"].startswith("RegExp:"):
+    parts.append("**Cause.** A regular expression with nested quantifiers backtracks on inputs that almost match.")
+if d is not None:
+    gone = d.functions.filter(pl.col("function") == culprit["function"])
+    if gone.height:
+        g = gone.row(0, named=True)
+        parts.append(f"**After the fix** its share is {g['self_pct_after']:.1f}% (was {g['self_pct_before']:.1f}%).")
+finding = " ".join(parts)
+display(Markdown(finding))
+update_display(Markdown(finding), display_id="finding")

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,13 +33,15 @@ threshold_ms = 100.0                                 # a delay above this is a b
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 import workbench as wb
 from workbench.report import as_list, find_file, use_offline_charts
 
 use_offline_charts()   # charts and widgets draw without a network
-pl.Config.set_fmt_str_lengths(70);
+pl.Config.set_fmt_str_lengths(70)
+# the post-mortem's finding: written here at the top of the report, filled in by the last cell
+display(Markdown("**Finding:** _(filled in when the investigation below has run)_"), display_id="finding")
 
 m = wb.load_metrics(*as_list(metrics), quiet=True)
 m
@@ -121,3 +125,20 @@ else:
 # %%
 if culprit is not None:
     display(prof.callers(culprit["function"]).flame(title=f"who calls {culprit['function']}"))
+
+# %% [markdown]
+# ## 5. The finding (also at the top of the report)
+
+# %%
+loop = m.event_loop()
+worst = loop.sort("p99_ms", descending=True).row(0, named=True) if loop.height else None
+parts = [f"**What happened.** Doctor's verdict is {wb.md_code(dx['category'])}"
+         + (f": the event loop's delay reached p99 {wb.human_ms(worst['p99_ms'])} (max {wb.human_ms(worst['max_ms'])}, "
+            f"{wb.md_text(str(worst['source']).rsplit('/', 1)[-1])})." if worst else ".")]
+if culprit is not None:
+    parts.append(f"**Cause.** The loop blocks in {wb.md_code(culprit['function'])}, "
+                 f"{culprit['total_pct']:.1f}% of the CPU profile ({wb.human_ms(culprit['total_ms'])}), called as "
+                 f"{' ← '.join(wb.md_code(c) for c in chain)}.")
+finding = " ".join(parts)
+display(Markdown(finding))
+update_display(Markdown(finding), display_id="finding")

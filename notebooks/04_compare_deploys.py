@@ -40,13 +40,15 @@ after_snapshot = "datasets/heap/api_gateway/final.heapsnapshot.gz"
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 import workbench as wb
 from workbench.report import find_file, use_offline_charts
 
 use_offline_charts()   # charts and widgets draw without a network
-pl.Config.set_fmt_str_lengths(70);
+pl.Config.set_fmt_str_lengths(70)
+# the post-mortem's finding: written here at the top of the report, filled in by the last cell
+display(Markdown("**Finding:** _(filled in when the investigation below has run)_"), display_id="finding")
 
 # %% [markdown]
 # ## 1. CPU: per function, in percentage points of each profile
@@ -94,7 +96,7 @@ tot
 # %%
 grew = by_class.row(0, named=True)
 display(Markdown(f"**Class that grew most:** {wb.md_code(grew['class'])}: {grew['count_before']:,} → {grew['count_after']:,} "
-                 f"objects, +{grew['self_size_delta'] / 2**20:,.2f} MiB shallow."))
+                 f"objects, {'+' if grew['self_size_delta'] >= 0 else ''}{wb.human_bytes(grew['self_size_delta'])} shallow."))
 
 # %% [markdown]
 # ## 3. One process? Then DevTools' Comparison
@@ -104,3 +106,14 @@ try:
     display(wb.compare(a, b).head(10))
 except wb.UsageError as e:
     display(Markdown(f"_Not one process, so no id-based Comparison:_ {wb.md_text(e.message)}"))
+
+# %% [markdown]
+# ## 4. The finding (also at the top of the report)
+
+# %%
+finding = (f"**What changed.** CPU: the largest change is {wb.md_code(top['function'])} ({top['status']}), "
+           f"{top['self_pct_before']:.1f}% → {top['self_pct_after']:.1f}% of the samples. Heap: "
+           f"{wb.md_code(grew['class'])} grew most, {grew['count_before']:,} → {grew['count_after']:,} objects "
+           f"({'+' if grew['self_size_delta'] >= 0 else ''}{wb.human_bytes(grew['self_size_delta'])} shallow).")
+display(Markdown(finding))
+update_display(Markdown(finding), display_id="finding")

@@ -15,7 +15,7 @@ text from files into HTML or Markdown safely. Everything else hangs off the mode
 """
 from __future__ import annotations
 
-from ._markup import html_text, md_code, md_text
+from ._markup import html_text, human_bytes, human_ms, md_code, md_text
 from ._version import __version__
 from .errors import CaptureError, FormatError, UsageError, WorkbenchError
 from .io import load, load_hpy, load_logs, load_metrics, load_profile, load_profiles, load_snapshot, load_traces
@@ -33,7 +33,7 @@ _LAZY = {
     "fleet": None,   # the subpackage itself (workbench.fleet: summarize a fleet on Dask)
 }
 
-__all__ = ["__version__", "html_text", "md_code", "md_text", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "load_logs", "load_traces", "find_leaks",
+__all__ = ["__version__", "html_text", "md_code", "md_text", "human_bytes", "human_ms", "load", "load_snapshot", "load_profile", "load_profiles", "load_metrics", "load_hpy", "load_logs", "load_traces", "find_leaks",
            *_LAZY, "WorkbenchError", "FormatError", "UsageError", "CaptureError"]
 
 

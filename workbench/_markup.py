@@ -46,3 +46,35 @@ def md_code(value) -> str:
     if _SPAN_SAFE.fullmatch(s) and s.strip() == s:
         return f"`{s}`"
     return f"<code>{md_text(s)}</code>"
+
+
+# ---- sizes and durations as a person reads them in a finding (frames keep bytes and ms; binary
+# units, as DevTools shows sizes): human_bytes(5_242_880) == "5.0 MiB", human_ms(90_500) == "1 min 30 s"
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def human_bytes(n) -> str:
+    n = float(n)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    for unit in _UNITS:
+        if n < 1024 or unit == _UNITS[-1]:
+            return f"{sign}{n:,.0f} {unit}" if unit == "B" else f"{sign}{n:,.1f} {unit}"
+        n /= 1024
+    return f"{sign}{n:,.1f} {_UNITS[-1]}"   # unreachable
+
+
+def human_ms(ms) -> str:
+    ms = float(ms)
+    if ms < 1:
+        return f"{ms * 1000:,.0f} µs"
+    if ms < 1000:
+        return f"{ms:,.1f} ms" if ms < 100 else f"{ms:,.0f} ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:,.2f} s" if s < 10 else f"{s:,.1f} s"
+    m, s = divmod(round(s), 60)
+    if m < 60:
+        return f"{m} min {s} s" if s else f"{m} min"
+    h, m = divmod(m, 60)
+    return f"{h} h {m} min" if m else f"{h} h"

@@ -694,7 +694,9 @@ def explain(snap, path: pl.DataFrame, rep: int, row: dict, *, members=None, ctx=
                           f"false return (backpressure) is ignored; {grew}")
     if len(before) >= 2 and edges[-1] == "{table}" and classes[-2] in ("Map", "Set", "WeakMap", "WeakSet"):
         coll = classes[-2]
-        more = _entries_words(ctx, before[-2]["node_id"])
+        # a Map's table holds a key and a value per entry (each a reference when it is a heap object)
+        more = _entries_words(ctx, before[-2]["node_id"],
+                              "table references (keys and values)" if coll in ("Map", "WeakMap") else "entries")
         return coll.lower().removeprefix("weak"), (f"{coll} {edges[-2]} keeps {n:,} entries without eviction"
                                                    f"{more}; {grew}")
     chain = [i for i, r in enumerate(rows[:-1]) if r["class"] == cls and not r["leaked"]] or \
