@@ -111,6 +111,11 @@ def test_executes_and_concludes(path):
     text = _text(nb)
     for pattern in EXPECT.get(path.stem, []):   # a notebook added later at least has to run clean
         assert re.search(pattern, text), f"{path.stem}: expected /{pattern}/ in the outputs"
+    # the investigations read like a post-mortem: their finding is the report's first Markdown output
+    if path.stem[:2] in ("01", "02", "03", "04", "07"):
+        first = next(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                     if "text/markdown" in (o.get("data") or {}))
+        assert first.startswith(("**What happened.**", "**What changed.**")), first[:200]
     # widgets were stored for the report (nbclient store_widget_state)
     if path.stem in ("01_api_gateway_memory_leak", "02_cpu_regex_hotspot", "heap_leak_widgets"):
         assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
