@@ -3,7 +3,7 @@ serves a notebook that opens benchmarks/data/pair-{before,after}.heapsnapshot (g
 shows SnapshotComparison and RetainerExplorer; headless Chromium (Debian's /usr/bin/chromium through
 Playwright, as tests/browser/test_jupyterlab.py drives it) clicks a class, an object and a retainer
 row, and the time from the click to the rendered result is measured (--repeat times each, median),
-with screenshots in benchmarks/data/shots/.
+with screenshots in benchmarks/data/shots/ (copies of one run in benchmarks/screenshots/).
 
     python benchmarks/bench_heap_browser.py [--repeat 3]
 
@@ -68,7 +68,8 @@ def main() -> None:
     port, token = _free_port(), "wb-bench-" + os.urandom(8).hex()
     log = open(root / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "lab", "--no-browser", "--port", str(port),
-                             "--root", str(root)], env=dict(os.environ, JUPYTER_TOKEN=token),
+                             "--root", str(root), "--notebook", "big_heaps.ipynb"],
+                            env=dict(os.environ, JUPYTER_TOKEN=token),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,25 +89,42 @@ def main() -> None:
             ctx = p.chromium.launch_persistent_context(str(root / "chromium"), executable_path=CHROMIUM,
                                                        headless=True, args=ARGS,
                                                        viewport={"width": 1500, "height": 1100})
-            ctx.set_default_timeout(600_000)
+            ctx.set_default_timeout(240_000)
             page = ctx.new_page()
             page.goto(f"{base}/lab/workspaces/big/tree/notebooks/big_heaps.ipynb?token={token}&reset")
             panel = page.locator(".jp-NotebookPanel:visible").first
             panel.locator(".jp-Cell").first.wait_for()
             page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
             t_run = time.perf_counter()
-            for _ in range(6):
+            accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")   # "Select Kernel"
+            news = page.locator('.jp-toast-button:has-text("No")')   # "notified about Jupyter news?"
+            for attempt in range(8):   # as tests/browser/test_jupyterlab.py: retry until the first cell runs
                 try:
-                    accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
                     if accept.count():
                         accept.first.click()
+                    if news.count():
+                        news.first.click()
                     page.click('.lm-MenuBar-item:has-text("Run")', timeout=10_000)
                     page.click('.lm-Menu-itemLabel:text-is("Run All Cells")', timeout=10_000)
+                    page.wait_for_function(
+                        "el => { const p = el.querySelector('.jp-CodeCell .jp-InputPrompt');"
+                        " return p && /^\\[(\\d+|\\*)\\]:$/.test(p.textContent.trim()); }",
+                        arg=panel.element_handle(), timeout=20_000)
                     break
-                except Exception:  # noqa: BLE001 - playwright's TimeoutError
-                    page.keyboard.press("Escape")
+                except Exception as e:  # noqa: BLE001 - playwright's TimeoutError
+                    print(f"run-all attempt {attempt + 1}: {str(e).splitlines()[0][:120]}", flush=True)
+                    page.screenshot(path=str(shots / f"attempt{attempt + 1}.png"))
+                    if accept.count():
+                        accept.first.click()
+                    else:
+                        page.keyboard.press("Escape")
             classes = panel.locator(".widget-select select").first
-            classes.locator("option").first.wait_for(state="attached")
+            try:
+                classes.locator("option").first.wait_for(state="attached")
+            except Exception:
+                page.screenshot(path=str(shots / "failed.png"))
+                print("\n".join(panel.locator(".jp-OutputArea-output").all_inner_texts())[-3000:])
+                raise
             explorer = panel.locator(".jp-OutputArea-output", has_text="show weak edges").first
             explorer.wait_for()
             print(f"notebook ran (load, Comparison, Retainers) in {time.perf_counter() - t_run:.1f} s; "
@@ -118,25 +136,32 @@ def main() -> None:
             def timed(name, action, done):
                 t = time.perf_counter()
                 action()
-                page.wait_for_function(done[0], arg=done[1], timeout=60_000)
+                try:
+                    page.wait_for_function(done[0], arg=done[1], timeout=60_000)
+                except Exception:
+                    page.screenshot(path=str(shots / "failed.png"))
+                    print(f"{name}: no result within 60 s", flush=True)
+                    raise
                 dt = time.perf_counter() - t
                 results.setdefault(name, []).append(dt)
                 print(f"{name}: {dt:.3f} s", flush=True)
 
-            labels = classes.evaluate("s => Array.from(s.options).map(o => o.textContent)")
-            pick = [i for i, lab in enumerate(labels) if lab.startswith(("Session ", "(string)", "Order "))]
+            labels = classes.evaluate("s => Array.from(s.options).map(o => o.textContent.replace(/\\u00a0/g, ' '))")
+            pick = [i for i, lab in enumerate(labels) if lab.startswith(("Session ", "(string) ", "Object "))]
+            pick += [i for i in range(min(3, len(labels))) if i not in pick]   # three different classes
             for r in range(args.repeat):
                 i = pick[r % len(pick)]
                 before = objects.evaluate("s => s.options.length ? s.options[0].textContent : ''")
                 timed("select a class (objects listed)", lambda: classes.select_option(index=i),
                       ("([s, b]) => s.options.length > 0 && s.options[0].textContent !== b",
                        [objects.element_handle(), before]))
+                k = min(r % 3, objects.evaluate("s => s.options.length") - 1)
                 timed("select an object (3 retainer paths drawn)",
-                      lambda: objects.select_option(index=r % 3),
+                      lambda: objects.select_option(index=k),
                       ("([el, want]) => [...el.querySelectorAll('.widget-html')].some(h => h.textContent.includes("
                        "'retainer paths of @' + want))",
                        [panel.element_handle(),
-                        objects.evaluate(f"s => s.options[{r % 3}].textContent.split(' ')[0].slice(1)")]))
+                        objects.evaluate(f"s => s.options[{k}].textContent.match(/@(\\d+)/)[1]")]))
                 if r == 0:
                     out = panel.locator(".jp-OutputArea-output", has=page.locator(".widget-select")).first
                     out.scroll_into_view_if_needed()
@@ -144,9 +169,12 @@ def main() -> None:
                 # expand the deepest collapsed retainer row
                 toggles = explorer.locator("button:has-text('▸')")
                 n_html = explorer.locator(".widget-html").count()
+                n_open = explorer.locator("button:has-text('▾')").count()
+                # drawn: the next level's rows, or (a row without retainers) the toggle turned
                 timed("expand a retainer row (next level drawn)", lambda: toggles.last.click(),
-                      ("([el, n]) => el.querySelectorAll('.widget-html').length > n",
-                       [explorer.element_handle(), n_html]))
+                      ("([el, n, o]) => el.querySelectorAll('.widget-html').length > n || "
+                       "[...el.querySelectorAll('button')].filter(b => b.textContent.includes('▾')).length > o",
+                       [explorer.element_handle(), n_html, n_open]))
             explorer.scroll_into_view_if_needed()
             explorer.screenshot(path=str(shots / "big_retainers.png"))
             ctx.close()
@@ -156,11 +184,12 @@ def main() -> None:
             print(f"| {k} | {statistics.median(v):.2f} | {max(v):.2f} |")
         print(f"screenshots: {shots}")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 
