@@ -626,3 +626,21 @@ def test_snapshot_section_key_with_a_surrogate(tmp_path, key):
     else:
         raises(wb.load_snapshot, p, section="document")
     assert main(["--quiet", "summary", str(p)]) == (0 if b"\\" in key else 2)
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "NaN", "1" * 40])   # json allows these numbers
+def test_jaeger_log_time_out_of_range(tmp_path, value):
+    p = tmp_path / "t.jaeger.json"
+    p.write_text('{"data": [{"traceID": "a1", "spans": [{"traceID": "a1", "spanID": "b1", "operationName": "GET",'
+                 ' "startTime": 1700000000000000, "duration": 10, "logs": [{"timestamp": ' + value + ','
+                 ' "fields": [{"key": "event", "value": "x"}]}]}]}]}')
+    raises(wb.load_traces, p, section="data[0].spans[0].logs.timestamp")
+
+
+def test_zipkin_tag_nested_too_deep(tmp_path):
+    from workbench.io.zipkin import read_zipkin
+    p = tmp_path / "t.zipkin.json"
+    deep = "[" * 5000 + "]" * 5000
+    p.write_text('[{"traceId": "a1", "id": "b1", "name": "GET", "timestamp": 1700000000000000, "duration": 5,'
+                 ' "tags": {"x": ' + deep + '}}]')
+    raises(read_zipkin, p, section="spans")

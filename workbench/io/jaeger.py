@@ -41,6 +41,18 @@ def _traces(path, doc):
 
 
 def parse_jaeger(path):
+    """The span rows of a Jaeger export; values out of every integer range (a huge number,
+    an infinite or NaN time) and values nested too deep to re-encode are a FormatError."""
+    try:
+        return _parse_jaeger(path)
+    except (OverflowError, ValueError, RecursionError) as e:
+        if isinstance(e, FormatError):
+            raise
+        raise FormatError(path, "data", None, f"a value out of range or nested too deep ({type(e).__name__}: "
+                          f"{str(e)[:80]})") from None
+
+
+def _parse_jaeger(path):
     src = str(path)
     rows = []
     for i, tr in enumerate(_traces(path, load_json(path, "data", quiet=True))):
@@ -74,7 +86,8 @@ def parse_jaeger(path):
             for lg in logs if isinstance(logs, list) else []:
                 if isinstance(lg, dict) and isinstance(lg.get("timestamp"), (int, float)):
                     fields = {f.get("key"): f.get("value") for f in lg.get("fields") or [] if isinstance(f, dict)}
-                    events.append({"time_ns": int(lg["timestamp"]) * 1000, "name": _text(fields.get("event", "log"))})
+                    events.append({"time_ns": _us(path, lg["timestamp"], s + ".logs.timestamp"),
+                                   "name": _text(fields.get("event", "log"))})
             rows.append({"source": src, "trace_id": _text(sp.get("traceID") or tr.get("traceID")),
                          "span_id": _text(sp.get("spanID")), "parent_span_id": _text(parent),
                          "service": _text(proc.get("serviceName")) if isinstance(proc, dict) else None,

@@ -32,6 +32,18 @@ def _us(path, v, section, default=None):
 
 
 def parse_zipkin(path):
+    """The span rows of a Zipkin export; values out of every integer range (a huge number,
+    an infinite or NaN time) and values nested too deep to re-encode are a FormatError."""
+    try:
+        return _parse_zipkin(path)
+    except (OverflowError, ValueError, RecursionError) as e:
+        if isinstance(e, FormatError):
+            raise
+        raise FormatError(path, "spans", None, f"a value out of range or nested too deep ({type(e).__name__}: "
+                          f"{str(e)[:80]})") from None
+
+
+def _parse_zipkin(path):
     src = str(path)
     doc = load_json(path, "spans", quiet=True)
     if not isinstance(doc, list):
