@@ -6,28 +6,19 @@ zero) are left-padded by the builder. The parent is the first CHILD_OF reference
 it an error (it wins on read-back, as in the Collector's translator). Tags become attributes."""
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from .._notes import notes_frame
 from ..errors import FormatError
 from ..traces.builder import RAW, build
 from ._jsonfile import load_json
+from ._spanjson import guarded, text, us_to_ns
 
 KIND = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 
 
-def _text(v):
-    if v is None:
-        return None
-    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-
-
 def _us(path, v, section) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) > 9e12 * 1e3:
-        raise FormatError(path, section, None, f"expected a time in µs, got {json.dumps(v)[:40]}")
-    return int(round(v * 1000))
+    return us_to_ns(path, v, section, "expected a time in µs")
 
 
 def _traces(path, doc):
@@ -41,15 +32,8 @@ def _traces(path, doc):
 
 
 def parse_jaeger(path):
-    """The span rows of a Jaeger export; values out of every integer range (a huge number,
-    an infinite or NaN time) and values nested too deep to re-encode are a FormatError."""
-    try:
-        return _parse_jaeger(path)
-    except (OverflowError, ValueError, RecursionError) as e:
-        if isinstance(e, FormatError):
-            raise
-        raise FormatError(path, "data", None, f"a value out of range or nested too deep ({type(e).__name__}: "
-                          f"{str(e)[:80]})") from None
+    """The span rows of a Jaeger export (values out of range or nested too deep: a FormatError)."""
+    return guarded(_parse_jaeger, path, "data")
 
 
 def _parse_jaeger(path):
@@ -87,16 +71,16 @@ def _parse_jaeger(path):
                 if isinstance(lg, dict) and isinstance(lg.get("timestamp"), (int, float)):
                     fields = {f.get("key"): f.get("value") for f in lg.get("fields") or [] if isinstance(f, dict)}
                     events.append({"time_ns": _us(path, lg["timestamp"], s + ".logs.timestamp"),
-                                   "name": _text(fields.get("event", "log"))})
-            rows.append({"source": src, "trace_id": _text(sp.get("traceID") or tr.get("traceID")),
-                         "span_id": _text(sp.get("spanID")), "parent_span_id": _text(parent),
-                         "service": _text(proc.get("serviceName")) if isinstance(proc, dict) else None,
-                         "scope": _text(tag.get("otel.library.name") or tag.get("otel.scope.name")),
-                         "name": _text(sp.get("operationName")),
+                                   "name": text(fields.get("event", "log"))})
+            rows.append({"source": src, "trace_id": text(sp.get("traceID") or tr.get("traceID")),
+                         "span_id": text(sp.get("spanID")), "parent_span_id": text(parent),
+                         "service": text(proc.get("serviceName")) if isinstance(proc, dict) else None,
+                         "scope": text(tag.get("otel.library.name") or tag.get("otel.scope.name")),
+                         "name": text(sp.get("operationName")),
                          "kind": KIND.get(str(tag.get("span.kind", "")).lower(), 0),
                          "start_ns": start, "end_ns": start + dur, "status_code": code,
-                         "status_message": _text(tag.get("otel.status_description")),
-                         "attributes": [{"key": k, "value": _text(v)} for k, v in tag.items()],
+                         "status_message": text(tag.get("otel.status_description")),
+                         "attributes": [{"key": k, "value": text(v)} for k, v in tag.items()],
                          "events": events})
     if not rows:
         raise FormatError(path, "data", None, "no spans in this Jaeger export")

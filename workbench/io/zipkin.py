@@ -5,42 +5,26 @@ key makes the span an error; ``localEndpoint.serviceName`` the service. A ``shar
 reuses its client's id is the same span id twice: the builder keeps the first and counts the other."""
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from .._notes import notes_frame
 from ..errors import FormatError
 from ..traces.builder import RAW, build
 from ._jsonfile import load_json
+from ._spanjson import guarded, text, us_to_ns
 
 KIND = {"SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
-
-
-def _text(v):
-    if v is None:
-        return None
-    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
 
 def _us(path, v, section, default=None):
     if v is None and default is not None:
         return default
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) > 9e15:
-        raise FormatError(path, section, None, f"expected µs, got {json.dumps(v)[:40]}")
-    return int(round(v * 1000))
+    return us_to_ns(path, v, section, "expected µs")
 
 
 def parse_zipkin(path):
-    """The span rows of a Zipkin export; values out of every integer range (a huge number,
-    an infinite or NaN time) and values nested too deep to re-encode are a FormatError."""
-    try:
-        return _parse_zipkin(path)
-    except (OverflowError, ValueError, RecursionError) as e:
-        if isinstance(e, FormatError):
-            raise
-        raise FormatError(path, "spans", None, f"a value out of range or nested too deep ({type(e).__name__}: "
-                          f"{str(e)[:80]})") from None
+    """The span rows of a Zipkin export (values out of range or nested too deep: a FormatError)."""
+    return guarded(_parse_zipkin, path, "spans")
 
 
 def _parse_zipkin(path):
@@ -65,15 +49,15 @@ def _parse_zipkin(path):
         dur = _us(path, sp.get("duration"), sec + ".duration", default=0)
         le = sp.get("localEndpoint") if isinstance(sp.get("localEndpoint"), dict) else {}
         ann = sp.get("annotations") if isinstance(sp.get("annotations"), list) else []
-        events = [{"time_ns": _us(path, a.get("timestamp"), sec + ".annotations"), "name": _text(a.get("value"))}
+        events = [{"time_ns": _us(path, a.get("timestamp"), sec + ".annotations"), "name": text(a.get("value"))}
                   for a in ann if isinstance(a, dict)]
-        rows.append({"source": src, "trace_id": _text(sp.get("traceId")), "span_id": _text(sp.get("id")),
-                     "parent_span_id": _text(sp.get("parentId")), "service": _text(le.get("serviceName")),
-                     "scope": _text(tags.get("otel.library.name") or tags.get("otel.scope.name")),
-                     "name": _text(sp.get("name")), "kind": KIND.get(str(sp.get("kind", "")).upper(), 0),
+        rows.append({"source": src, "trace_id": text(sp.get("traceId")), "span_id": text(sp.get("id")),
+                     "parent_span_id": text(sp.get("parentId")), "service": text(le.get("serviceName")),
+                     "scope": text(tags.get("otel.library.name") or tags.get("otel.scope.name")),
+                     "name": text(sp.get("name")), "kind": KIND.get(str(sp.get("kind", "")).upper(), 0),
                      "start_ns": start, "end_ns": start + dur, "status_code": code,
-                     "status_message": _text(tags.get("error")) if code == 2 else None,
-                     "attributes": [{"key": str(k), "value": _text(v)} for k, v in tags.items()],
+                     "status_message": text(tags.get("error")) if code == 2 else None,
+                     "attributes": [{"key": str(k), "value": text(v)} for k, v in tags.items()],
                      "events": events})
     if not rows:
         raise FormatError(path, "spans", 0, "no spans in this Zipkin file")

@@ -54,7 +54,7 @@ class Logs:
 
     def window(self, start, end=None) -> "Logs":
         """Records with ts in [start, end] (datetimes, unix ms, ISO text, or an altair brush dict)."""
-        from ._window import bounds
+        from .._time import bounds
         lo, hi = bounds(start, end)
         return Logs(self.table.filter(pl.col("ts").is_between(lo, hi)), self._notes, (lo, hi))
 

@@ -10,12 +10,9 @@ the folder the file is in), quantity (the name map's word for it, or null; see n
 """
 from __future__ import annotations
 
-import datetime as _dt
-
 import polars as pl
 
 from .._notes import notes_frame
-from ..errors import UsageError
 from . import names
 
 
@@ -87,11 +84,8 @@ class Metrics:
 
     def window(self, start, end) -> "Metrics":
         """The same data restricted to [start, end] (datetimes, unix ms, or an altair brush dict)."""
-        if isinstance(start, dict):
-            start, end = start.get("ts", [None, None]) if end is None else (start, end)
-        lo, hi = _as_dt(start), _as_dt(end)
-        if lo is None or hi is None or lo >= hi:
-            raise UsageError(f"empty time window [{start}, {end}]")
+        from .._time import bounds
+        lo, hi = bounds(start, end, key="ts")
         f = pl.col("ts").is_between(lo, hi)
         doctor = {}
         for run, d in self.doctor.items():
@@ -132,13 +126,3 @@ class Metrics:
         """Every loaded series of one run on one time axis (altair; ``workbench.charts.metrics``)."""
         from ..charts.metrics import timeline
         return timeline(self, **kw)
-
-
-def _as_dt(v):
-    if v is None:
-        return None
-    if isinstance(v, _dt.datetime):
-        return v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
-    if isinstance(v, str):
-        return _dt.datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
-    return _dt.datetime.fromtimestamp(float(v) / 1000.0, _dt.timezone.utc)

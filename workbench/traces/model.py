@@ -76,7 +76,7 @@ class Traces:
 
     def window(self, start, end=None) -> "Traces":
         """Spans that start within [start, end] (datetimes, unix ms, ISO text, or a brush dict)."""
-        from ._window import bounds
+        from .._time import bounds
         lo, hi = bounds(start, end)
         keep = self.spans.filter(pl.col("start").is_between(lo, hi))
         return Traces(finish(keep.drop("parent_index", "orphan")), self._notes, (lo, hi))
