@@ -69,6 +69,7 @@ thousands of times) is one step with ``repeat``, in the frames, the JSON, the ho
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -451,8 +452,6 @@ def _verdict_notes(suspects: pl.DataFrame, n: int, serious_count: int, serious_b
         patchy = big.filter(pl.col("growing") & (pl.col("gained").list.eval(pl.element() == 0).list.any()))
         if len(patchy):
             out.append(f"{len(patchy)} growing suspect(s) gained nothing in some earlier window: growth in bursts")
-    if not len(suspects):
-        return out
     return out
 
 
@@ -477,12 +476,20 @@ def _out_edge(snap, v: int, name: str) -> int:
     return -1
 
 
+_SORTED_LOCATIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _sorted_locations(snap):
-    o, sc, ln, col = snap.location_arrays
-    if o.size > 1 and not bool(np.all(o[1:] > o[:-1])):
-        k = np.argsort(o, kind="stable")
-        o, sc, ln, col = o[k], sc[k], ln[k], col[k]
-    return o, sc, ln, col
+    """The snapshot's locations ordered by node ordinal (V8 does not write them in node order), for
+    searchsorted lookups; sorted once per snapshot, however many suspects ask."""
+    hit = _SORTED_LOCATIONS.get(snap)
+    if hit is None:
+        o, sc, ln, col = snap.location_arrays
+        if o.size > 1 and not bool(np.all(o[1:] > o[:-1])):
+            k = np.argsort(o, kind="stable")
+            o, sc, ln, col = o[k], sc[k], ln[k], col[k]
+        hit = _SORTED_LOCATIONS[snap] = (o, sc, ln, col)
+    return hit
 
 
 def _script_url(snap, script_id: int) -> str | None:
