@@ -508,6 +508,174 @@ def dominators(first_ret, ret_node, root, parent, semi, vertex, label, cnt, self
     return dom[:n], ret
 
 
+# ---- the dominator pass for snapshots without clique nodes: Semi-NCA in preorder space -----------
+# With every node numbered by a DFS (no clique nodes), the graph DevTools' Lengauer-Tarjan works on
+# is a flowgraph: the essential edges plus an edge from the root to each weak-only root (DevTools
+# gives those the root as DFS parent and semi[root] as semidominator). Immediate dominators of a
+# flowgraph are unique, so any exact algorithm gives DevTools' idom; Semi-NCA (Georgiadis) needs
+# fewer arrays than LT with buckets. Nodes are numbered 1..n in DevTools' DFS preorder and every
+# work array is indexed by that number; an essential edge v -> w with pre(v) < pre(w) (tree or
+# forward edge) only ever contributes pre(v) to semi(w), so just the minimum of those is kept, and
+# only the other retainers (pre(v) > pre(w)) are stored. Retained sizes are summed in the same
+# order as DevTools' (reverse preorder), so they are equal to the last bit.
+
+
+@njit(cache=True, nogil=True)
+def _pre_dfs(start, cnt, pre, parent, first_edge, to_ord, essential, stack_v, stack_e):
+    """DevTools' iterative dfs from ordinal ``start`` (already numbered): number the nodes it
+    reaches over essential edges, in edge order, 1-based (``pre`` by ordinal), and record each
+    one's DFS parent as a preorder number (``parent`` by preorder number). Returns the count."""
+    sp = 0
+    stack_v[0] = start
+    stack_e[0] = first_edge[start]
+    while sp >= 0:
+        v = stack_v[sp]
+        ei = np.int64(stack_e[sp])
+        end = np.int64(first_edge[v + 1])
+        pushed = False
+        while ei < end:
+            if essential[ei]:
+                w = to_ord[ei]
+                if pre[w] == 0:
+                    cnt += 1
+                    pre[w] = cnt
+                    parent[cnt] = pre[v]
+                    stack_e[sp] = ei + 1
+                    sp += 1
+                    stack_v[sp] = w
+                    stack_e[sp] = first_edge[w]
+                    pushed = True
+                    break
+            ei += 1
+        if not pushed:
+            sp -= 1
+    return cnt
+
+
+@njit(cache=True, nogil=True)
+def dom_preorder(first_edge, to_ord, ess_count, essential, root):
+    """Step one, DevTools' DFS (the same order as ``dominator_dfs``): from the root, then from
+    each node without essential retainers (``ess_count[o + 1] == 0``) not yet reached, whose
+    parent is the root. Returns pre (int32 by ordinal, 1-based preorder number, 0 = not reached),
+    parent (int32 by preorder number, n + 1), the count numbered, the weak-only roots and the
+    clique nodes (reached by neither: then use ``dominator_dfs`` and ``dominators``)."""
+    n = first_edge.shape[0] - 1
+    pre = np.zeros(n, dtype=np.int32)
+    parent = np.zeros(n + 1, dtype=np.int32)
+    stack_v = np.empty(n + 1, dtype=np.int32)        # numba's: only the used depth is paged in
+    stack_e = np.empty(n + 1, dtype=first_edge.dtype)
+    pre[root] = 1
+    cnt = _pre_dfs(root, 1, pre, parent, first_edge, to_ord, essential, stack_v, stack_e)
+    weak = 0
+    if cnt < n:
+        for v in range(n):
+            if pre[v] != 0 or ess_count[v + 1] != 0:
+                continue
+            weak += 1
+            cnt += 1
+            pre[v] = cnt
+            parent[cnt] = 1
+            cnt = _pre_dfs(v, cnt, pre, parent, first_edge, to_ord, essential, stack_v, stack_e)
+    return pre, parent, cnt, weak, n - cnt
+
+
+@njit(cache=True, nogil=True)
+def dom_later_retainers(first_edge, to_ord, essential, pre, parent, first_ret):
+    """Step two: per preorder number w, the essential retainers numbered after w (a reverse CSR in
+    preorder space: ``ret_node[first_ret[w]:first_ret[w + 1]]``), and ``low[w]``: the smallest
+    number among w's DFS parent and its retainers numbered before it. ``first_ret`` (n + 2, the
+    caller's; its contents are overwritten) receives the offsets. Returns (ret_node, low)."""
+    n = pre.shape[0]
+    low = parent.copy()
+    for p in range(first_ret.shape[0]):
+        first_ret[p] = 0
+    for src in range(n):
+        ps = pre[src]
+        for ei in range(first_edge[src], first_edge[src + 1]):
+            if essential[ei]:
+                pt = pre[to_ord[ei]]
+                if ps > pt:
+                    first_ret[pt] += 1
+                elif ps < low[pt]:
+                    low[pt] = ps
+    for p in range(1, n + 1):
+        first_ret[p] += first_ret[p - 1]
+    total = first_ret[n]
+    first_ret[n + 1] = total
+    ret_node = np.empty(total, dtype=np.int32)
+    # fill each slice from its end: first_ret[p] counts down from end(p) to start(p) = end(p - 1)
+    for src in range(n):
+        ps = pre[src]
+        for ei in range(first_edge[src], first_edge[src + 1]):
+            if essential[ei]:
+                pt = pre[to_ord[ei]]
+                if ps > pt:
+                    first_ret[pt] -= 1
+                    ret_node[first_ret[pt]] = ps
+    return ret_node, low
+
+
+@njit(cache=True, nogil=True)
+def semi_nca(first_ret, ret_node, parent, low):
+    """Step three: semidominators in reverse preorder with simple link/eval and iterative path
+    compression, then Semi-NCA's immediate dominators in preorder; ``parent`` becomes the idom
+    (by preorder number; the root's is itself). ``low`` is the eval labels' semidominator values
+    (its entries for nodes not yet processed are their ``low``); ``first_ret[w + 1]``, no longer
+    read once w is processed, keeps semi(w). A node x is linked iff x > w, the node being
+    processed (so no 'not linked' marker is needed)."""
+    n = parent.shape[0] - 1
+    ancestor = np.empty(n + 1, dtype=np.int32)   # read only for linked nodes
+    comp = np.empty(n + 1, dtype=np.int32)       # the compression stack: only its used depth is paged in
+    for w in range(n, 1, -1):
+        s = low[w]
+        for ri in range(first_ret[w], first_ret[w + 1]):
+            v = ret_node[ri]   # v > w: linked
+            x = v
+            sp = 0
+            while ancestor[x] > w:
+                comp[sp] = x
+                sp += 1
+                x = ancestor[x]
+            while sp > 0:
+                sp -= 1
+                y = comp[sp]
+                a = ancestor[y]
+                if low[a] < low[y]:
+                    low[y] = low[a]
+                ancestor[y] = ancestor[a]
+            if low[v] < s:
+                s = low[v]
+        low[w] = s
+        first_ret[w + 1] = s
+        ancestor[w] = parent[w]
+    parent[1] = 1
+    for w in range(2, n + 1):
+        s = first_ret[w + 1]
+        i = parent[w]
+        while i > s:
+            i = parent[i]
+        parent[w] = i
+
+
+@njit(cache=True, nogil=True)
+def dom_finish(pre, idom, self_size):
+    """Step four: retained sizes (self sizes summed into the immediate dominator in reverse
+    preorder, float64 like DevTools') and the immediate dominators as ordinals, written over
+    ``pre``. Returns (idom by ordinal, retained)."""
+    n = pre.shape[0]
+    vertex = np.empty(n + 1, dtype=np.int32)
+    for o in range(n):
+        vertex[pre[o]] = o
+    ret = np.empty(n, dtype=np.float64)
+    for o in range(n):
+        ret[o] = self_size[o]
+    for w in range(n, 1, -1):
+        ret[vertex[idom[w]]] += ret[vertex[w]]
+    for o in range(n):
+        pre[o] = vertex[idom[pre[o]]]
+    return pre, ret
+
+
 @njit(cache=True, nogil=True)
 def dominated_csr(idom, root):
     n = idom.shape[0]

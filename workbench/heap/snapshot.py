@@ -343,7 +343,8 @@ class HeapSnapshot:
     def essential_edges(self) -> np.ndarray:
         """Per edge: does it count for dominators (DevTools computeIsEssentialEdge)?"""
         table, _, _ = self._ephemeron_tables
-        counts = np.zeros(self.node_count + 1, dtype=np.int32 if self.edge_count < 2**31 else np.int64)
+        # n + 2: the dominator pass reuses the counts as its offsets (one more for the end)
+        counts = np.zeros(self.node_count + 2, dtype=np.int32 if self.edge_count < 2**31 else np.int64)
         ess = np.zeros(self.edge_count, dtype=np.bool_)
         K.essential_edges(self.first_edge, self._to, self._etype, self._ename,
                           self.ids, self.root, self._page_owned,
@@ -388,16 +389,28 @@ class HeapSnapshot:
             raise MemoryError("snapshots with 2**31 nodes or more are not supported")
         essential = self.essential_edges
         counts, self._essential_counts = self._essential_counts, None
-        n = self.node_count
-        parent, semi, vertex, label, cnt, weak_only, clique = K.dominator_dfs(
-            self.first_edge, self._to, counts, essential, self.root)
-        first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, counts)
-        # only the DFS and the retainer index read the flags: free them before step two
-        del essential
-        self.__dict__.pop("essential_edges", None)
-        idom, retained = K.dominators(first_ret, ret_node, self.root, parent, semi, vertex, label, cnt,
-                                      self.self_sizes)
-        del first_ret, ret_node, parent, semi, vertex, label
+        pre, parent, _, weak_only, clique = K.dom_preorder(self.first_edge, self._to, counts, essential, self.root)
+        if clique:
+            # DevTools numbers clique nodes without a DFS: no flowgraph, so its own algorithm decides
+            del pre, parent
+            n = self.node_count
+            parent, semi, vertex, label, cnt, _, _ = K.dominator_dfs(self.first_edge, self._to, counts, essential,
+                                                                     self.root)
+            first_ret, ret_node = K.essential_retainers(self.first_edge, self._to, essential, n, counts)
+            del essential, counts
+            self.__dict__.pop("essential_edges", None)
+            idom, retained = K.dominators(first_ret, ret_node, self.root, parent, semi, vertex, label, cnt,
+                                          self.self_sizes)
+            del first_ret, ret_node, parent, semi, vertex, label
+        else:
+            ret_node, low = K.dom_later_retainers(self.first_edge, self._to, essential, pre, parent, counts)
+            # only the DFS and the retainer index read the flags: free them before step three
+            del essential
+            self.__dict__.pop("essential_edges", None)
+            K.semi_nca(counts, ret_node, parent, low)
+            del counts, ret_node, low
+            idom, retained = K.dom_finish(pre, parent, self.self_sizes)
+            del pre, parent
         if weak_only or clique:
             self._notes.append((self.path, "nodes", int(weak_only) + int(clique),
                                 f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
