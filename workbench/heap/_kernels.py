@@ -83,6 +83,16 @@ def essential_retainers(first_edge, to_ord, essential, n, first_ret):
 
 
 @njit(cache=True, nogil=True)
+def edge_names_of_type(etype, ename, edge_type, nstr):
+    """Which strings name edges of type ``edge_type`` (one pass; no mask or index copies)."""
+    out = np.zeros(nstr, dtype=np.bool_)
+    for ei in range(etype.shape[0]):
+        if etype[ei] == edge_type:
+            out[ename[ei]] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
 def retainer_counts(to_ord, n):
     """Number of retainers (all edge types) per node."""
     out = np.zeros(n, dtype=np.int32)
@@ -223,13 +233,32 @@ def essential_edges(first_edge, to_ord, etype, ename, node_id, root, page_owned,
 
 
 @njit(cache=True, nogil=True)
-def shallow_sizes(first_edge, to_ord, etype, self_size, unowned, transfer_blocked, weak_type, owners, work, out):
+def copy_array(a):
+    """A copy on numba's small pages."""
+    return a.copy()
+
+
+@njit(cache=True, nogil=True)
+def widen_int64(a):
+    """An int64 copy on numba's small pages."""
+    out = np.empty(a.shape[0], dtype=np.int64)
+    for i in range(a.shape[0]):
+        out[i] = a[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def shallow_sizes(first_edge, to_ord, etype, unowned, transfer_blocked, weak_type, out):
     """DevTools JSHeapSnapshot.calculateShallowSizes: hidden/array nodes (and native
-    'system / ExternalStringData') reachable from exactly one owner give their size to it."""
-    n = self_size.shape[0]
+    'system / ExternalStringData') reachable from exactly one owner give their size to it.
+    ``out`` arrives holding V8's sizes (wide enough for any sum of them) and leaves re-attributed."""
+    n = out.shape[0]
     UNVISITED = -1
     MULTIPLE = -2
-    # owners (int32, n), work (int32, 2n + 1) and out (int64 copy of self_size) come from the caller
+    # numba's arrays: small pages (numpy's huge-page faults stalled in compaction, 0.15-0.35 s),
+    # and only the used part of the work stack is paged in
+    owners = np.empty(n, dtype=np.int32)
+    work = np.empty(2 * n + 1, dtype=np.int32)
     wp = 0
     for i in range(n):
         if unowned[i]:
