@@ -234,14 +234,19 @@ def _entry_file(snap_path) -> Path:
     return cache.entry_path(cache.file_key(snap_path, "heap", ""))
 
 
+def _header_span(b: bytearray):
+    """(offset, length) of an entry's header: recorded after the magic and again at the end."""
+    return int.from_bytes(b[8:16], "little"), int.from_bytes(b[16:24], "little")
+
+
 def _damage_header(b: bytearray):
-    hlen = int.from_bytes(b[8:16], "little")
-    b[16:16 + hlen] = b"{" + b"x" * (hlen - 1)
+    hoff, hlen = _header_span(b)
+    b[hoff:hoff + hlen] = b"{" + b"x" * (hlen - 1)
 
 
 def _damage_array(b: bytearray):
-    hlen = int.from_bytes(b[8:16], "little")
-    header = json.loads(bytes(b[16:16 + hlen]))
+    hoff, hlen = _header_span(b)
+    header = json.loads(bytes(b[hoff:hoff + hlen]))
     off = header["arrays"]["to"][0]
     b[off:off + 8] = bytes(8) if b[off:off + 8] != bytes(8) else b"\xff" * 8
 
@@ -336,10 +341,10 @@ def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
     leaves no temporary file behind."""
     import time
     code = ("import sys, time, workbench as wb\nfrom workbench.io import cache\n"
-            "slow = cache._write\n"   # a write still running at exit, as on a big file
-            "cache._write = lambda *a: (time.sleep(1), slow(*a))\n"
+            "slow = cache.Writer._step\n"   # a write still running at exit, as on a big file
+            "cache.Writer._step = lambda self, op: (time.sleep(0.3), slow(self, op))[1]\n"
             "s = wb.load_snapshot(sys.argv[1], quiet=True)\ns.summary()\n"
-            "assert any(t.is_alive() for t in cache._pending.values())\n")   # no cache.wait()
+            "assert any(w.alive() for ws in cache._pending.values() for w in ws)\n")   # no cache.wait()
     r = subprocess.run([sys.executable, "-c", code, str(API_FINAL)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     deadline = time.monotonic() + 120
@@ -348,3 +353,68 @@ def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
     assert [p.suffix for p in cache_dir.iterdir()] == [".wbc"]
     res = json.loads(_child(API_FINAL, dict(os.environ)).communicate(timeout=300)[0])
     assert res["cached"]
+
+
+def test_the_parsed_arrays_are_written_before_the_passes_and_not_twice(tmp_path):
+    s = wb.load_snapshot(API_FINAL, quiet=True)
+    (w,) = [w for ws in cache._pending.values() for w in ws]
+    assert w.state == "open" and "to" in w.table and "ename" in w.table   # handed over at load
+    assert "_dominators.0" not in w.table
+    early = {name: rec[0] for name, rec in w.table.items()}
+    s.summary()
+    cache.wait()
+    b = bytearray(Path(w.p).read_bytes())
+    hoff, hlen = _header_span(b)
+    table = json.loads(bytes(b[hoff:hoff + hlen]))["arrays"]
+    # the parse's arrays stayed where they were first written; the passes' came after them
+    assert all(table[name][0] == off for name, off in early.items() if name in table)
+    assert min(table[n][0] for n in table if n.startswith("_dominators")) > max(early.values())
+
+
+def test_a_writer_writes_the_final_array_under_a_name_whose_array_changed(tmp_path):
+    key = {"format": cache.FORMAT, "kind": "test", "path": str(tmp_path / "x"), "code": "1"}
+    w = cache.Writer(key)
+    first = np.arange(100_000, dtype=np.uint32)
+    w.add("a", first)
+    w.add("b", np.ones(10, np.uint8))
+    w.finish({"a": first * 2, "b": w.objs["b"]}, {"note": "done"})
+    cache.wait()
+    e, problem = cache.lookup(key)
+    assert problem is None and e.info == {"note": "done"}
+    assert np.array_equal(e.arrays["a"], first * 2) and e.arrays["b"].tolist() == [1] * 10
+
+
+def test_a_snapshot_dropped_before_its_passes_leaves_nothing(cache_dir):
+    import gc
+    s = wb.load_snapshot(API_FINAL, quiet=True)
+    (w,) = [w for ws in cache._pending.values() for w in ws]
+    del s
+    gc.collect()
+    w.thread.join(30)
+    assert not w.alive() and w.state == "abandoned"
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+    # and a process that exits before analysing leaves no temporary file either
+    code = "import sys, workbench as wb\ns = wb.load_snapshot(sys.argv[1], quiet=True)\n"
+    r = subprocess.run([sys.executable, "-c", code, str(API_FINAL)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+
+
+def test_the_command_writes_its_entry_after_it_exits(cache_dir):
+    """``workbench summary`` defers the entry to a child forked at exit (the passes' arrays, the
+    Statistics and the header are made there); the next open finds it whole."""
+    import time
+    env = dict(os.environ)
+    r = subprocess.run([sys.executable, "-m", "workbench", "--quiet", "summary", str(API_FINAL), "--format", "json"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(r.stdout)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and [p.suffix for p in cache_dir.iterdir()] != [".wbc"]:
+        time.sleep(0.1)
+    assert [p.suffix for p in cache_dir.iterdir()] == [".wbc"]
+    res = json.loads(_child(API_FINAL, env).communicate(timeout=300)[0])
+    assert res["cached"] and not res["numba"]
+    fresh = wb.load_snapshot(API_FINAL, quiet=True, cache=False)
+    assert res["stats"] == fresh.statistics()
+    assert [row["class"] for row in rows] == fresh.summary()["class"].to_list()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -615,13 +616,32 @@ def read_heapsnapshot(path, *, quiet: bool = False, cache: bool | None = None):
         snap._notes.append((path, "cache", 1, f"the cache entry of this file was damaged ({problem}); "
                                               "discarded, the file was parsed again"))
     if key is not None:
-        snap._on_analyzed = lambda s: _store(s, key)
+        # the parsed arrays go to the entry now, while the passes run; the rest once they have
+        writer = cache_mod.Writer(key)
+        for name, a in _parsed_arrays(snap):
+            writer.add(name, a)
+        snap._on_analyzed = lambda s: _store(s, writer)
+        weakref.finalize(snap, writer.abandon)   # dropped before its passes ran: no entry
     return snap
 
 
-def _store(snap, key) -> None:
+def _parsed_arrays(snap):
+    """The arrays of ``snap.cache_state()`` that exist as soon as the file is read and never
+    change (V8's self sizes are replaced by the shallow-size pass: not among them)."""
+    for attr, name in snap._BASE.items():
+        a = getattr(snap, attr)
+        if attr != "_raw_self" and isinstance(a, np.ndarray):
+            yield name, a
+    for part in ("raw", "starts", "lens", "esc"):
+        yield f"strings.{part}", getattr(snap.strings, part)
+    for k, a in snap.sections.items():
+        if isinstance(a, np.ndarray):
+            yield f"section.{k}", a
+
+
+def _store(snap, writer) -> None:
     # the first views of every investigation, kept with the passes: a re-open shows them at once
     snap.summary()
     snap.statistics()
     arrays, info = snap.cache_state()
-    cache_mod.store(key, arrays, info)
+    writer.finish(arrays, info)
