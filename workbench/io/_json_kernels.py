@@ -8,7 +8,10 @@ chunks is continued on the next call. Status codes: 0 = needs more input, 1 = va
 """
 from __future__ import annotations
 
-from numba import njit
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
 
 # parse_uints states
 _EXPECT_FIRST = 0   # right after '[': a value or ']'
@@ -33,13 +36,226 @@ def _is_ws(c):
     return c == 32 or c == 10 or c == 13 or c == 9
 
 
+@intrinsic
+def _load_u64(typingctx, arr, idx):
+    """The 8 bytes of a uint8 array at ``idx`` as one little-endian uint64 (unaligned load,
+    no bounds check: the caller guarantees idx + 8 <= len)."""
+    sig = types.uint64(arr, idx)
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        ptr = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(64).as_pointer())
+        return builder.load(ptr, align=1)
+    return sig, codegen
+
+
+@intrinsic
+def _ctz64(typingctx, x):
+    """Trailing zero bits of a nonzero uint64."""
+    sig = types.uint64(x)
+
+    def codegen(context, builder, sig, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+    return sig, codegen
+
+
+_U8_F0 = np.uint64(0xF0F0F0F0F0F0F0F0)
+_U8_30 = np.uint64(0x3030303030303030)
+_U8_06 = np.uint64(0x0606060606060606)
+_U8_0F = np.uint64(0x0F0F0F0F0F0F0F0F)
+_U16_FF = np.uint64(0x00FF00FF00FF00FF)
+_U32_FFFF = np.uint64(0x0000FFFF0000FFFF)
+_M1 = np.uint64(2561)            # 10 * 256 + 1
+_M2 = np.uint64(6553601)         # 100 * 65536 + 1
+_M3 = np.uint64(42949672960001)  # 10000 * 2^32 + 1
+_S3 = np.uint64(3)
+_S8 = np.uint64(8)
+_S16 = np.uint64(16)
+_S32 = np.uint64(32)
+_S64 = np.uint64(64)
+_U8 = np.uint64(8)
+
+
+# The fast path's source, generated per field count: a token is ``ws* digits ws* ','`` starting
+# before ``lim``; a failed test leaves the enclosing loop by ``break`` with nothing committed.
+# _TOKEN_SWAR reads a one-digit number directly and a longer one 8 digits at once (a mask of the
+# non-digit bytes, its trailing zeros, three multiplies: no mispredicted loop exit for numbers of
+# varying length), the 9th and 10th digits one by one; _TOKEN_SCALAR (for a buffer that is not
+# a contiguous uint8 array) reads digit by digit.
+_WS_SKIP = """\
+if c == 32 or c == 10 or c == 13 or c == 9:
+    while True:
+        p += 1
+        if p >= lim:
+            break
+        c = buf[p]
+        if not (c == 32 or c == 10 or c == 13 or c == 9):
+            break
+    if p >= lim:
+        break
+"""
+_TOKEN_SWAR = """\
+p = {src}
+c = buf[p]
+{ws}\
+if not (48 <= c <= 57):
+    break
+s{k} = p
+c1 = buf[p + 1]
+if not (48 <= c1 <= 57):
+    v{k} = c - 48
+    p += 1
+    c = c1
+else:
+    w = _load_u64(buf, p)
+    nd = ((w & _U8_F0) ^ _U8_30) | (((w + _U8_06) & _U8_F0) ^ _U8_30)
+    if nd:
+        n = _ctz64(nd) >> _S3
+        d = (w & _U8_0F) << (_S64 - (n << _S3))
+    else:
+        n = _U8
+        d = w & _U8_0F
+    d = (d * _M1) >> _S8
+    d = ((d & _U16_FF) * _M2) >> _S16
+    v{k} = np.int64(((d & _U32_FFFF) * _M3) >> _S32)
+    p += np.int64(n)
+    c = buf[p]
+    if n == _U8:
+        if 48 <= c <= 57:
+            v{k} = v{k} * 10 + (c - 48)
+            p += 1
+            c = buf[p]
+            if 48 <= c <= 57:
+                v{k} = v{k} * 10 + (c - 48)
+                p += 1
+                c = buf[p]
+                if 48 <= c <= 57 or v{k} > vmax:
+                    break
+if c != 44:
+{ws2}\
+    if c != 44:
+        break
+q = p + 1
+"""
+_TOKEN_SCALAR = """\
+p = {src}
+c = buf[p]
+{ws}\
+if not (48 <= c <= 57):
+    break
+s{k} = p
+v{k} = c - 48
+p += 1
+c = buf[p]
+n = 1
+while 48 <= c <= 57 and n < 10:
+    v{k} = v{k} * 10 + (c - 48)
+    n += 1
+    p += 1
+    c = buf[p]
+if n == 10:
+    if 48 <= c <= 57 or v{k} > vmax:
+        break
+if c != 44:
+{ws2}\
+    if c != 44:
+        break
+q = p + 1
+"""
+_RECORD_SRC = """\
+    if f == 0:
+{unpack}
+        while pos < lim and count + {nf} <= cap:
+{record}
+{stores}
+            value = v{last}
+            start = s{last}
+            count += {nf}
+            r += 1
+            pos = q
+"""
+_FAST_SRC = """\
+def _fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
+    start = -1
+{records}\
+    while pos < lim and count < cap:
+{token}
+        outs[f][r] = v
+        value = v
+        start = s
+        count += 1
+        f += 1
+        if f == {nf}:
+            f = 0
+            r += 1
+        pos = q
+    return pos, value, count, f, r, start
+"""
+
+
+def _indent(text, n):
+    return "".join(" " * n + line if line.strip() else line for line in text.splitlines(True))
+
+
+def _fast_source(nf, swar=True):
+    ws = _WS_SKIP
+    ws2 = _indent(_WS_SKIP, 4)
+    token = _TOKEN_SWAR if swar else _TOKEN_SCALAR
+
+    def tok(k, src):
+        return token.format(k=k, src=src, ws=ws, ws2=ws2)
+    records = ""
+    if nf <= _RECORD_MAX:
+        records = _RECORD_SRC.format(
+            nf=nf, last=nf - 1,
+            unpack=_indent("".join(f"o{k} = outs[{k}]\n" for k in range(nf)), 8),
+            record=_indent("".join(tok(k, "pos" if k == 0 else "q") for k in range(nf)), 12),
+            stores=_indent("".join(f"o{k}[r] = v{k}\n" for k in range(nf)), 12))
+    return _FAST_SRC.format(nf=nf, records=records, token=_indent(tok("", "pos"), 8))
+
+
+_RECORD_MAX = 8   # wider records use the per-token loop only (the generated code grows with nf)
+
+
+_FAST_IMPLS = {}
+
+
+def _uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
+    """parse_uints' fast path, entered where a value is expected (after '[' or ','): whole
+    tokens ``ws* digits ws* ','``, each starting before ``lim`` (64 bytes before the window's
+    end and the buffer's: at most 11 bytes past it are read unchecked, an 8-byte load
+    included). A token is committed only once its comma is seen; anything else (a sign,
+    fraction, exponent, ']', a bad character, more than 10 digits, a value above ``vmax``,
+    full output, the window's end) leaves ``pos`` at the token's start for the state machine,
+    which then does exactly what it would have done. From a record's first field, whole
+    records are read per iteration (each field's own code and array, no tuple index, one
+    capacity check per record; up to _RECORD_MAX fields), and a number's first 8 digits at
+    once. Generated per field count by the overload below. Returns (pos, value, count, f, r,
+    start of the last committed number or -1)."""
+
+
+@overload(_uints_fast, jit_options={"nogil": True})
+def _ov_uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
+    nf = len(outs)
+    swar = isinstance(buf, types.Array) and buf.layout == "C" and buf.dtype == types.uint8
+    key = (nf, swar)
+    if key not in _FAST_IMPLS:
+        ns = {k: v for k, v in globals().items() if k.startswith(("_U8", "_U16", "_U32", "_M", "_S"))}
+        ns.update(np=np, _load_u64=_load_u64, _ctz64=_ctz64)
+        exec(compile(_fast_source(nf, swar), f"<parse_uints fast path, {nf} fields>", "exec"), ns)
+        _FAST_IMPLS[key] = ns["_fast"]
+    return _FAST_IMPLS[key]
+
+
 @njit(cache=True, nogil=True)
 def parse_uints(buf, pos, end, outs, nrec, st, vmax=U32_MAX):
     """Parse comma-separated unsigned integers until ']' into the per-field arrays ``outs``
     (a tuple, one array per field): value k goes to outs[k % nf][k // nf]. ``st`` = [value,
     state, count, start_pos, field, record] (field/record advance incrementally: no division
     per value). A value above ``vmax`` (2^32-1, or 2^53-1 for 64-bit outputs) is
-    ERR_OVERFLOW. Returns (status, pos)."""
+    ERR_OVERFLOW. Returns (status, pos). Where a value is expected and the window's end is
+    more than 64 bytes away, whole tokens go through _uints_fast, which commits only complete
+    tokens and hands anything unusual back to this state machine unread."""
     value = st[0]
     state = st[1]
     count = st[2]
@@ -60,6 +276,12 @@ def parse_uints(buf, pos, end, outs, nrec, st, vmax=U32_MAX):
             f = 0
             r += 1
         state = _EXPECT_SEP
+    lim = min(end, buf.shape[0]) - 64
+    if (state == _EXPECT_VALUE or state == _EXPECT_FIRST) and 0 <= pos < lim:
+        pos, value, count, f, r, start = _uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax)
+        if start >= 0:  # a token (and its comma) was committed
+            st[3] = start
+            state = _EXPECT_VALUE
     while pos < end:
         c = buf[pos]
         if state == _IN_NUMBER:
@@ -100,6 +322,10 @@ def parse_uints(buf, pos, end, outs, nrec, st, vmax=U32_MAX):
                 return ERR_CHAR, pos
             state = _EXPECT_VALUE
             pos += 1
+            if 0 <= pos < lim:
+                pos, value, count, f, r, start = _uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax)
+                if start >= 0:
+                    st[3] = start
             continue
         if _is_ws(c):
             pos += 1
