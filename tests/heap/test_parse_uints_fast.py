@@ -333,3 +333,30 @@ def test_strided_buffer():
             status, pos = fn(strided, 0, len(data), outs, 20, st, U32_MAX)
             results.append((int(status), int(pos), st.tolist(), [o.tolist() for o in outs]))
         assert results[0] == results[1]
+
+
+def test_bad_token_at_every_field_and_entry():
+    """A bad token in any field of the first records after an entry at any comma (the fast
+    path then reaches a record's start token by token): values, st and positions as before."""
+    rng = random.Random(17)
+    bad = ["-1", ",", "]", "1.5", "x", "4294967296", "12345678901", " -", "1e2", "\t\n"]
+    for nf in (1, 3, 7):
+        values = [[str(rng.choice([0, 3, 12, 456, 78901, 2345678, 99999999, 4294967295]))
+                   for _ in range(nf)] for _ in range(30)]
+        for j in range(4):
+            for i in range(nf):
+                for b in bad:
+                    recs = [list(rec) for rec in values]
+                    recs[j][i] = b
+                    data = ("\n,".join(",".join(rec) for rec in recs) + "]").encode()
+                    commas = [k for k, ch in enumerate(data) if ch == 44][: 2 * nf + 1]
+                    for e in [None] + commas:
+                        if e is None:
+                            _same(data, nf, 40, U32_MAX, np.uint32, [], 0)
+                            continue
+                        before = sum(1 for ch in data[:e + 1] if ch == 44)
+                        st0 = np.zeros(6, dtype=np.int64)
+                        st0[0] = 77  # the value the state machine holds (returned with errors)
+                        st0[1] = _EXPECT_VALUE
+                        st0[2], st0[4], st0[5] = before, before % nf, before // nf
+                        _same(data, nf, 40, U32_MAX, np.uint32, [], 0, st0=st0, pos0=e + 1)

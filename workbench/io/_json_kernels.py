@@ -163,21 +163,37 @@ if c != 44:
 q = p + 1
 """
 _RECORD_SRC = """\
-    if f == 0:
+    while True:
+        if f == 0:
 {unpack}
-        while pos < lim and count + {nf} <= cap:
+            while pos < lim and count + {nf} <= cap:
 {record}
 {stores}
-            value = v{last}
-            start = s{last}
-            count += {nf}
-            r += 1
+                value = v{last}
+                start = s{last}
+                count += {nf}
+                r += 1
+                pos = q
+        # the tokens up to the next record's start (or where the state machine takes over)
+        wrapped = False
+        while pos < lim and count < cap:
+{token}
+            outs[f][r] = v
+            value = v
+            start = s
+            count += 1
+            f += 1
             pos = q
+            if f == {nf}:
+                f = 0
+                r += 1
+                wrapped = True
+                break
+        if not wrapped:
+            break
+    return pos, value, count, f, r, start
 """
-_FAST_SRC = """\
-def _fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
-    start = -1
-{records}\
+_TOKENS_SRC = """\
     while pos < lim and count < cap:
 {token}
         outs[f][r] = v
@@ -190,6 +206,11 @@ def _fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
             r += 1
         pos = q
     return pos, value, count, f, r, start
+"""
+_FAST_SRC = """\
+def _fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
+    start = -1
+{body}\
 """
 
 
@@ -204,14 +225,16 @@ def _fast_source(nf, swar=True):
 
     def tok(k, src):
         return token.format(k=k, src=src, ws=ws, ws2=ws2)
-    records = ""
     if nf <= _RECORD_MAX:
-        records = _RECORD_SRC.format(
+        body = _RECORD_SRC.format(
             nf=nf, last=nf - 1,
-            unpack=_indent("".join(f"o{k} = outs[{k}]\n" for k in range(nf)), 8),
-            record=_indent("".join(tok(k, "pos" if k == 0 else "q") for k in range(nf)), 12),
-            stores=_indent("".join(f"o{k}[r] = v{k}\n" for k in range(nf)), 12))
-    return _FAST_SRC.format(nf=nf, records=records, token=_indent(tok("", "pos"), 8))
+            unpack=_indent("".join(f"o{k} = outs[{k}]\n" for k in range(nf)), 12),
+            record=_indent("".join(tok(k, "pos" if k == 0 else "q") for k in range(nf)), 16),
+            stores=_indent("".join(f"o{k}[r] = v{k}\n" for k in range(nf)), 16),
+            token=_indent(tok("", "pos"), 12))
+    else:
+        body = _TOKENS_SRC.format(nf=nf, token=_indent(tok("", "pos"), 8))
+    return _FAST_SRC.format(body=body)
 
 
 _RECORD_MAX = 8   # wider records use the per-token loop only (the generated code grows with nf)
@@ -227,8 +250,8 @@ def _uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
     included). A token is committed only once its comma is seen; anything else (a sign,
     fraction, exponent, ']', a bad character, more than 10 digits, a value above ``vmax``,
     full output, the window's end) leaves ``pos`` at the token's start for the state machine,
-    which then does exactly what it would have done. From a record's first field, whole
-    records are read per iteration (each field's own code and array, no tuple index, one
+    which then does exactly what it would have done. From a record's first field (reached
+    token by token from wherever it starts), whole records are read per iteration (each field's own code and array, no tuple index, one
     capacity check per record; up to _RECORD_MAX fields), and a number's first 8 digits at
     once. Generated per field count by the overload below. Returns (pos, value, count, f, r,
     start of the last committed number or -1)."""
