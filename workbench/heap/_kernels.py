@@ -300,13 +300,14 @@ def shallow_sizes(first_edge, to_ord, etype, unowned, transfer_blocked, weak_typ
 @njit(cache=True, nogil=True)
 def distances(first_edge, to_ord, etype, ename, root, user_root_mask, weak_type, element_type,
               hidden_type_edge, internal_type, is_hidden_node, is_array_node, name_idx,
-              sloppy_str, native_ctx_str, map_desc_name, str_parseint, str_ephemeron, n_ephemeron, dist, queue):
+              sloppy_str, native_ctx_str, map_desc_name, str_parseint, str_ephemeron, n_ephemeron, dist, queue_len):
     """DevTools JSHeapSnapshot.calculateDistances: BFS from user roots (distance 1), then from
     the root (base system distance) for the rest; weak edges never followed; the filter skips
     NativeContext's sloppy_function_map, descriptor slots of '(map descriptors)' arrays, and the
     first edge of each WeakMap ephemeron pair (stateful, so the visiting order is DevTools')."""
-    n = first_edge.shape[0] - 1
-    # dist (int32, n, filled with NO_DISTANCE) and queue (int32, n + root edges + 1) from the caller
+    # dist (int32, n, filled with NO_DISTANCE) from the caller; the queue (n + root edges + 1) is
+    # numba's: small pages, freed on return
+    queue = np.empty(queue_len, dtype=np.int32)
     pending = np.zeros(n_ephemeron + 1, dtype=np.bool_)
     ql = 0
     for ei in range(first_edge[root], first_edge[root + 1]):
@@ -707,33 +708,44 @@ def dom_finish(pre, idom, self_size):
 
 @njit(cache=True, nogil=True)
 def dominated_csr(idom, root):
+    """The dominator tree's children: (first, children), children of d in
+    ``children[first[d]:first[d + 1]]`` in decreasing ordinal order. Each slice is filled from its
+    end by counting ``first`` itself down (no copy of the offsets)."""
     n = idom.shape[0]
     first = np.zeros(n + 1, dtype=np.int32)
     for o in range(n):
         if o != root:
-            first[idom[o] + 1] += 1
-    for i in range(n):
-        first[i + 1] += first[i]
-    fill = first[1:].copy()
+            first[idom[o]] += 1
+    for i in range(1, n + 1):
+        first[i] += first[i - 1]
+    # first[d] is now the end of d's slice; counted down to its start = the end of d - 1's
+    first[n] = first[n - 1] if n else 0
     children = np.empty(max(n - 1, 0), dtype=np.int32)
     for o in range(n):
         if o == root:
             continue
         d = idom[o]
-        fill[d] -= 1
-        children[fill[d]] = o
+        first[d] -= 1
+        children[first[d]] = o
     return first, children
 
 
 @njit(cache=True, nogil=True)
-def class_retained(first_dom, dom_children, root, class_key, self_size, retained, nkeys, include):
-    """DevTools calculateClassesRetainedSize: per class, the sum of retained sizes of members
-    (self size > 0, passing the filter) with no counted member of the same class above them in
-    the dominator tree. Walks the dominator tree with a scoped 'seen' count per class."""
+def summary_aggregate(first_dom, dom_children, root, class_key, self_size, retained, dist, nkeys, include):
+    """The Summary's per-class figures in one walk of the dominator tree: DevTools
+    calculateClassesRetainedSize (the retained sizes of members, self size > 0 and passing the
+    filter, with no counted member of the same class above them; a scoped 'seen' count per class)
+    and buildAggregates' count, self-size sum, minimum distance and first ordinal of the members.
+    ``include`` is a node mask, or empty for every node."""
     out = np.zeros(nkeys, dtype=np.float64)
     seen = np.zeros(nkeys, dtype=np.int32)
+    count = np.zeros(nkeys, dtype=np.int64)
+    ssum = np.zeros(nkeys, dtype=np.int64)
+    dmin = np.full(nkeys, 2147483647, dtype=np.int64)
+    first = np.full(nkeys, np.int64(1) << 62, dtype=np.int64)
+    everyone = include.shape[0] == 0
     n = self_size.shape[0]
-    # explicit DFS with enter/exit events
+    # explicit DFS with enter/exit events (numba's array: only the used depth is paged in)
     stack = np.empty(2 * n + 2, dtype=np.int32)
     sp = 0
     stack[sp] = root
@@ -746,74 +758,174 @@ def class_retained(first_dom, dom_children, root, class_key, self_size, retained
             seen[k] -= 1
             continue
         k = class_key[x]
-        if seen[k] == 0 and include[x] and self_size[x] != 0:
-            out[k] += retained[x]
-            if first_dom[x] != first_dom[x + 1]:
-                seen[k] += 1
-                stack[sp] = -x - 1
-                sp += 1
+        if self_size[x] != 0 and (everyone or include[x]):
+            count[k] += 1
+            ssum[k] += self_size[x]
+            d = dist[x]
+            if d < dmin[k]:
+                dmin[k] = d
+            if x < first[k]:
+                first[k] = x
+            if seen[k] == 0:
+                out[k] += retained[x]
+                if first_dom[x] != first_dom[x + 1]:
+                    seen[k] += 1
+                    stack[sp] = -x - 1
+                    sp += 1
         for i in range(first_dom[x], first_dom[x + 1]):
             stack[sp] = dom_children[i]
             sp += 1
-    return out
+    for k in range(nkeys):
+        if count[k] == 0:
+            first[k] = -1
+    return count, ssum, dmin, first, out
 
 
 @njit(cache=True, nogil=True)
-def object_signatures(first_edge, etype, ename, objs, property_type, proto_str, str_len16):
-    """For plain objects: the interface name DevTools' inferInterfaceDefinitions would build,
-    as a pair of 64-bit hashes of the included property-name indices plus the count of
-    properties included (stops once the name would pass 120 UTF-16 units)."""
-    m = objs.shape[0]
-    h1 = np.empty(m, dtype=np.uint64)
-    h2 = np.empty(m, dtype=np.uint64)
-    cnt = np.zeros(m, dtype=np.int32)
+def located_class_keys(cols, keep, fo, fs, fl, fc, nf, ntype, object_type, class_index, dense_of, canon):
+    """Summary keys of located 'object' nodes, from the locations section's rows ``cols`` (those
+    in ``keep``, or all when it is empty; node ``cols[r, fo] // nf``): the distinct (script_id,
+    line, column, class name id) rows in first-appearance order and the row of each location (-1:
+    not an object); ``canon[dense_of[class_index[v]]]`` is node v's class name id (indices that
+    spell the same name share it). Returns (rows int64 (k, 4), code per location int32)."""
+    m = keep.shape[0] if keep.shape[0] else cols.shape[0]
+    codes = np.full(m, -1, dtype=np.int32)
+    cap = 64
+    rows = np.empty((cap, 4), dtype=np.int64)
+    size = 256
+    table = np.full(size, -1, dtype=np.int32)
+    k = 0
     for j in range(m):
-        v = objs[j]
-        a = np.uint64(1469598103934665603)
-        b = np.uint64(7809847782465536322)
-        length = 1  # '{'
-        c = 0
-        for ei in range(first_edge[v], first_edge[v + 1]):
-            if etype[ei] != property_type:
-                continue
-            nm = ename[ei]
-            if nm == proto_str:
-                continue
-            fl = str_len16[nm]
-            if length > 1 and length + fl > 120:
+        r = keep[j] if keep.shape[0] else j
+        v = np.int64(cols[r, fo]) // nf
+        if ntype[v] != object_type:
+            continue
+        a = np.int64(cols[r, fs])
+        b = np.int64(cols[r, fl])
+        c = np.int64(cols[r, fc])
+        d = np.int64(canon[dense_of[class_index[v]]])
+        h = np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)
+        h = (h ^ np.uint64(b)) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ np.uint64(c)) * np.uint64(0x94D049BB133111EB)
+        h = (h ^ np.uint64(d)) * np.uint64(0x9E3779B97F4A7C15)
+        mask = np.uint64(size - 1)
+        slot = np.int64((h >> np.uint64(29)) & mask)
+        while True:
+            q = table[slot]
+            if q < 0:
                 break
-            if length != 1:
-                length += 2
-            length += fl
-            c += 1
-            x = np.uint64(nm) + np.uint64(0x9E3779B97F4A7C15)
-            a = (a ^ x) * np.uint64(1099511628211)
-            b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
-            b ^= b >> np.uint64(31)
-        h1[j] = a ^ np.uint64(c)
-        h2[j] = b
-        cnt[j] = c
-    return h1, h2, cnt
+            if rows[q, 0] == a and rows[q, 1] == b and rows[q, 2] == c and rows[q, 3] == d:
+                break
+            slot = (slot + 1) & np.int64(mask)
+        if q < 0:
+            if k == cap:
+                cap *= 2
+                grown = np.empty((cap, 4), dtype=np.int64)
+                grown[:k] = rows[:k]
+                rows = grown
+            rows[k, 0] = a
+            rows[k, 1] = b
+            rows[k, 2] = c
+            rows[k, 3] = d
+            q = k
+            k += 1
+            if 2 * k > size:
+                size *= 2
+                table = np.full(size, -1, dtype=np.int32)
+                mask = np.uint64(size - 1)
+                for e in range(k):
+                    g = np.uint64(rows[e, 0]) * np.uint64(0x9E3779B97F4A7C15)
+                    g = (g ^ np.uint64(rows[e, 1])) * np.uint64(0xBF58476D1CE4E5B9)
+                    g = (g ^ np.uint64(rows[e, 2])) * np.uint64(0x94D049BB133111EB)
+                    g = (g ^ np.uint64(rows[e, 3])) * np.uint64(0x9E3779B97F4A7C15)
+                    t = np.int64((g >> np.uint64(29)) & mask)
+                    while table[t] >= 0:
+                        t = (t + 1) & np.int64(mask)
+                    table[t] = e
+            else:
+                table[slot] = q
+        codes[j] = q
+    return rows[:k].copy(), codes
 
 
 @njit(cache=True, nogil=True)
-def js_array_sizes(arrays, first_edge, etype, ename, to_ord, ret_count, self_size, internal_type, elements_str):
-    """DevTools calculateArraySize for each 'Array' node: its size plus its first internal
-    'elements' edge target's size when that target has exactly one retainer."""
-    total = 0
-    for j in range(arrays.shape[0]):
-        a = arrays[j]
-        total += self_size[a]
-        for ei in range(first_edge[a], first_edge[a + 1]):
-            if etype[ei] != internal_type:
-                continue
-            if not elements_str[ename[ei]]:
-                continue
-            t = to_ord[ei]
-            if ret_count[t] == 1:
-                total += self_size[t]
-            break
-    return total
+def apply_located_keys(key, cols, keep, fo, nf, codes, base):
+    """key[node of location j] = base + codes[j] for the locations with a code (rows as in
+    ``located_class_keys``)."""
+    for j in range(codes.shape[0]):
+        if codes[j] >= 0:
+            r = keep[j] if keep.shape[0] else j
+            key[np.int64(cols[r, fo]) // nf] = base + codes[j]
+
+
+@njit(cache=True, nogil=True)
+def last_row_per_node(cols, f, nf, n):
+    """Indices (ascending) of the rows that are the last one for their node (``cols[r, f] // nf``);
+    a bit per node marks the nodes already seen from the end."""
+    seen = np.zeros((n + 7) // 8, dtype=np.uint8)
+    m = cols.shape[0]
+    out = np.empty(m, dtype=np.int64)
+    k = 0
+    for r in range(m - 1, -1, -1):
+        v = np.int64(cols[r, f]) // nf
+        b = np.uint8(1) << np.uint8(v & 7)
+        if seen[v >> 3] & b:
+            continue
+        seen[v >> 3] |= b
+        out[k] = r
+        k += 1
+    return out[:k][::-1].copy()
+
+
+@njit(cache=True, nogil=True)
+def column_increasing(cols, f, nf):
+    """Is column f of the rows, divided by nf, strictly increasing?"""
+    for r in range(1, cols.shape[0]):
+        if np.int64(cols[r, f]) // nf <= np.int64(cols[r - 1, f]) // nf:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def statistics_sums(ntype, names, self_size, ntypes, typed_name, native_type, first_edge, etype, ename, to_ord,
+                    array_type, array_name, internal_type, elements_str):
+    """DevTools calculateStatistics in three passes: self sizes per node type, native nodes named
+    'system / JSArrayBufferData', and calculateArraySize for each 'Array' node (``array_type``:
+    the types counted as JS, ``array_name``: the strings 'Array'): its size plus its first
+    internal 'elements' edge target's size when that target has exactly one retainer (of any edge
+    type; counted for those targets only, saturating, instead of a retainer count per node).
+    Returns (sum per type, typed-array sum, JS-array sum)."""
+    n = ntype.shape[0]
+    per_type = np.zeros(ntypes, dtype=np.int64)
+    typed = 0
+    arrays = 0
+    # 0: no array's elements; 1, 2, 3: an array's elements with 0, 1, 2+ retainers
+    state = np.zeros(n, dtype=np.uint8)
+    for i in range(n):
+        t = ntype[i]
+        sz = np.int64(self_size[i])
+        per_type[t] += sz
+        if t == native_type and typed_name[names[i]]:
+            typed += sz
+        if array_type[t] and array_name[names[i]]:
+            arrays += sz
+            for ei in range(first_edge[i], first_edge[i + 1]):
+                if etype[ei] == internal_type and elements_str[ename[ei]]:
+                    state[to_ord[ei]] = 1
+                    break
+    for ei in range(to_ord.shape[0]):
+        c = to_ord[ei]
+        if 0 < state[c] < 3:
+            state[c] += 1
+    for i in range(n):
+        if array_type[ntype[i]] and array_name[names[i]]:
+            for ei in range(first_edge[i], first_edge[i + 1]):
+                if etype[ei] == internal_type and elements_str[ename[ei]]:
+                    c = to_ord[ei]
+                    if state[c] == 2:
+                        arrays += np.int64(self_size[c])
+                    break
+    return per_type, typed, arrays
 
 
 @njit(cache=True, nogil=True)
@@ -859,49 +971,195 @@ def strings_containing(raw, starts, lens, idx, needle):
 
 
 @njit(cache=True, nogil=True)
-def pack4(a, b, c, d, bits):
-    """One int64 per row: four columns' bits side by side (caller checked they fit in 62)."""
-    n = a.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        v = np.int64(a[i])
-        v = (v << bits[1]) | np.int64(b[i])
-        v = (v << bits[2]) | np.int64(c[i])
-        v = (v << bits[3]) | np.int64(d[i])
-        out[i] = v
+def mark_values(values, size):
+    """Which of 0..size-1 occur in ``values`` (a presence table: no int64 copy, unlike bincount)."""
+    out = np.zeros(size, dtype=np.bool_)
+    for i in range(values.shape[0]):
+        out[values[i]] = True
     return out
 
 
 @njit(cache=True, nogil=True)
-def factorize(values):
-    """Codes (first-appearance order) and first index of each distinct int64 value, with an
-    open-addressing hash table."""
-    n = values.shape[0]
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
-    mask = size - 1
-    table = np.full(size, -1, dtype=np.int32)
-    codes = np.empty(n, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
+def nodes_of_type_named(ntype, names, type_idx, name_mask):
+    """Ordinals (int32, ascending) of the nodes of type ``type_idx`` whose name is in ``name_mask``."""
+    n = ntype.shape[0]
     k = 0
     for i in range(n):
-        v = values[i]
-        h = (np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)
-        slot = np.int64(h & np.uint64(mask))
+        if ntype[i] == type_idx and name_mask[names[i]]:
+            k += 1
+    out = np.empty(k, dtype=np.int32)
+    k = 0
+    for i in range(n):
+        if ntype[i] == type_idx and name_mask[names[i]]:
+            out[k] = i
+            k += 1
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pair_slot(a, b, mask):
+    return np.int64(((a ^ (b * np.uint64(0x9E3779B97F4A7C15))) >> np.uint64(17)) & mask)
+
+
+@njit(cache=True, nogil=True)
+def _pair_table(keys1, keys2, k):
+    """An open-addressing table (size a power of two, at least 4k) over the first k key pairs."""
+    size = 16
+    while size < 4 * k:
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, dtype=np.int32)
+    for j in range(k):
+        slot = _pair_slot(keys1[j], keys2[j], mask)
+        while table[slot] >= 0:
+            slot = (slot + 1) & np.int64(mask)
+        table[slot] = j
+    return table
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _splitmix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def interface_proposals(first_edge, etype, ename, objs, property_type, proto_str, str_len16):
+    """inferInterfaceDefinitions' proposals: per plain object with at least one property, the
+    interface name it would propose (``object_signatures``' pair of hashes of the included
+    property names, in edge order), grouped. Returns, per distinct proposal in first-appearance
+    order: the index in ``objs`` of its first object, its object count, and how many properties
+    the name includes. Memory in the number of distinct proposals, not of objects."""
+    m = objs.shape[0]
+    cap = 64
+    keys1 = np.empty(cap, dtype=np.uint64)
+    keys2 = np.empty(cap, dtype=np.uint64)
+    first = np.empty(cap, dtype=np.int64)
+    count = np.zeros(cap, dtype=np.int64)
+    nprops = np.empty(cap, dtype=np.int32)
+    table = _pair_table(keys1, keys2, 0)
+    k = 0
+    for j in range(m):
+        v = objs[j]
+        a = np.uint64(1469598103934665603)
+        b = np.uint64(7809847782465536322)
+        length = 1  # '{'
+        c = 0
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] != property_type:
+                continue
+            nm = ename[ei]
+            if nm == proto_str:
+                continue
+            fl = str_len16[nm]
+            if length > 1 and length + fl > 120:
+                break
+            if length != 1:
+                length += 2
+            length += fl
+            c += 1
+            x = np.uint64(nm) + np.uint64(0x9E3779B97F4A7C15)
+            a = (a ^ x) * np.uint64(1099511628211)
+            b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
+            b ^= b >> np.uint64(31)
+        if c == 0:
+            continue
+        a ^= np.uint64(c)
+        mask = np.uint64(table.shape[0] - 1)
+        slot = _pair_slot(a, b, mask)
         while True:
-            j = table[slot]
-            if j < 0:
-                table[slot] = k
-                first[k] = i
-                codes[i] = k
-                k += 1
+            q = table[slot]
+            if q < 0:
                 break
-            if values[first[j]] == v:
-                codes[i] = j
+            if keys1[q] == a and keys2[q] == b:
                 break
-            slot = (slot + 1) & mask
-    return codes, first[:k]
+            slot = (slot + 1) & np.int64(mask)
+        if q >= 0:
+            count[q] += 1
+            continue
+        if k == cap:
+            cap *= 2
+            keys1 = np.concatenate((keys1, np.empty(cap - k, dtype=np.uint64)))
+            keys2 = np.concatenate((keys2, np.empty(cap - k, dtype=np.uint64)))
+            first = np.concatenate((first, np.empty(cap - k, dtype=np.int64)))
+            count = np.concatenate((count, np.zeros(cap - k, dtype=np.int64)))
+            nprops = np.concatenate((nprops, np.empty(cap - k, dtype=np.int32)))
+        keys1[k] = a
+        keys2[k] = b
+        first[k] = j
+        count[k] = 1
+        nprops[k] = c
+        k += 1
+        if 2 * k > table.shape[0]:
+            table = _pair_table(keys1, keys2, k)
+        else:
+            table[slot] = k - 1
+    return first[:k].copy(), count[:k].copy(), nprops[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def property_set_codes(first_edge, etype, ename, objs, property_type):
+    """Groups the objects by the multiset of their property-edge names (applyInterfaceDefinitions
+    only asks which names an object has, and how often): an order-independent pair of 64-bit
+    hashes (sums of two mixes of each name index, and the count), so no sort. Returns the group
+    of each object (int32) and the index in ``objs`` of each group's first object."""
+    m = objs.shape[0]
+    codes = np.empty(m, dtype=np.int32)
+    cap = 64
+    keys1 = np.empty(cap, dtype=np.uint64)
+    keys2 = np.empty(cap, dtype=np.uint64)
+    first = np.empty(cap, dtype=np.int64)
+    table = _pair_table(keys1, keys2, 0)
+    k = 0
+    for j in range(m):
+        v = objs[j]
+        a = np.uint64(0)
+        b = np.uint64(0)
+        c = np.uint64(0)
+        for ei in range(first_edge[v], first_edge[v + 1]):
+            if etype[ei] == property_type:
+                x = np.uint64(ename[ei])
+                a += _splitmix(x + np.uint64(0x9E3779B97F4A7C15))
+                b += _splitmix(x ^ np.uint64(0xD1B54A32D192ED03))
+                c += np.uint64(1)
+        a ^= _splitmix(c)
+        mask = np.uint64(table.shape[0] - 1)
+        slot = _pair_slot(a, b, mask)
+        while True:
+            q = table[slot]
+            if q < 0:
+                break
+            if keys1[q] == a and keys2[q] == b:
+                break
+            slot = (slot + 1) & np.int64(mask)
+        if q >= 0:
+            codes[j] = q
+            continue
+        if k == cap:
+            cap *= 2
+            keys1 = np.concatenate((keys1, np.empty(cap - k, dtype=np.uint64)))
+            keys2 = np.concatenate((keys2, np.empty(cap - k, dtype=np.uint64)))
+            first = np.concatenate((first, np.empty(cap - k, dtype=np.int64)))
+        keys1[k] = a
+        keys2[k] = b
+        first[k] = j
+        codes[j] = k
+        k += 1
+        if 2 * k > table.shape[0]:
+            table = _pair_table(keys1, keys2, k)
+        else:
+            table[slot] = k - 1
+    return codes, first[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def apply_codes(out, objs, codes, code_class):
+    """out[objs[j]] = code_class[codes[j]] where that is >= 0."""
+    for j in range(objs.shape[0]):
+        c = code_class[codes[j]]
+        if c >= 0:
+            out[objs[j]] = c
 
 
 @njit(cache=True, nogil=True)
@@ -926,38 +1184,6 @@ def assign_classes(ntype, names, named_type, type_class, name_class):
         else:
             out[i] = type_class[t]
     return out
-
-
-@njit(cache=True, nogil=True)
-def factorize2(h1, h2):
-    """Codes (first-appearance order) and first index of each distinct (h1, h2) pair."""
-    n = h1.shape[0]
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
-    mask = np.uint64(size - 1)
-    table = np.full(size, -1, dtype=np.int32)
-    codes = np.empty(n, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        a = h1[i]
-        b = h2[i]
-        slot = np.int64(((a ^ (b * np.uint64(0x9E3779B97F4A7C15))) >> np.uint64(17)) & mask)
-        while True:
-            j = table[slot]
-            if j < 0:
-                table[slot] = k
-                first[k] = i
-                codes[i] = k
-                k += 1
-                break
-            f = first[j]
-            if h1[f] == a and h2[f] == b:
-                codes[i] = j
-                break
-            slot = (slot + 1) & np.int64(mask)
-    return codes, first[:k]
 
 
 @njit(cache=True, nogil=True)

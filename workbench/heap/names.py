@@ -19,7 +19,6 @@ import re
 from collections import Counter
 
 import numpy as np
-from numba import njit
 
 from . import _kernels as K
 from .strings import utf16_len
@@ -44,52 +43,6 @@ def format_property_name(name: str) -> str:
     return name
 
 
-@njit(cache=True, nogil=True)
-def _sorted_property_signatures(first_edge, etype, ename, objs, property_type):
-    m = objs.shape[0]
-    h1 = np.empty(m, dtype=np.uint64)
-    h2 = np.empty(m, dtype=np.uint64)
-    most = 0
-    for j in range(m):
-        v = objs[j]
-        most = max(most, np.int64(first_edge[v + 1]) - np.int64(first_edge[v]))
-    tmp = np.empty(most, dtype=np.int64)  # one scratch buffer, not one per object
-    for j in range(m):
-        v = objs[j]
-        k = 0
-        for ei in range(first_edge[v], first_edge[v + 1]):
-            if etype[ei] == property_type:
-                tmp[k] = ename[ei]
-                k += 1
-        part = tmp[:k]
-        if k > 24:
-            part.sort()
-        else:  # insertion sort: objects have few properties, and np.sort's call costs more
-            for i in range(1, k):
-                x = part[i]
-                q = i - 1
-                while q >= 0 and part[q] > x:
-                    part[q + 1] = part[q]
-                    q -= 1
-                part[q + 1] = x
-        a = np.uint64(1469598103934665603)
-        b = np.uint64(7809847782465536322)
-        for i in range(k):
-            x = np.uint64(part[i]) + np.uint64(0x9E3779B97F4A7C15)
-            a = (a ^ x) * np.uint64(1099511628211)
-            b = (b ^ (x * np.uint64(0xBF58476D1CE4E5B9))) * np.uint64(0x94D049BB133111EB)
-            b ^= b >> np.uint64(31)
-        h1[j] = a ^ np.uint64(k)
-        h2[j] = b
-    return h1, h2
-
-
-def _unique_rows(h1, h2):
-    """Distinct (h1, h2) pairs in first-appearance order: (first index, code per row, count)."""
-    codes, first = K.factorize2(h1, h2)
-    return first, codes, np.bincount(codes, minlength=len(first))
-
-
 def base_class_indices(snap) -> np.ndarray:
     """calculateObjectNames: class-name string index per node, before interfaces."""
     st = snap.strings
@@ -97,7 +50,7 @@ def base_class_indices(snap) -> np.ndarray:
     ntypes = len(snap.node_types) + 2
     named_type = np.zeros(ntypes, dtype=np.bool_)
     type_class = np.zeros(ntypes, dtype=np.int32)
-    present = np.bincount(snap._ntype, minlength=ntypes) > 0
+    present = K.mark_values(snap._ntype, ntypes)
     for t, tname in enumerate(snap.node_types):
         if tname in ("object", "native"):
             named_type[t] = True
@@ -120,10 +73,10 @@ def base_class_indices(snap) -> np.ndarray:
 
 
 def _plain_objects(snap) -> np.ndarray:
-    obj = snap._ntype == snap._ntype_index("object")
+    """Ordinals (int32) of the nodes of type object named 'Object'."""
     obj_name = np.zeros(len(snap.strings), dtype=np.bool_)
     obj_name[snap.strings.find("Object")] = True
-    return np.flatnonzero(obj & obj_name[snap.node_names])
+    return K.nodes_of_type_named(snap._ntype, snap.node_names, snap._ntype_index("object"), obj_name)
 
 
 def _property_names(snap, v: int) -> list[int]:
@@ -133,9 +86,10 @@ def _property_names(snap, v: int) -> list[int]:
     return en[et == prop].tolist()
 
 
-def infer_interfaces(snap) -> list[dict]:
-    """inferInterfaceDefinitions: [{'name', 'properties' (raw names, edge order), 'count'}]."""
-    objs = _plain_objects(snap)
+def infer_interfaces(snap, objs: np.ndarray | None = None) -> list[dict]:
+    """inferInterfaceDefinitions: [{'name', 'properties' (raw names, edge order), 'count'}]
+    (``objs``: the plain objects, ``_plain_objects``, if the caller has them)."""
+    objs = _plain_objects(snap) if objs is None else objs
     if not objs.size:
         return []
     st = snap.strings
@@ -150,12 +104,10 @@ def infer_interfaces(snap) -> list[dict]:
         if s == "__proto__":
             proto = i
         len16[i] = utf16_len(format_property_name(s))
-    h1, h2, cnt = K.object_signatures(snap.first_edge, snap._etype, snap._ename, objs, prop, proto, len16)
-    has_props = cnt > 0
-    cand = np.flatnonzero(has_props)
-    if not cand.size:
+    # the proposals grouped in one pass (no per-object hashes kept): first object, count, properties
+    first, counts, cnt = K.interface_proposals(snap.first_edge, snap._etype, snap._ename, objs, prop, proto, len16)
+    if not first.size:
         return []
-    first, _, counts = _unique_rows(h1[cand], h2[cand])
     # Most popular first; JS's stable sort keeps first-seen order among equal counts.
     order = np.lexsort((first, -counts))
     min_count = max(MIN_OBJECT_COUNT_PER_INTERFACE, len(objs) / MIN_OBJECT_PROPORTION_PER_INTERFACE)
@@ -163,14 +115,13 @@ def infer_interfaces(snap) -> list[dict]:
     for k in order.tolist():
         if counts[k] < min_count:
             break
-        j = cand[first[k]]
-        v = int(objs[j])
+        v = int(objs[first[k]])
         props = []
         for i in _property_names(snap, v):
             if i == proto:
                 continue
             props.append(i)
-            if len(props) == cnt[j]:
+            if len(props) == cnt[k]:
                 break
         names = [st[i] for i in props]
         result.append({"name": "{" + ", ".join(format_property_name(s) for s in names) + "}",
@@ -178,17 +129,18 @@ def infer_interfaces(snap) -> list[dict]:
     return result
 
 
-def apply_interfaces(snap, definitions: list[dict], base: np.ndarray, inplace: bool = False) -> np.ndarray:
+def apply_interfaces(snap, definitions: list[dict], base: np.ndarray, inplace: bool = False,
+                     objs: np.ndarray | None = None) -> np.ndarray:
     """applyInterfaceDefinitions: the class index per node with plain objects renamed (``base``
-    is copied first unless ``inplace``)."""
+    is copied first unless ``inplace``; ``objs``: the plain objects, if the caller has them)."""
     out = base if inplace else base.copy()
-    objs = _plain_objects(snap)
+    objs = _plain_objects(snap) if objs is None else objs
     if not objs.size or not definitions:
         return out
     st = snap.strings
     prop = snap._etype_index("property")
-    h1, h2 = _sorted_property_signatures(snap.first_edge, snap._etype, snap._ename, objs, prop)
-    first, inverse, _ = _unique_rows(h1, h2)
+    # objects grouped by the multiset of their property names (all a definition's match reads)
+    inverse, first = K.property_set_codes(snap.first_edge, snap._etype, snap._ename, objs, prop)
     # Priority: more properties first, then the earlier definition; identical property lists
     # keep only the first definition (DevTools sets matchInfo once per tree node).
     defs = []
@@ -211,13 +163,12 @@ def apply_interfaces(snap, definitions: list[dict], base: np.ndarray, inplace: b
                 chosen = st.add(name, "interface")
                 break
         shape_class[u] = chosen
-    cls = shape_class[inverse]
-    keep = cls >= 0
-    out[objs[keep]] = cls[keep]
+    K.apply_codes(out, objs, inverse, shape_class)
     return out
 
 
 def class_indices(snap) -> np.ndarray:
     base = base_class_indices(snap)
-    snap.interface_definitions = infer_interfaces(snap)
-    return apply_interfaces(snap, snap.interface_definitions, base, inplace=True)
+    objs = _plain_objects(snap)
+    snap.interface_definitions = infer_interfaces(snap, objs)
+    return apply_interfaces(snap, snap.interface_definitions, base, inplace=True, objs=objs)

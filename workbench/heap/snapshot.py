@@ -487,13 +487,20 @@ class HeapSnapshot:
             named = (et != elem) & (et != hid)
             for i in np.unique(self._ename[eidx[named]]).tolist():
                 parse[i] = js_parse_int(self.strings[i])
-        return K.distances(self.first_edge, self._to, self._etype, self._ename, self.root,
+        dist = K.distances(self.first_edge, self._to, self._etype, self._ename, self.root,
                            self._user_root_mask, self._etype_index("weak"), elem, hid,
                            self._etype_index("internal"), is_hidden, is_array, names,
                            sloppy, native_ctx, map_desc, parse, dup_id, ndup,
                            np.full(self.node_count, K.NO_DISTANCE, dtype=np.int32),
-                           np.empty(self.node_count + int(np.diff(self.first_edge[self.root:self.root + 2])[0]) + 1,
-                                    dtype=np.int32))
+                           self.node_count + int(np.diff(self.first_edge[self.root:self.root + 2])[0]) + 1)
+        del is_hidden, is_array, parse
+        if "_dominators" in self.__dict__:
+            # the last pass reading these per-node and per-string helpers (17 MiB on 7M nodes):
+            # dropped, and made again in a few ms if anything asks later
+            self.__dict__.pop("_user_root_mask", None)
+            self.__dict__.pop("_ephemeron_tables", None)
+        release_freed_memory()
+        return dist
 
     # ------------------------------------------------------------------ display values
     @cached_property
@@ -547,22 +554,31 @@ class HeapSnapshot:
     def location_arrays(self):
         """(ordinal, script_id, line, column) arrays, one entry per located node, as DevTools'
         buildLocationMap keeps them (a later entry for the same node wins)."""
+        cols, (fo, fs, fl, fc), keep = self._location_columns()
+        if cols is None:
+            z = np.empty(0, dtype=np.int64)
+            return z, z, z, z
+        keep = slice(None) if keep is None else keep
+        nf = len(self.meta["node_fields"])
+        return ((cols[keep, fo] // nf).astype(np.int64), cols[keep, fs].copy(), cols[keep, fl].copy(),
+                cols[keep, fc].copy())
+
+    def _location_columns(self):
+        """(cols, (object, script, line, column field), keep): the locations section as rows (a
+        view), and the rows DevTools keeps: None for all (V8 writes them in node order), else
+        their indices (the last entry per node). (None, (0,) * 4, None) without locations."""
         loc = self.sections.get("locations")
         lf = self.meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
         if loc is None or not loc.size or any(f not in lf for f in ("object_index", "script_id", "line", "column")):
-            z = np.empty(0, dtype=np.int64)
-            return z, z, z, z
+            return None, (0, 0, 0, 0), None
         cols = loc.reshape(-1, len(lf))
-        obj = cols[:, lf.index("object_index")] // len(self.meta["node_fields"])
-        if obj.size > 1 and not bool(np.all(obj[1:] > obj[:-1])):
+        fields = tuple(lf.index(f) for f in ("object_index", "script_id", "line", "column"))
+        keep = None
+        if not K.column_increasing(cols, fields[0], len(self.meta["node_fields"])):
             # duplicates possible: keep the last entry per node (V8 writes them in node order,
             # so this path is for hand-made files)
-            rev_first = np.unique(obj[::-1], return_index=True)[1]
-            keep = np.sort(len(obj) - 1 - rev_first)
-        else:
-            keep = slice(None)
-        return (obj[keep].astype(np.int64), cols[keep, lf.index("script_id")].copy(),
-                cols[keep, lf.index("line")].copy(), cols[keep, lf.index("column")].copy())
+            keep = K.last_row_per_node(cols, fields[0], len(self.meta["node_fields"]), self.node_count)
+        return cols, fields, keep
 
     @property
     def locations(self) -> dict:

@@ -19,69 +19,60 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .snapshot import release_freed_memory
 from .strings import K
-
-
-def _unique_rows(cols: list[np.ndarray]):
-    """Distinct rows over four columns (first-appearance order, as a list of columns) and the
-    row id of each input row. Packs the columns into one int64 when they fit (the common case)
-    and factorises by hashing; else sorts rows."""
-    if cols[0].size and min(int(c.min()) for c in cols) >= 0:
-        bits = np.array([max(int(c.max()).bit_length(), 1) for c in cols], dtype=np.int64)
-        if bits.sum() <= 62:
-            codes, first = K.factorize(K.pack4(*cols, bits))
-            return [c[first] for c in cols], codes
-    rows = np.stack([c.astype(np.int64) for c in cols], axis=1)
-    u, inv = np.unique(rows, axis=0, return_inverse=True)
-    return [u[:, j] for j in range(u.shape[1])], inv.reshape(-1)
 
 
 def class_keys(snap, class_index: np.ndarray | None = None):
     """Internal class key id per node, and the public key and display name of each key id.
 
     Non-located nodes are keyed by class string index; 'object' nodes with a location by
-    (script_id, line, column, class name). Returns (key_of_node int64[n], public_keys, names)."""
+    (script_id, line, column, class name). Returns (key_of_node, public_keys, names); the key
+    array is uint8 or uint16 when the keys fit (a quarter or half of int32), else int32."""
     ci = snap.class_index if class_index is None else class_index
     st = snap.strings
     # class indices are bounded by the string count: a presence table beats sorting n values
-    present = np.flatnonzero(np.bincount(ci, minlength=len(st)))
+    present = np.flatnonzero(K.mark_values(ci, len(st)))
     ci_names = st.get_many(present)
     dense_of = np.full(len(st), -1, dtype=np.int32)
     dense_of[present] = np.arange(len(present))
-    key = dense_of[ci]
     public = ["," + nm for nm in ci_names]
     names = list(ci_names)
-    o, s, l, c = snap.location_arrays
-    if o.size:
-        is_obj = snap._ntype[o] == snap._ntype_index("object")
-        o, s, l, c = o[is_obj], s[is_obj], l[is_obj], c[is_obj]
-    if o.size:
+    cols, (fo, fs, fl, fc), keep = snap._location_columns()
+    keep = np.zeros(0, dtype=np.int64) if keep is None else keep
+    nf = len(snap.meta["node_fields"])
+    rows = None
+    if cols is not None:
         # the key uses the class *name*: canonicalise indices that spell the same name
         canon_of_name: dict[str, int] = {}
         canon = np.array([canon_of_name.setdefault(nm, len(canon_of_name)) for nm in ci_names], dtype=np.int32)
-        cls = canon[key[o]]
-        uniq, inv = _unique_rows([s, l, c, cls])
-        base = len(public)
+        rows, codes = K.located_class_keys(cols, keep, fo, fs, fl, fc, nf, snap._ntype, snap._ntype_index("object"),
+                                           ci, dense_of, canon)
         canon_names = list(canon_of_name)
-        for (sv, lv, cv, kv) in zip(*(u.tolist() for u in uniq)):
+        for sv, lv, cv, kv in rows.tolist():
             nm = canon_names[kv]
             public.append(f"{sv},{lv},{cv},{nm}")
             names.append(nm)
-        key = key.copy()
-        key[o] = base + inv.reshape(-1)
+    nk = len(public)
+    key = dense_of.astype(np.uint8 if nk < 2**8 else np.uint16 if nk < 2**16 else np.int32)[ci]
+    if rows is not None:
+        K.apply_located_keys(key, cols, keep, fo, nf, codes, len(ci_names))
     return key, public, names
 
 
 def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray | None = None) -> pl.DataFrame:
     """The Summary aggregates for the nodes in ``include`` (all by default), DevTools' filter."""
     key, public, names = class_keys(snap, class_index)
-    self_sizes = snap.self_sizes
-    inc = np.ones(snap.node_count, dtype=np.bool_) if include is None else include
-    member = inc & (self_sizes != 0)
-    first_dom, dom_children = snap._dominated
-    max_ret = K.class_retained(first_dom, dom_children, snap.root, key, self_sizes, snap.retained_sizes,
-                               len(public), inc)
-    count, self_sum, dist, first_seen = K.group_stats(key, member, self_sizes, snap.distances, len(public))
+    release_freed_memory()   # class_keys' work arrays, before the dominator tree's children
+    inc = np.zeros(0, dtype=np.bool_) if include is None else include
+    # the dominator tree's children (2 x 4 bytes per node): the cached ones, else made for this
+    # walk and dropped (retainers and leaks make and keep their own when asked)
+    first_dom, dom_children = snap.__dict__.get("_dominated") or K.dominated_csr(snap.dominator_ordinals, snap.root)
+    count, self_sum, dist, first_seen, max_ret = K.summary_aggregate(
+        first_dom, dom_children, snap.root, key, snap.self_sizes, snap.retained_sizes, snap.distances,
+        len(public), inc)
+    del key, first_dom, dom_children
+    release_freed_memory()
     present = np.flatnonzero(count > 0)
     df = pl.DataFrame({
         "class": [names[i] for i in present.tolist()],
@@ -112,39 +103,40 @@ def statistics(snap) -> dict:
     import copy
     if "_statistics" not in snap.__dict__:
         snap.__dict__["_statistics"] = _statistics(snap)
+        release_freed_memory()
     return copy.deepcopy(snap.__dict__["_statistics"])
 
 
 def _statistics(snap) -> dict:
     st = snap.strings
-    ntype = snap._ntype
-    size = snap.self_sizes
-    names = snap.node_names
     t = snap._ntype_index
-    hidden = ntype == t("hidden")
-    native = ntype == t("native")
-    code = ntype == t("code")
-    strings = (ntype == t("string")) | (ntype == t("concatenated string")) | (ntype == t("sliced string"))
-    rest = ~(hidden | native | code | strings)
+    ntypes = len(snap.node_types) + 2
+    js = np.ones(ntypes, dtype=np.bool_)   # DevTools' 'rest': types neither system, native, code nor string
+    for name in ("hidden", "native", "code", "string", "concatenated string", "sliced string"):
+        js[t(name)] = False
     array_name = np.zeros(len(st), dtype=np.bool_)
     array_name[st.find("Array")] = True
-    arrays = np.flatnonzero(rest & array_name[names])
     elements = np.zeros(st.n_original, dtype=np.bool_)
     elements[st.find("elements")] = True
-    js_arrays = int(K.js_array_sizes(arrays, snap.first_edge, snap._etype, snap._ename, snap._to,
-                                     snap.retainer_counts, size, snap._etype_index("internal"), elements))
     typed = np.zeros(len(st), dtype=np.bool_)
     typed[st.find("system / JSArrayBufferData")] = True
-    native_total = int(size[native].sum()) + snap.extra_native_bytes
+    per_type, typed_total, js_arrays = K.statistics_sums(
+        snap._ntype, snap.node_names, snap.self_sizes, ntypes, typed, t("native"), snap.first_edge, snap._etype,
+        snap._ename, snap._to, js, array_name, snap._etype_index("internal"), elements)
+
+    def of(*names):   # the nodes of any of these types (an absent type's index counted once)
+        return sum(int(per_type[i]) for i in {t(nm) for nm in names})
+
+    native_total = of("native") + snap.extra_native_bytes
     total = snap.total_size
     return {
         "total": total,
         "v8heap": {
             "total": total - native_total,
-            "code": int(size[code].sum()),
-            "strings": int(size[strings].sum()),
-            "js_arrays": js_arrays,
-            "system": int(size[hidden].sum()),
+            "code": of("code"),
+            "strings": of("string", "concatenated string", "sliced string"),
+            "js_arrays": int(js_arrays),
+            "system": of("hidden"),
         },
-        "native": {"total": native_total, "typed_arrays": int(size[native & typed[names]].sum())},
+        "native": {"total": native_total, "typed_arrays": int(typed_total)},
     }
