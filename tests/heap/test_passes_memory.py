@@ -45,11 +45,13 @@ def lengauer_tarjan(first_edge, to, ess, root, sizes):
 def semi_nca(first_edge, to, ess, root, sizes):
     n = first_edge.shape[0] - 1
     counts = essential_counts(n, to, ess)
-    pre, parent, cnt, weak, clique = K.dom_preorder(first_edge, to, counts, ess, root)
+    pre, parent, low, cnt, weak, clique = K.dom_preorder(first_edge, to, counts, ess, root)
     if clique:
+        K.essential_counts(to, ess, counts)
+        np.testing.assert_array_equal(counts, essential_counts(n, to, ess))
         return None, None, weak, clique
     assert cnt == n
-    ret_node, low = K.dom_later_retainers(first_edge, to, ess, pre, parent, counts)
+    ret_node = K.dom_later_retainers(first_edge, to, ess, pre, counts)
     K.semi_nca(counts, ret_node, parent, low)
     idom, ret = K.dom_finish(pre, parent, sizes)
     return idom, ret, weak, clique

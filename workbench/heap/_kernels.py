@@ -551,31 +551,41 @@ def dominators(first_ret, ret_node, root, parent, semi, vertex, label, cnt, self
 
 
 @njit(cache=True, nogil=True)
-def _pre_dfs(start, cnt, pre, parent, first_edge, to_ord, essential, stack_v, stack_e):
+def _pre_dfs(start, cnt, pre, parent, low, later, first_edge, to_ord, essential, stack_v, stack_e):
     """DevTools' iterative dfs from ordinal ``start`` (already numbered): number the nodes it
     reaches over essential edges, in edge order, 1-based (``pre`` by ordinal), and record each
-    one's DFS parent as a preorder number (``parent`` by preorder number). Returns the count."""
+    one's DFS parent as a preorder number (``parent`` and ``low`` by preorder number). Every
+    essential edge out of a numbered node is seen once: one into a node numbered before its source
+    is counted in ``later[pre(target)]``; one into a node numbered after it (a forward edge) lowers
+    ``low[pre(target)]`` to pre(source). Returns the count."""
     sp = 0
     stack_v[0] = start
     stack_e[0] = first_edge[start]
     while sp >= 0:
         v = stack_v[sp]
+        pv = pre[v]
         ei = np.int64(stack_e[sp])
         end = np.int64(first_edge[v + 1])
         pushed = False
         while ei < end:
             if essential[ei]:
                 w = to_ord[ei]
-                if pre[w] == 0:
+                pw = pre[w]
+                if pw == 0:
                     cnt += 1
                     pre[w] = cnt
-                    parent[cnt] = pre[v]
+                    parent[cnt] = pv
+                    low[cnt] = pv
                     stack_e[sp] = ei + 1
                     sp += 1
                     stack_v[sp] = w
                     stack_e[sp] = first_edge[w]
                     pushed = True
                     break
+                if pw < pv:
+                    later[pw] += 1
+                elif pv < low[pw]:
+                    low[pw] = pv
             ei += 1
         if not pushed:
             sp -= 1
@@ -587,47 +597,56 @@ def dom_preorder(first_edge, to_ord, ess_count, essential, root):
     """Step one, DevTools' DFS (the same order as ``dominator_dfs``): from the root, then from
     each node without essential retainers (``ess_count[o + 1] == 0``) not yet reached, whose
     parent is the root. Returns pre (int32 by ordinal, 1-based preorder number, 0 = not reached),
-    parent (int32 by preorder number, n + 1), the count numbered, the weak-only roots and the
-    clique nodes (reached by neither: then use ``dominator_dfs`` and ``dominators``)."""
+    parent and low (int32 by preorder number, n + 1; low: the smallest number among the DFS
+    parent and the essential retainers numbered before the node), the count numbered, the
+    weak-only roots and the clique nodes (reached by neither: then use ``dominator_dfs`` and
+    ``dominators``). ``ess_count`` (n + 2) leaves holding at p the number of essential retainers
+    numbered after p (for ``dom_later_retainers``); recount it (``essential_counts``) for those."""
     n = first_edge.shape[0] - 1
+    # the weak-only candidates, a bit per node, before ess_count is reused
+    orphan = np.zeros((n + 7) // 8, dtype=np.uint8)
+    for v in range(n):
+        if ess_count[v + 1] == 0:
+            orphan[v >> 3] |= np.uint8(1) << np.uint8(v & 7)
+    for p in range(ess_count.shape[0]):
+        ess_count[p] = 0
     pre = np.zeros(n, dtype=np.int32)
     parent = np.zeros(n + 1, dtype=np.int32)
+    low = np.zeros(n + 1, dtype=np.int32)
     stack_v = np.empty(n + 1, dtype=np.int32)        # numba's: only the used depth is paged in
     stack_e = np.empty(n + 1, dtype=first_edge.dtype)
     pre[root] = 1
-    cnt = _pre_dfs(root, 1, pre, parent, first_edge, to_ord, essential, stack_v, stack_e)
+    cnt = _pre_dfs(root, 1, pre, parent, low, ess_count, first_edge, to_ord, essential, stack_v, stack_e)
     weak = 0
     if cnt < n:
         for v in range(n):
-            if pre[v] != 0 or ess_count[v + 1] != 0:
+            if pre[v] != 0 or not (orphan[v >> 3] >> np.uint8(v & 7)) & np.uint8(1):
                 continue
             weak += 1
             cnt += 1
             pre[v] = cnt
             parent[cnt] = 1
-            cnt = _pre_dfs(v, cnt, pre, parent, first_edge, to_ord, essential, stack_v, stack_e)
-    return pre, parent, cnt, weak, n - cnt
+            low[cnt] = 1
+            cnt = _pre_dfs(v, cnt, pre, parent, low, ess_count, first_edge, to_ord, essential, stack_v, stack_e)
+    return pre, parent, low, cnt, weak, n - cnt
 
 
 @njit(cache=True, nogil=True)
-def dom_later_retainers(first_edge, to_ord, essential, pre, parent, first_ret):
-    """Step two: per preorder number w, the essential retainers numbered after w (a reverse CSR in
-    preorder space: ``ret_node[first_ret[w]:first_ret[w + 1]]``), and ``low[w]``: the smallest
-    number among w's DFS parent and its retainers numbered before it. ``first_ret`` (n + 2, the
-    caller's; its contents are overwritten) receives the offsets. Returns (ret_node, low)."""
+def essential_counts(to_ord, essential, out):
+    """out[t + 1] = the number of essential edges into t (out zeroed first)."""
+    for p in range(out.shape[0]):
+        out[p] = 0
+    for ei in range(to_ord.shape[0]):
+        if essential[ei]:
+            out[to_ord[ei] + 1] += 1
+
+
+@njit(cache=True, nogil=True)
+def dom_later_retainers(first_edge, to_ord, essential, pre, first_ret):
+    """Step two: per preorder number w, the essential retainers numbered after w, as a reverse CSR
+    in preorder space: ``ret_node[first_ret[w]:first_ret[w + 1]]``. ``first_ret`` (n + 2) arrives
+    holding their counts (``dom_preorder``) and leaves holding the offsets. Returns ret_node."""
     n = pre.shape[0]
-    low = parent.copy()
-    for p in range(first_ret.shape[0]):
-        first_ret[p] = 0
-    for src in range(n):
-        ps = pre[src]
-        for ei in range(first_edge[src], first_edge[src + 1]):
-            if essential[ei]:
-                pt = pre[to_ord[ei]]
-                if ps > pt:
-                    first_ret[pt] += 1
-                elif ps < low[pt]:
-                    low[pt] = ps
     for p in range(1, n + 1):
         first_ret[p] += first_ret[p - 1]
     total = first_ret[n]
@@ -636,13 +655,15 @@ def dom_later_retainers(first_edge, to_ord, essential, pre, parent, first_ret):
     # fill each slice from its end: first_ret[p] counts down from end(p) to start(p) = end(p - 1)
     for src in range(n):
         ps = pre[src]
+        if ps == 0:
+            continue
         for ei in range(first_edge[src], first_edge[src + 1]):
             if essential[ei]:
                 pt = pre[to_ord[ei]]
                 if ps > pt:
                     first_ret[pt] -= 1
                     ret_node[first_ret[pt]] = ps
-    return ret_node, low
+    return ret_node
 
 
 @njit(cache=True, nogil=True)

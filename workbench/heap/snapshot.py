@@ -418,10 +418,12 @@ class HeapSnapshot:
             raise MemoryError("snapshots with 2**31 nodes or more are not supported")
         essential = self.essential_edges
         counts, self._essential_counts = self._essential_counts, None
-        pre, parent, _, weak_only, clique = K.dom_preorder(self.first_edge, self._to, counts, essential, self.root)
+        pre, parent, low, _, weak_only, clique = K.dom_preorder(self.first_edge, self._to, counts, essential,
+                                                                self.root)
         if clique:
             # DevTools numbers clique nodes without a DFS: no flowgraph, so its own algorithm decides
-            del pre, parent
+            del pre, parent, low
+            K.essential_counts(self._to, essential, counts)
             n = self.node_count
             parent, semi, vertex, label, cnt, _, _ = K.dominator_dfs(self.first_edge, self._to, counts, essential,
                                                                      self.root)
@@ -432,7 +434,7 @@ class HeapSnapshot:
                                           self.self_sizes)
             del first_ret, ret_node, parent, semi, vertex, label
         else:
-            ret_node, low = K.dom_later_retainers(self.first_edge, self._to, essential, pre, parent, counts)
+            ret_node = K.dom_later_retainers(self.first_edge, self._to, essential, pre, counts)
             # only the DFS and the retainer index read the flags: free them before step three
             del essential
             self.__dict__.pop("essential_edges", None)
