@@ -336,6 +336,18 @@ def test_two_processes_open_one_file_at_once(cache_dir):
     assert not res["numba"]
 
 
+def _entry_appears(cache_dir, timeout=120) -> bool:
+    """Whether the folder comes to hold exactly one whole entry (the child that writes it may not
+    have created the folder yet)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cache_dir.exists() and [p.suffix for p in cache_dir.iterdir()] == [".wbc"]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
     """The CLI exits without waiting for the background write: a forked child finishes it, and
     leaves no temporary file behind."""
@@ -347,10 +359,7 @@ def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
             "assert any(w.alive() for ws in cache._pending.values() for w in ws)\n")   # no cache.wait()
     r = subprocess.run([sys.executable, "-c", code, str(API_FINAL)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and [p.suffix for p in cache_dir.iterdir()] != [".wbc"]:
-        time.sleep(0.1)
-    assert [p.suffix for p in cache_dir.iterdir()] == [".wbc"]
+    assert _entry_appears(cache_dir)
     res = json.loads(_child(API_FINAL, dict(os.environ)).communicate(timeout=300)[0])
     assert res["cached"]
 
@@ -409,10 +418,7 @@ def test_the_command_writes_its_entry_after_it_exits(cache_dir):
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     rows = json.loads(r.stdout)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and [p.suffix for p in cache_dir.iterdir()] != [".wbc"]:
-        time.sleep(0.1)
-    assert [p.suffix for p in cache_dir.iterdir()] == [".wbc"]
+    assert _entry_appears(cache_dir)
     res = json.loads(_child(API_FINAL, env).communicate(timeout=300)[0])
     assert res["cached"] and not res["numba"]
     fresh = wb.load_snapshot(API_FINAL, quiet=True, cache=False)
