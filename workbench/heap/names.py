@@ -74,9 +74,10 @@ def base_class_indices(snap) -> np.ndarray:
 
 def _plain_objects(snap) -> np.ndarray:
     """Ordinals (int32) of the nodes of type object named 'Object'."""
+    names = snap.node_names   # first: its 'Detached' renames add strings, and the table is sized after them
     obj_name = np.zeros(len(snap.strings), dtype=np.bool_)
     obj_name[snap.strings.find("Object")] = True
-    return K.nodes_of_type_named(snap._ntype, snap.node_names, snap._ntype_index("object"), obj_name)
+    return K.nodes_of_type_named(snap._ntype, names, snap._ntype_index("object"), obj_name)
 
 
 def _property_names(snap, v: int) -> list[int]:

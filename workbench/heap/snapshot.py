@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from .._memory import release_freed_memory
 from .._notes import notes_frame
 from .strings import K, ConsValues, StringTable
 
@@ -36,25 +37,6 @@ def js_parse_int(s: str) -> int:
     if abs(v) >= (1 << 61):  # only <2 and %3 are ever asked of it
         v = (v % 3) + 3 if v > 0 else -1
     return v
-
-
-_LIBC = []
-
-
-def release_freed_memory() -> None:
-    """Hand the free pages of the C heap back to the system (glibc's malloc_trim; elsewhere
-    nothing). glibc raises its mmap threshold to the size of each large block freed (up to
-    32 MiB), so the passes' work arrays of one node-sized array each then come from the heap, and
-    freeing them leaves holes the process keeps: 50-140 MiB of the resident size on a 7M-node
-    snapshot. A pass calls this after dropping its work arrays (1-6 ms)."""
-    if not _LIBC:
-        try:
-            import ctypes
-            _LIBC.append(ctypes.CDLL(None).malloc_trim)   # the process's own symbols: libc's
-        except Exception:   # no glibc (macOS, Windows, musl without it)
-            _LIBC.append(None)
-    if _LIBC[0] is not None:
-        _LIBC[0](0)
 
 
 class HeapSnapshot:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .snapshot import release_freed_memory
+from .._memory import release_freed_memory
 from .strings import K
 
 
@@ -108,6 +108,10 @@ def statistics(snap) -> dict:
 
 
 def _statistics(snap) -> dict:
+    # first: the names (their 'Detached' renames add strings) and the sizes; every table below is
+    # sized by the string count after them (the kernel indexes them with these names unchecked)
+    names = snap.node_names
+    sizes = snap.self_sizes
     st = snap.strings
     t = snap._ntype_index
     ntypes = len(snap.node_types) + 2
@@ -121,7 +125,7 @@ def _statistics(snap) -> dict:
     typed = np.zeros(len(st), dtype=np.bool_)
     typed[st.find("system / JSArrayBufferData")] = True
     per_type, typed_total, js_arrays = K.statistics_sums(
-        snap._ntype, snap.node_names, snap.self_sizes, ntypes, typed, t("native"), snap.first_edge, snap._etype,
+        snap._ntype, names, sizes, ntypes, typed, t("native"), snap.first_edge, snap._etype,
         snap._ename, snap._to, js, array_name, snap._etype_index("internal"), elements)
 
     def of(*names):   # the nodes of any of these types (an absent type's index counted once)
