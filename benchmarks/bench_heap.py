@@ -113,6 +113,17 @@ os._exit(0)   # as the command does (no interpreter teardown)
 """
 
 
+def _wait_for_entry(folder, timeout: float = 300) -> None:
+    """Until the cache folder holds only whole entries (the command's child finishes writing one
+    after the command exits)."""
+    t = time.perf_counter()
+    while time.perf_counter() - t < timeout:
+        names = [q.name for q in Path(folder).iterdir()] if Path(folder).exists() else []
+        if names and all(n.endswith(".wbc") for n in names):
+            return
+        time.sleep(0.05)
+
+
 def phases(snap: str, repeat: int) -> dict:
     """Median time of each phase of a first open, in one process per run (own cache folder)."""
     runs = []
@@ -185,6 +196,7 @@ def main() -> None:
     tools["workbench (re-open)"] = (wb_cmd, "reopen")
     # the re-open's entry, written once before the runs
     subprocess.run(wb_cmd, env=dict(env, WORKBENCH_CACHE_DIR=reopen_dir), check=True, capture_output=True)
+    _wait_for_entry(reopen_dir)   # its child writes it after the command exits
     runs = {name: [] for name in tools}
     loads = []
     for i in range(args.repeat):  # alternate tools so load changes hit all of them alike
@@ -199,17 +211,16 @@ def main() -> None:
                 tenv = dict(env, WORKBENCH_CACHE_DIR=reopen_dir)
             else:
                 tenv = env
+            # no writeback of an earlier run's files (a cache entry is hundreds of MiB of dirty
+            # page cache, flushed up to 30 s later) during this one
+            os.sync()
             loads.append(os.getloadavg()[0])
             r = run_measured(cmd, tenv)
             if fresh:
                 # the entry is finished by a child after the CLI exits: wait for it (so that it
                 # does not share the machine with the next tool) and note when it was complete
                 t_end = time.perf_counter()
-                while time.perf_counter() - t_end < 120:
-                    names = [q.name for q in Path(fresh).iterdir()] if Path(fresh).exists() else []
-                    if names and all(n.endswith(".wbc") for n in names):
-                        break
-                    time.sleep(0.05)
+                _wait_for_entry(fresh)
                 r["entry_ready_s"] = round(r["wall_s"] + time.perf_counter() - t_end, 2)
                 shutil.rmtree(fresh, ignore_errors=True)
             runs[name].append(r)
