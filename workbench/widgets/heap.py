@@ -19,6 +19,10 @@ from ..errors import UsageError
 
 PAGE = 50
 _MONO = "font-family: var(--jp-code-font-family, monospace); font-size: 12px"
+# the row lists are <select> elements whose options are padded text: in the header's monospace
+# font, or the columns do not line up under it (the browser's default is proportional)
+_SELECT_CSS = ("<style>.wb-mono-rows select {font-family: var(--jp-code-font-family, monospace); "
+               "font-size: 12px;}</style>")
 
 
 def _fmt(v) -> str:
@@ -68,8 +72,11 @@ class SnapshotComparison:
         self.obj_next.on_click(lambda _b: self._object_page(self.object_page + 1))
         self.object_list = w.Select(options=[], rows=10, layout=w.Layout(width="100%"))
         self.object_list.observe(self._on_object, names="value")
+        for rows in (self.class_list, self.object_list):
+            rows.add_class("wb-mono-rows")
         self.paths_html = w.HTML()
         self.widget = w.VBox([
+            w.HTML(_SELECT_CSS),
             w.HBox([self.filter_box, self.sort_dd, self.order_tb, self.prev_b, self.next_b, self.page_label]),
             self.header, self.class_list,
             w.HBox([self.objects_label, self.obj_prev, self.obj_next]), self.object_list,
