@@ -260,6 +260,13 @@ def _uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
 @overload(_uints_fast, jit_options={"nogil": True})
 def _ov_uints_fast(buf, pos, lim, outs, cap, value, count, f, r, vmax):
     nf = len(outs)
+    if nf and outs[0].dtype != types.uint32:
+        # 64-bit outputs (the re-read of a non-V8 file with numbers above 2^32-1) are rare: no
+        # fast path, only the state machine (the generated code took 6 s to compile for them,
+        # on first use, which the fuzz run's time limit caught)
+        def _none(buf, pos, lim, outs, cap, value, count, f, r, vmax):
+            return pos, value, count, f, r, -1
+        return _none
     swar = isinstance(buf, types.Array) and buf.layout == "C" and buf.dtype == types.uint8
     key = (nf, swar)
     if key not in _FAST_IMPLS:
