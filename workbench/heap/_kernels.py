@@ -1039,6 +1039,18 @@ def _pair_table(keys1, keys2, k):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _pair_find(table, keys1, keys2, a, b):
+    """(index of the pair (a, b) in the table's keys or -1, the slot where it is or would go)."""
+    mask = np.uint64(table.shape[0] - 1)
+    slot = _pair_slot(a, b, mask)
+    while True:
+        q = table[slot]
+        if q < 0 or (keys1[q] == a and keys2[q] == b):
+            return q, slot
+        slot = (slot + 1) & np.int64(mask)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _splitmix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -1087,15 +1099,7 @@ def interface_proposals(first_edge, etype, ename, objs, property_type, proto_str
         if c == 0:
             continue
         a ^= np.uint64(c)
-        mask = np.uint64(table.shape[0] - 1)
-        slot = _pair_slot(a, b, mask)
-        while True:
-            q = table[slot]
-            if q < 0:
-                break
-            if keys1[q] == a and keys2[q] == b:
-                break
-            slot = (slot + 1) & np.int64(mask)
+        q, slot = _pair_find(table, keys1, keys2, a, b)
         if q >= 0:
             count[q] += 1
             continue
@@ -1145,15 +1149,7 @@ def property_set_codes(first_edge, etype, ename, objs, property_type):
                 b += _splitmix(x ^ np.uint64(0xD1B54A32D192ED03))
                 c += np.uint64(1)
         a ^= _splitmix(c)
-        mask = np.uint64(table.shape[0] - 1)
-        slot = _pair_slot(a, b, mask)
-        while True:
-            q = table[slot]
-            if q < 0:
-                break
-            if keys1[q] == a and keys2[q] == b:
-                break
-            slot = (slot + 1) & np.int64(mask)
+        q, slot = _pair_find(table, keys1, keys2, a, b)
         if q >= 0:
             codes[j] = q
             continue

@@ -94,13 +94,23 @@ if c == 32 or c == 10 or c == 13 or c == 9:
     if p >= lim:
         break
 """
-_TOKEN_SWAR = """\
+# a token: optional whitespace, the digits (SWAR: 8 at once, or one by one), whitespace, the comma
+_TOKEN_HEAD = """\
 p = {src}
 c = buf[p]
 {ws}\
 if not (48 <= c <= 57):
     break
 s{k} = p
+"""
+_TOKEN_TAIL = """\
+if c != 44:
+{ws2}\
+    if c != 44:
+        break
+q = p + 1
+"""
+_TOKEN_SWAR = _TOKEN_HEAD + """\
 c1 = buf[p + 1]
 if not (48 <= c1 <= 57):
     v{k} = c - 48
@@ -131,19 +141,8 @@ else:
                 c = buf[p]
                 if 48 <= c <= 57 or v{k} > vmax:
                     break
-if c != 44:
-{ws2}\
-    if c != 44:
-        break
-q = p + 1
-"""
-_TOKEN_SCALAR = """\
-p = {src}
-c = buf[p]
-{ws}\
-if not (48 <= c <= 57):
-    break
-s{k} = p
+""" + _TOKEN_TAIL
+_TOKEN_SCALAR = _TOKEN_HEAD + """\
 v{k} = c - 48
 p += 1
 c = buf[p]
@@ -156,12 +155,7 @@ while 48 <= c <= 57 and n < 10:
 if n == 10:
     if 48 <= c <= 57 or v{k} > vmax:
         break
-if c != 44:
-{ws2}\
-    if c != 44:
-        break
-q = p + 1
-"""
+""" + _TOKEN_TAIL
 _RECORD_SRC = """\
     while True:
         if f == 0:

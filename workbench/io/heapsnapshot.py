@@ -20,6 +20,7 @@ import json
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,30 +37,24 @@ SPLIT_MIN_BYTES = 1024 * 1024
 _POOL = None
 
 
-def _madvise_switch():
-    ma = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
-    return getattr(ma, "_get_madvise_hugepage", None), getattr(ma, "_set_madvise_hugepage", None)
-
-
-class _small_pages:
+@contextmanager
+def _small_pages():
     """The reader's arrays on ordinary 4 KiB pages. numpy asks for transparent huge pages for
     every array of 4 MiB and more; with the kernel's default ``defrag=madvise`` each such fault
     may stall in memory compaction, and the reader's arrays (written once, front to back) gain
     nothing from huge pages. Measured on the 569 MiB snapshot, 3 runs each after the page cache
     had filled: read 0.99-1.41 s with 0.49-1.16 s of system time on huge pages, 0.71-0.75 s with
     0.28-0.34 s on small pages. The passes' randomly accessed work arrays keep huge pages."""
-
-    def __enter__(self):
-        get, put = _madvise_switch()
-        self.before = get() if get is not None and put is not None else None
-        if self.before:
-            put(False)
-        return self
-
-    def __exit__(self, *exc):
-        if self.before:
-            _madvise_switch()[1](True)
-        return False
+    ma = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
+    get, put = getattr(ma, "_get_madvise_hugepage", None), getattr(ma, "_set_madvise_hugepage", None)
+    on = get is not None and put is not None and get()
+    if on:
+        put(False)
+    try:
+        yield
+    finally:
+        if on:
+            put(True)
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -307,7 +307,7 @@ def _slow(path, src: str, text: str) -> tuple[pl.DataFrame, list]:
             if cand.any():
                 deep = [_max_depth_bound(t.encode("utf-8", "surrogatepass")) > POLARS_MAX_DEPTH
                         for t in lines.filter(cand)["text"].to_list()]
-                ok = ok | _merge_ok(~cand, pl.Series(deep, dtype=pl.Boolean))
+                ok = ok.scatter(cand.arg_true(), pl.Series(deep, dtype=pl.Boolean))
         bad += lines.filter(~ok)["line"].to_list()
         for n, ln, at in lines.filter(ok).iter_rows():
             try:
@@ -330,13 +330,6 @@ PIECE = 64 << 20   # bytes of whole lines read at a time: the nested intermediat
 FAST_MAX_DEPTH = 24
 POLARS_MAX_DEPTH = 100
 _BLOCK = 4 << 20
-
-
-def _merge_ok(keep: pl.Series, redo: pl.Series) -> pl.Series:
-    """False where ``keep`` is True; elsewhere, in order, the values of ``redo``."""
-    out = pl.Series([False] * len(keep), dtype=pl.Boolean)
-    idx = (~keep).arg_true()
-    return out.scatter(idx, redo) if len(idx) else out
 
 
 _BRACKET_STEP = np.zeros(256, dtype=np.int8)
