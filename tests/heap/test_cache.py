@@ -364,9 +364,15 @@ def test_a_process_that_exits_mid_write_hands_the_entry_over(cache_dir):
     assert res["cached"]
 
 
+def _writers() -> set:
+    """This process's cache writers still pending (an earlier test's may linger until collected)."""
+    return {w for ws in list(cache._pending.values()) for w in ws}
+
+
 def test_the_parsed_arrays_are_written_before_the_passes_and_not_twice(tmp_path):
+    before = _writers()
     s = wb.load_snapshot(API_FINAL, quiet=True)
-    (w,) = [w for ws in cache._pending.values() for w in ws]
+    (w,) = _writers() - before
     assert w.state == "open" and "to" in w.table and "ename" in w.table   # handed over at load
     assert "_dominators.0" not in w.table
     early = {name: rec[0] for name, rec in w.table.items()}
@@ -395,8 +401,9 @@ def test_a_writer_writes_the_final_array_under_a_name_whose_array_changed(tmp_pa
 
 def test_a_snapshot_dropped_before_its_passes_leaves_nothing(cache_dir):
     import gc
+    before = _writers()
     s = wb.load_snapshot(API_FINAL, quiet=True)
-    (w,) = [w for ws in cache._pending.values() for w in ws]
+    (w,) = _writers() - before
     del s
     gc.collect()
     w.thread.join(30)
