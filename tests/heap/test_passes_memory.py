@@ -10,6 +10,7 @@ import workbench as wb
 from workbench.heap import _kernels as K
 
 from .builder import rooted
+from .test_semantics import reference_dominators
 
 
 def csr(n, edges, dtype=np.uint32):
@@ -58,35 +59,15 @@ def semi_nca(first_edge, to, ess, root, sizes):
 
 
 def naive_dominators(n, edges, root, extra_roots):
-    """Iterate dom(v) = {v} | intersection of dom(p) over predecessors to the fixed point, on the
-    essential edges plus root -> each weak-only root; idom = the strict dominator dominated by all
-    the others."""
-    preds = [set() for _ in range(n)]
+    """The fixed-point dominator computation of ``test_semantics`` on the essential edges plus
+    root -> each weak-only root."""
+    succ = [set() for _ in range(n)]
     for s, d, e in edges:
         if e and s != d:
-            preds[d].add(s)
+            succ[s].add(d)
     for v in extra_roots:
-        preds[v].add(root)
-    every = set(range(n))
-    dom = [set(every) for _ in range(n)]
-    dom[root] = {root}
-    changed = True
-    while changed:
-        changed = False
-        for v in range(n):
-            if v == root:
-                continue
-            ps = [dom[p] for p in preds[v]]
-            new = {v} | (set.intersection(*ps) if ps else set())
-            if new != dom[v]:
-                dom[v] = new
-                changed = True
-    idom = [root] * n
-    for v in range(n):
-        if v != root:
-            strict = dom[v] - {v}
-            idom[v] = max(strict, key=lambda d: len(dom[d]))
-    return idom
+        succ[root].add(v)
+    return reference_dominators(n, succ, root)
 
 
 def random_graph(rng, n):
