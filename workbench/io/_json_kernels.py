@@ -556,36 +556,154 @@ def json_guard(buf, st, max_depth):
     return -1
 
 
-@njit(cache=True, nogil=True)
-def first_index_ge(arr, limit):
-    """Index of the first value >= limit, or -1."""
-    for i in range(arr.shape[0]):
-        if arr[i] >= limit:
-            return i
-    return -1
+# The reader's validation (``heapsnapshot._validate``) in one pass per section. Each array is
+# walked in blocks: a branch-free loop over the block (slices, so the indices are known to be
+# non-negative and LLVM vectorises it) only ORs together "something here is wrong"; a block that
+# says so is walked again value by value to find the first offender of each check. A valid file
+# never takes the slow walk.
+VALIDATE_BLOCK = 4096
+_U32_LIMIT = 1 << 32
 
 
 @njit(cache=True, nogil=True)
-def to_node_ordinals(to, nf, n):
-    """Divide to_node offsets by the node field count in place. Returns (index, reason) of the
-    first bad value (reason 1 = not a multiple, 2 = out of range) or (-1, 0)."""
-    for i in range(to.shape[0]):
-        v = to[i]
-        q = v // nf
-        if q * nf != v:
-            return i, 1
-        if q >= n:
-            return i, 2
-        to[i] = q
-    return -1, 0
+def check_nodes(ntype, name, edge_count, detached, ntypes, nstr):
+    """The node checks of one pass. ``detached`` is empty when the nodes have no such field.
+    Returns (first node whose type is > ntypes (more than one past meta.node_types), number of
+    nodes whose type is == ntypes (one past: older V8), first node whose name is >= nstr, first
+    node whose detachedness is >= 4, the edge_count sum modulo 2^64 like numpy's uint64 sum);
+    -1 where no node fails."""
+    n = ntype.shape[0]
+    has_det = detached.shape[0] != 0
+    bad_type = -1
+    bad_name = -1
+    bad_det = -1
+    undefined = 0
+    total = np.uint64(0)
+    i0 = 0
+    while i0 < n:
+        i1 = min(i0 + VALIDATE_BLOCK, n)
+        a = ntype[i0:i1]
+        b = name[i0:i1]
+        c = edge_count[i0:i1]
+        acc = 0
+        if has_det:
+            d = detached[i0:i1]
+            for i in range(a.shape[0]):
+                t = np.int64(a[i])
+                undefined += np.int64(t == ntypes)
+                total += np.uint64(c[i])
+                acc |= np.int32((t > ntypes) | (np.int64(b[i]) >= nstr) | (np.int64(d[i]) >= 4))
+        else:
+            for i in range(a.shape[0]):
+                t = np.int64(a[i])
+                undefined += np.int64(t == ntypes)
+                total += np.uint64(c[i])
+                acc |= np.int32((t > ntypes) | (np.int64(b[i]) >= nstr))
+        if acc:
+            for i in range(i0, i1):
+                if bad_type < 0 and np.int64(ntype[i]) > ntypes:
+                    bad_type = i
+                if bad_name < 0 and np.int64(name[i]) >= nstr:
+                    bad_name = i
+                if has_det and bad_det < 0 and np.int64(detached[i]) >= 4:
+                    bad_det = i
+        i0 = i1
+    return bad_type, undefined, bad_name, bad_det, total
 
 
 @njit(cache=True, nogil=True)
-def first_bad_edge_name(etype, ename, string_named, nstr):
-    for i in range(etype.shape[0]):
-        if string_named[etype[i]] and ename[i] >= nstr:
-            return i
-    return -1
+def _check_edges_slow(etype, ename, to, ne, string_named, nstr, nf, n, i0, i1, res):
+    """Value by value over [i0, i1), as check_edges defines; True once an edge type is bad."""
+    for i in range(i0, i1):
+        t = np.int64(etype[i])
+        if t >= ne:
+            if res[0] < 0:
+                res[0] = i
+            return True
+        if res[1] < 0:
+            v = np.int64(to[i])
+            q = v // nf
+            if q * nf != v:
+                res[1] = i
+                res[2] = 1
+            elif q >= n:
+                res[1] = i
+                res[2] = 2
+            else:
+                to[i] = q
+                if res[3] < 0 and string_named[t] and np.int64(ename[i]) >= nstr:
+                    res[3] = i
+    return False
+
+
+@njit(cache=True, nogil=True)
+def check_edges(etype, ename, to, ne, string_named, nstr, nf, n):
+    """The edge checks of one pass, converting ``to`` (node field offsets) to node ordinals in
+    place. Returns int64 [first edge whose type is >= ne, first edge whose to_node is bad,
+    why (1 = not a multiple of nf, 2 = past the last node), first edge of a string-named type
+    (``string_named[type]``) whose name is >= nstr], -1 where no edge fails. Priority as the
+    reader reports them: a bad type anywhere stops the walk (the other answers are then
+    incomplete); a bad to_node is left unconverted, and so are all after it, and names are no
+    longer checked past it. Without errors every to_node is converted.
+
+    The block test divides through a float64 reciprocal: for v < 2^32 the product is within
+    2^-20 of v / nf, so rounding it gives v / nf exactly when nf divides v and a q with
+    q * nf != v otherwise; larger values (the 64-bit reader's) take the exact slow walk."""
+    e = etype.shape[0]
+    res = np.full(4, -1, dtype=np.int64)
+    res[2] = 0
+    inv = 1.0 / nf
+    bits = np.uint64(0)   # string_named as a bit set, for a branch-free lookup
+    for k in range(min(ne, 64)):
+        if string_named[k]:
+            bits |= np.uint64(1) << np.uint64(k)
+    i0 = 0
+    while i0 < e:
+        i1 = min(i0 + VALIDATE_BLOCK, e)
+        if res[1] < 0 and ne <= 64:
+            a = etype[i0:i1]
+            b = ename[i0:i1]
+            c = to[i0:i1]
+            acc = 0
+            for i in range(a.shape[0]):
+                t = np.int64(a[i])
+                v = np.int64(c[i])
+                q = np.int64(np.float64(v) * inv + 0.5)
+                named = ((bits >> np.uint64(t & 63)) & np.uint64(1)) != 0
+                acc |= np.int32((t >= ne) | (v >= _U32_LIMIT) | (q * nf != v) | (q >= n)
+                                | (named & (np.int64(b[i]) >= nstr)))
+            if acc == 0:
+                for i in range(c.shape[0]):
+                    c[i] = np.int64(np.float64(c[i]) * inv + 0.5)
+                i0 = i1
+                continue
+        if _check_edges_slow(etype, ename, to, ne, string_named, nstr, nf, n, i0, i1, res):
+            return res
+        i0 = i1
+    return res
+
+
+@njit(cache=True, nogil=True)
+def check_locations(loc, width, field, nf, n):
+    """Over the object_index values ``loc[field::width]``: (first location whose node offset is
+    past the last node (offset // nf >= n), number of locations whose offset is not a multiple
+    of nf (pointing inside a node)), -1 / 0 when none."""
+    m = loc.shape[0] // width
+    lim = np.int64(n) * nf
+    inv = 1.0 / nf
+    past = -1
+    inside = 0
+    for j in range(m):
+        v = np.int64(loc[j * width + field])
+        if v >= lim:
+            if past < 0:
+                past = j
+        if v < _U32_LIMIT:
+            q = np.int64(np.float64(v) * inv + 0.5)   # exact as in check_edges
+            inside += np.int64(q * nf != v)
+        else:
+            inside += np.int64(v % nf != 0)
+    return past, inside
 
 
 @njit(cache=True, nogil=True)

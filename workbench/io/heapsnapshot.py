@@ -108,11 +108,13 @@ class _Wide(Exception):
 def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1, capacity_hint: int = 0,
                   first: int | None = None, wide: bool = False) -> list:
     """Parse an integer array whose '[' was just consumed into one array per field. With
-    ``expected`` (values in all) the arrays end with exactly that capacity (an excess is an error)
-    and each buffer window is split in two at a comma, the second half parsed by another thread
-    (the kernels release the GIL); ``first`` (values) caps the first allocation, which then grows
-    up to ``expected`` as values arrive (gzip files: a declared count is not yet data). Without
-    ``expected`` the single output grows."""
+    ``expected`` (values in all) the arrays end with exactly that capacity (an excess is an error);
+    ``first`` (values) caps the first allocation, which then grows up to ``expected`` as values
+    arrive (gzip files: a declared count is not yet data). Without ``expected`` the single output
+    grows. With ``expected`` or a ``capacity_hint`` (the locations: 4 values per node, which
+    holds them all) each buffer window is split in two at a comma, the second half parsed by
+    another thread (the kernels release the GIL); a half that fills the output stops there and
+    the growth below continues from the first value not stored, as without the split."""
     dt = np.uint64 if wide else np.uint32
     vmax = K.SAFE_MAX if wide else K.U32_MAX
     if expected is not None:
@@ -125,7 +127,7 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
     st = np.zeros(6, dtype=np.int64)
     while True:
         status = None
-        if expected is not None and s.end - s.pos >= SPLIT_MIN_BYTES and st[1] in (0, 1, 3):
+        if (expected is not None or capacity_hint) and s.end - s.pos >= SPLIT_MIN_BYTES and st[1] in (0, 1, 3):
             # Every value of the first half (including one still being read at the window's
             # start) ends with a comma, so counting commas places the second half, which the
             # other thread parses straight into the same arrays.
@@ -194,14 +196,22 @@ def _grow(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _scan_strings(s: ByteStream, section: str, file_size: int):
-    # An uncompressed file bounds the string bytes still to come: allocate that once (pages are
-    # only touched as they fill) instead of doubling, which would copy gigabytes on big files.
-    cap = max(file_size - s.offset() + 16, 1 << 10) if not s.gz else 1 << 20
-    # each string takes at least 3 bytes ("",): an uncompressed file bounds the count as well
-    slots = min(max(1 << 14, (file_size - s.offset()) // 3 + 1), 1 << 26) if not s.gz else 1 << 14
+    """The string table: (raw bytes, starts, lengths, has-escapes), one entry per string.
+
+    An uncompressed file bounds the string bytes still to come and their count (each string takes
+    at least 3 bytes, ``"",``; the count bound is capped at 2^26): the outputs are allocated once
+    at that bound (np.empty: only the pages written are ever touched) and, when they did not have
+    to grow, returned as views of it, starts and lengths written as uint32 directly when the
+    bound is below 4 GiB. Otherwise (a gzip file's outputs start small and double) they are
+    compacted: starts uint32 while the bytes fit (int64 past 4 GiB), lengths uint32, and the raw
+    bytes copied out when the doubling left a large slack (its pages were written)."""
+    fixed = not s.gz
+    cap = max(file_size - s.offset() + 16, 1 << 10) if fixed else 1 << 20
+    slots = min(max(1 << 14, (file_size - s.offset()) // 3 + 1), 1 << 26) if fixed else 1 << 14
+    idt = np.uint32 if fixed and cap < 2**32 else np.int64
     out = np.empty(cap, dtype=np.uint8)
-    starts = np.empty(slots, dtype=np.int64)
-    lens = np.empty(slots, dtype=np.int64)
+    starts = np.empty(slots, dtype=idt)
+    lens = np.empty(slots, dtype=idt)
     esc = np.zeros(slots, dtype=np.bool_)
     st = np.zeros(4, dtype=np.int64)
     while True:
@@ -216,13 +226,15 @@ def _scan_strings(s: ByteStream, section: str, file_size: int):
             out = np.concatenate([out, np.empty(out.shape[0], dtype=np.uint8)])
         elif status == 3:
             n = starts.shape[0]
-            starts = np.concatenate([starts, np.empty(n, dtype=np.int64)])
-            lens = np.concatenate([lens, np.empty(n, dtype=np.int64)])
+            starts = np.concatenate([starts, np.empty(n, dtype=idt)])
+            lens = np.concatenate([lens, np.empty(n, dtype=idt)])
             esc = np.concatenate([esc, np.zeros(n, dtype=np.bool_)])
         else:
             raise FormatError(s.path, section, s.offset(pos), _err_msg_for(status))
     n = int(st[2])
     used = int(st[1])
+    if idt is np.uint32 and out.shape[0] == cap and starts.shape[0] == slots:
+        return out[:used], starts[:n], lens[:n], esc[:n]
     # compact offsets: uint32 starts while the bytes fit, uint32 lengths
     sdt = np.uint32 if used < 2**32 else np.int64
     starts = starts[:n].astype(sdt)
@@ -457,12 +469,16 @@ class _Locator:
             s.close()
 
 
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
 def _validate(raw: RawSnapshot, offsets: dict) -> None:
-    """Check every index the analyses will follow. Converts to_node offsets to ordinals."""
+    """Check every index the analyses will follow. Converts to_node offsets to ordinals.
+
+    One kernel pass over the nodes (with the locations' object offsets) runs on the pool's
+    thread while this one makes one pass over the edges (the kernels release the GIL); the
+    errors are then raised in this order, each for the first offending record: node type more
+    than one past meta.node_types, node name, edge-count sum, detachedness, edge type, to_node
+    (not a multiple of the node field count, or past the last node), edge name, root_index,
+    locations (field count, node offset past the last node), samples and trace function infos
+    (field count). A bad to_node leaves raw.edges None (partly converted)."""
     path = raw.path
     header = raw.header
     meta = header["meta"]
@@ -481,73 +497,84 @@ def _validate(raw: RawSnapshot, offsets: dict) -> None:
     n = len(nodes["type"])
     e = len(edges["type"])
     t = nodes["type"]
-    i = K.first_index_ge(t, len(ntypes) + 1)
-    if i >= 0:
+    det = nodes.get("detachedness")
+    loc = raw.sections.get("locations")
+    lf = meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
+    loc_check = loc is not None and loc.size and not loc.size % len(lf) and "object_index" in lf
+
+    def node_pass():
+        r = K.check_nodes(t, nodes["name"], nodes["edge_count"], np.zeros(0, t.dtype) if det is None else det,
+                          len(ntypes), nstr)
+        return r, (K.check_locations(loc, len(lf), lf.index("object_index"), nf, n) if loc_check else None)
+
+    fut = _pool().submit(node_pass)
+    string_named = np.array([name not in ("element", "hidden") for name in etypes], dtype=np.bool_)
+    to = edges["to_node"]
+    try:
+        # in place: from here on to_node holds node ordinals
+        bad_etype, bad_to, why, bad_ename = K.check_edges(edges["type"], edges["name_or_index"], to, len(etypes),
+                                                          string_named, nstr, nf, n).tolist()
+    finally:
+        (bad_type, undefined, bad_name, bad_det, total), loc_res = fut.result()
+    if bad_type >= 0:
+        i = bad_type
         fail("nodes", nfields.index("type"), nf, i, f"node {i} has type {int(t[i])}, but meta.node_types lists {len(ntypes)} types")
-    if K.first_index_ge(t, len(ntypes)) >= 0:
+    if undefined:
         # Older V8 wrote one node type more than its meta lists; DevTools loads such files and
         # calls the type undefined (class "(undefined)"): so do we, and say so.
-        k = int(np.count_nonzero(t == len(ntypes)))
         tpos = nfields.index("type")
         meta["node_types"] = list(meta["node_types"])
         meta["node_types"][tpos] = list(ntypes) + ["undefined"]
         ntypes = meta["node_types"][tpos]
-        raw.notes.append(("nodes", k, f"nodes have type index {len(ntypes) - 1}, one past meta.node_types (older V8 "
-                                      "lists one type too few); typed 'undefined', class '(undefined)', as DevTools does"))
-    nm = nodes["name"]
-    i = K.first_index_ge(nm, nstr)
-    if i >= 0:
+        raw.notes.append(("nodes", int(undefined), f"nodes have type index {len(ntypes) - 1}, one past meta.node_types (older V8 "
+                                                   "lists one type too few); typed 'undefined', class '(undefined)', as DevTools does"))
+    if bad_name >= 0:
+        i = bad_name
+        nm = nodes["name"]
         fail("nodes", nfields.index("name"), nf, i, f"node {i} names string {int(nm[i])}, but the string table has {nstr} entries")
-    total = int(nodes["edge_count"].sum(dtype=np.uint64))
+    total = int(total)
     if total != e:
         raise FormatError(path, "nodes", offsets.get("nodes"),
                           f"node edge counts sum to {total}, but the snapshot has {e} edges")
-    if "detachedness" in nodes:
-        d = nodes["detachedness"]
-        i = K.first_index_ge(d, 4)
-        if i >= 0:
-            fail("nodes", nfields.index("detachedness"), nf, i, f"node {i} has detachedness {int(d[i])} (valid: 0-2)")
-    et = edges["type"]
-    i = K.first_index_ge(et, len(etypes))
-    if i >= 0:
+    if bad_det >= 0:
+        i = bad_det
+        fail("nodes", nfields.index("detachedness"), nf, i, f"node {i} has detachedness {int(det[i])} (valid: 0-2)")
+    if bad_etype >= 0:
+        i = bad_etype
+        et = edges["type"]
         fail("edges", efields.index("type"), ef, i, f"edge {i} has type {int(et[i])}, but meta.edge_types lists {len(etypes)} types")
-    to = edges["to_node"]
-    i, why = K.to_node_ordinals(to, nf, n)  # in place: from here on to_node holds node ordinals
-    if i >= 0:
+    if bad_to >= 0:
+        i = bad_to
         raw.edges = None  # partly divided: unusable
         v = int(to[i])
         msg = (f"edge {i} to_node {v} is not a multiple of the node field count {nf}" if why == 1 else
                f"edge {i} points to node {v // nf}, but there are {n} nodes")
         fail("edges", efields.index("to_node"), ef, i, msg)
-    string_named = np.array([name not in ("element", "hidden") for name in etypes], dtype=np.bool_)
-    nmi = edges["name_or_index"]
-    i = K.first_bad_edge_name(et, nmi, string_named, nstr)
-    if i >= 0:
+    if bad_ename >= 0:
+        i = bad_ename
+        nmi = edges["name_or_index"]
         fail("edges", efields.index("name_or_index"), ef, i,
              f"edge {i} names string {int(nmi[i])}, but the string table has {nstr} entries")
     root = header.get("root_index", 0)
     if not isinstance(root, int) or root < 0 or root % nf or root // nf >= n or root // nf not in (0, n - 1):
         raise FormatError(path, "snapshot", 0, f"root_index {root!r} is not the first or last node")
-    loc = raw.sections.get("locations")
     if loc is not None and loc.size:
-        lf = meta.get("location_fields") or ["object_index", "script_id", "line", "column"]
         if loc.size % len(lf):
             raise FormatError(path, "locations", offsets.get("locations"),
                               f"{loc.size} values is not a multiple of {len(lf)} location fields")
-        if "object_index" in lf:
-            oi = loc[lf.index("object_index")::len(lf)]
-            bad = oi // nf >= n
-            if bad.any():
-                i = _first_bad(bad)
-                raise FormatError(path, "locations", locate("locations", i * len(lf) + lf.index("object_index")),
-                                  f"location {i} refers to node offset {int(oi[i])}, past the last node")
-            inside = oi % nf != 0
-            if inside.any():
+        if loc_res is not None:
+            past, inside = loc_res
+            fo = lf.index("object_index")
+            if past >= 0:
+                i = past
+                raise FormatError(path, "locations", locate("locations", i * len(lf) + fo),
+                                  f"location {i} refers to node offset {int(loc[i * len(lf) + fo])}, past the last node")
+            if inside:
                 # DevTools keys locations by node offset, so one pointing inside a node (its own
                 # test snapshot has one) matches no node and is never shown: dropped, and noted.
-                keep = np.repeat(~inside, len(lf))
+                keep = np.repeat(loc[fo::len(lf)] % nf == 0, len(lf))
                 raw.sections["locations"] = loc[keep]
-                raw.notes.append(("locations", int(np.count_nonzero(inside)),
+                raw.notes.append(("locations", int(inside),
                                   "locations point inside a node rather than at its first field; no node has "
                                   "them (DevTools never finds them either), dropped"))
     for key, fields_key in (("samples", "sample_fields"), ("trace_function_infos", "trace_function_info_fields")):
