@@ -9,6 +9,12 @@ os.environ.setdefault("WORKBENCH_QUIET", "1")
 _cache = tempfile.mkdtemp(prefix="workbench-test-cache-")
 os.environ["WORKBENCH_CACHE_DIR"] = _cache
 atexit.register(shutil.rmtree, _cache, True)
+# Ahead-of-time kernels (workbench._aot): off for the suite, so that no command starts a background
+# build beside the tests; tests/test_aot.py turns them on in its own folder.
+os.environ.setdefault("WORKBENCH_AOT", "0")
+_kernels = tempfile.mkdtemp(prefix="workbench-test-kernels-")
+os.environ["WORKBENCH_KERNEL_DIR"] = _kernels
+atexit.register(shutil.rmtree, _kernels, True)
 
 
 def pytest_collection_modifyitems(config, items):

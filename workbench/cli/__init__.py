@@ -13,7 +13,7 @@ from ..errors import WorkbenchError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import capture, fleet, heap, metrics, notebooks, profile, redact
+    from . import capture, compile, fleet, heap, metrics, notebooks, profile, redact
 
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -22,16 +22,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (heap, profile, metrics, capture, notebooks, redact, fleet):
+    for module in (heap, profile, metrics, capture, notebooks, redact, fleet, compile):
         module.register(sub)
     from . import logs as logs_traces   # logs, traces, timeline
     logs_traces.register(sub)
     return parser
 
 
+_LAST_ARGS: list = []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _LAST_ARGS[:] = [args]
     if args.quiet:
         os.environ["WORKBENCH_QUIET"] = "1"
     try:
@@ -67,6 +71,7 @@ def run() -> None:
     from ..io import cache
     cache.defer_writes_to_exit()
     rc = main()
+    _compile_later()
     import threading
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(rc)
@@ -80,6 +85,25 @@ def run() -> None:
             except (OSError, ValueError):
                 rc = rc or 1
         os._exit(rc)
+
+
+def _compile_later() -> None:
+    """After a heap command whose kernels came from numba's cache: build the ahead-of-time module
+    for the next commands, in a detached low-priority process (``workbench._aot``), once."""
+    from .. import _aot
+    if not _LAST_ARGS or getattr(_LAST_ARGS[0], "command", None) == "compile" or not _aot.wanted():
+        return
+    args = _LAST_ARGS[0]
+    given = []
+    for name in ("snapshot", "before", "after", "snapshots"):
+        v = getattr(args, name, None)
+        given += v if isinstance(v, list) else [v] if isinstance(v, str) else []
+    from .compile import HARVEST_MAX_BYTES, _bundled
+    files = _bundled()
+    if not files:
+        files = [f for f in given if os.path.isfile(f) and os.path.getsize(f) <= HARVEST_MAX_BYTES][:2]
+    if files:
+        _aot.build_in_background(files)
 
 
 class _NoBlasProbe:

@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 
+from .. import _aot
 from ..errors import FormatError
 from ._files import open_stream
 
@@ -32,6 +33,7 @@ class ByteStream:
     """``buf[pos:end]`` is the unread window; ``offset(p)`` is the absolute (decompressed) offset."""
 
     def __init__(self, path: str, bar=None, chunk: int | None = None):
+        _aot.install()   # the compiled kernels, when built (once per process; see workbench._aot)
         self.path = path
         self.raw, self.f, self.gz, self.size = open_stream(path)
         self.buf = np.empty((chunk or CHUNK) * 2, dtype=np.uint8)
