@@ -12,10 +12,13 @@ first so that every tool finds it in the page cache, and workbench's numba cache
 every run after the first). The snapshot is made by benchmarks/gen_large_heap.js with the local
 node. Peers are installed into .peers/heap.
 
-Workbench runs three ways: ``first open`` (an empty cache folder: parse, every pass, Summary, and
-the cache entry written, as a user's first ``workbench summary`` of a file), ``no cache``
-(WORKBENCH_CACHE=0: parse, passes and Summary only) and ``re-open`` (the entry of the first open
-memory-mapped). ``--phases`` then times the first open's phases in one process (median of
+Workbench runs four ways: ``first open`` (an empty cache folder: parse, every pass, Summary, and
+the cache entry written, as a user's first ``workbench summary`` of a file), the same with the
+JIT's kernels (``WORKBENCH_AOT=0``: no ahead-of-time module, every kernel loaded from numba's
+cache), ``no cache`` (WORKBENCH_CACHE=0: parse, passes and Summary only) and ``re-open`` (the
+entry of the first open memory-mapped). Before the runs, ``workbench compile`` builds the
+ahead-of-time kernels (the command starts that build itself after a user's first heap command,
+as numba's cache is filled by the first run). ``--phases`` then times the first open's phases in one process (median of
 --repeat runs): imports, numba's start (its first kernel call), the reader's sections, each
 DevTools pass, the Summary and the cache write.
 """
@@ -79,6 +82,10 @@ from workbench.heap.snapshot import HeapSnapshot
 from workbench.io import cache
 t2 = time.perf_counter()
 out = {"import numpy+polars": t1 - t0, "import workbench": t2 - t1}
+t = time.perf_counter()
+from workbench import _aot
+aot = _aot.install()
+out["kernels: compiled module loaded (numba imported)" if aot else "kernels: none compiled (numba imported)"] = time.perf_counter() - t
 t = time.perf_counter()
 import workbench.io._json_kernels as J
 J.count_byte(np.zeros(8, np.uint8), 0, 8, 44)
@@ -177,7 +184,11 @@ def main() -> None:
         while f.read(64 << 20):
             pass
     subprocess.run([sys.executable, "-m", "workbench", "--quiet", "summary", str(ROOT / "datasets/heap/healthy/baseline.heapsnapshot.gz"), "--top", "1"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=dict(os.environ, WORKBENCH_AOT="0"))
+    # ... and the ahead-of-time kernels built (``workbench compile``; the command starts the same
+    # build in the background after a user's first heap command)
+    r = subprocess.run([sys.executable, "-m", "workbench", "compile"], check=True, capture_output=True, text=True)
+    print(r.stdout.strip(), flush=True)
     if args.phases or args.phases_only:
         ph = phases(snap, args.repeat)
         print(f"\nphases of a first open (median of {args.repeat}, one process each; load {os.getloadavg()[0]:.1f}):")
@@ -188,7 +199,8 @@ def main() -> None:
             return
     wb_cmd = [sys.executable, "-m", "workbench", "--quiet", "summary", snap, "--top", "10"]
     reopen_dir = tempfile.mkdtemp(prefix="bench-heap-reopen-")
-    tools = {"workbench (first open)": (wb_cmd, "fresh"), "workbench (no cache)": (wb_cmd, "off")}
+    tools = {"workbench (first open)": (wb_cmd, "fresh"), "workbench (no cache)": (wb_cmd, "off"),
+             "workbench (first open, JIT kernels: WORKBENCH_AOT=0)": (wb_cmd, "fresh-jit")}
     if not args.skip_devtools:
         tools["devtools"] = (["node", "--max-old-space-size=20000", str(HERE / "peers/devtools_summary.mjs"), snap], None)
     if not args.skip_memlab:
@@ -202,9 +214,11 @@ def main() -> None:
     for i in range(args.repeat):  # alternate tools so load changes hit all of them alike
         for name, (cmd, mode) in tools.items():
             fresh = None
-            if mode == "fresh":
+            if mode in ("fresh", "fresh-jit"):
                 fresh = tempfile.mkdtemp(prefix="bench-heap-first-")
                 tenv = dict(env, WORKBENCH_CACHE_DIR=fresh)
+                if mode == "fresh-jit":
+                    tenv["WORKBENCH_AOT"] = "0"
             elif mode == "off":
                 tenv = dict(env, WORKBENCH_CACHE="0")
             elif mode == "reopen":
