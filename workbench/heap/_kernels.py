@@ -802,6 +802,25 @@ def summary_aggregate(first_dom, dom_children, root, class_key, self_size, retai
     return count, ssum, dmin, first, out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _div_nf(v, nf, inv):
+    """v // nf for 0 <= v < 2^53 (the reader's values) without a hardware division: the float64
+    product with inv = 1 / nf is within one of the quotient, and the two steps correct it."""
+    v = np.int64(v)
+    q = np.int64(np.float64(v) * inv)
+    q -= np.int64(q * nf > v)
+    q += np.int64((q + 1) * nf <= v)
+    return q
+
+
+@njit(cache=True, nogil=True)
+def gather_keys(class_index, dense_of, out):
+    """out[i] = dense_of[class_index[i]] (out's dtype: the narrowest that holds every key)."""
+    for i in range(class_index.shape[0]):
+        out[i] = dense_of[class_index[i]]
+    return out
+
+
 @njit(cache=True, nogil=True)
 def located_class_keys(cols, keep, fo, fs, fl, fc, nf, ntype, object_type, class_index, dense_of, canon):
     """Summary keys of located 'object' nodes, from the locations section's rows ``cols`` (those
@@ -816,15 +835,20 @@ def located_class_keys(cols, keep, fo, fs, fl, fc, nf, ntype, object_type, class
     size = 256
     table = np.full(size, -1, dtype=np.int32)
     k = 0
+    inv = 1.0 / nf
+    last = -1   # the row of the previous location: consecutive locations often repeat one
     for j in range(m):
         r = keep[j] if keep.shape[0] else j
-        v = np.int64(cols[r, fo]) // nf
+        v = _div_nf(cols[r, fo], nf, inv)
         if ntype[v] != object_type:
             continue
         a = np.int64(cols[r, fs])
         b = np.int64(cols[r, fl])
         c = np.int64(cols[r, fc])
         d = np.int64(canon[dense_of[class_index[v]]])
+        if last >= 0 and rows[last, 0] == a and rows[last, 1] == b and rows[last, 2] == c and rows[last, 3] == d:
+            codes[j] = last
+            continue
         h = np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)
         h = (h ^ np.uint64(b)) * np.uint64(0xBF58476D1CE4E5B9)
         h = (h ^ np.uint64(c)) * np.uint64(0x94D049BB133111EB)
@@ -866,6 +890,7 @@ def located_class_keys(cols, keep, fo, fs, fl, fc, nf, ntype, object_type, class
             else:
                 table[slot] = q
         codes[j] = q
+        last = q
     return rows[:k].copy(), codes
 
 
@@ -873,10 +898,11 @@ def located_class_keys(cols, keep, fo, fs, fl, fc, nf, ntype, object_type, class
 def apply_located_keys(key, cols, keep, fo, nf, codes, base):
     """key[node of location j] = base + codes[j] for the locations with a code (rows as in
     ``located_class_keys``)."""
+    inv = 1.0 / nf
     for j in range(codes.shape[0]):
         if codes[j] >= 0:
             r = keep[j] if keep.shape[0] else j
-            key[np.int64(cols[r, fo]) // nf] = base + codes[j]
+            key[_div_nf(cols[r, fo], nf, inv)] = base + codes[j]
 
 
 @njit(cache=True, nogil=True)
@@ -887,8 +913,9 @@ def last_row_per_node(cols, f, nf, n):
     m = cols.shape[0]
     out = np.empty(m, dtype=np.int64)
     k = 0
+    inv = 1.0 / nf
     for r in range(m - 1, -1, -1):
-        v = np.int64(cols[r, f]) // nf
+        v = _div_nf(cols[r, f], nf, inv)
         b = np.uint8(1) << np.uint8(v & 7)
         if seen[v >> 3] & b:
             continue
@@ -900,28 +927,33 @@ def last_row_per_node(cols, f, nf, n):
 
 @njit(cache=True, nogil=True)
 def column_increasing(cols, f, nf):
-    """Is column f of the rows, divided by nf, strictly increasing?"""
+    """Is column f of the rows, divided by nf (floor), strictly increasing?"""
+    inv = 1.0 / nf
+    prev = _div_nf(cols[0, f], nf, inv) if cols.shape[0] else 0
     for r in range(1, cols.shape[0]):
-        if np.int64(cols[r, f]) // nf <= np.int64(cols[r - 1, f]) // nf:
+        q = _div_nf(cols[r, f], nf, inv)
+        if q <= prev:
             return False
+        prev = q
     return True
 
 
 @njit(cache=True, nogil=True)
 def statistics_sums(ntype, names, self_size, ntypes, typed_name, native_type, first_edge, etype, ename, to_ord,
-                    array_type, array_name, internal_type, elements_str):
+                    array_type, array_name, internal_type, elements_str, state):
     """DevTools calculateStatistics in three passes: self sizes per node type, native nodes named
     'system / JSArrayBufferData', and calculateArraySize for each 'Array' node (``array_type``:
     the types counted as JS, ``array_name``: the strings 'Array'): its size plus its first
     internal 'elements' edge target's size when that target has exactly one retainer (of any edge
     type; counted for those targets only, saturating, instead of a retainer count per node).
-    Returns (sum per type, typed-array sum, JS-array sum)."""
+    ``state``: uint8 zeros, one per node, the caller's (allocated on the calling thread: a
+    kernel run on a worker thread would leave its work array in that thread's malloc arena,
+    which malloc_trim does not hand back). Returns (sum per type, typed-array sum, JS-array sum)."""
     n = ntype.shape[0]
     per_type = np.zeros(ntypes, dtype=np.int64)
     typed = 0
     arrays = 0
-    # 0: no array's elements; 1, 2, 3: an array's elements with 0, 1, 2+ retainers
-    state = np.zeros(n, dtype=np.uint8)
+    # state: 0: no array's elements; 1, 2, 3: an array's elements with 0, 1, 2+ retainers
     for i in range(n):
         t = ntype[i]
         sz = np.int64(self_size[i])

@@ -16,11 +16,15 @@ store when that has a single retainer; system = hidden nodes; v8heap total = tot
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
 from .._memory import release_freed_memory
 from .strings import K
+
+_POOL = None
 
 
 def class_keys(snap, class_index: np.ndarray | None = None):
@@ -54,16 +58,34 @@ def class_keys(snap, class_index: np.ndarray | None = None):
             public.append(f"{sv},{lv},{cv},{nm}")
             names.append(nm)
     nk = len(public)
-    key = dense_of.astype(np.uint8 if nk < 2**8 else np.uint16 if nk < 2**16 else np.int32)[ci]
+    dt = np.uint8 if nk < 2**8 else np.uint16 if nk < 2**16 else np.int32
+    key = K.gather_keys(ci, dense_of.astype(dt), np.empty(ci.shape[0], dtype=dt))
     if rows is not None:
         K.apply_located_keys(key, cols, keep, fo, nf, codes, len(ci_names))
     return key, public, names
 
 
-def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray | None = None) -> pl.DataFrame:
-    """The Summary aggregates for the nodes in ``include`` (all by default), DevTools' filter."""
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="workbench-summary")
+    return _POOL
+
+
+def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray | None = None, *,
+              beside=None) -> pl.DataFrame:
+    """The Summary aggregates for the nodes in ``include`` (all by default), DevTools' filter.
+
+    ``beside``, if given, is called first and returns a function to call once the class keys are
+    made: the Summary starts the Statistics' kernel on the pool's thread there (the kernels
+    release the GIL) and waits for it before the dominator tree's children are made, so that the
+    two passes' work arrays are never held together with those children (the peak stays that of
+    the children and the keys)."""
+    after = beside() if beside is not None else None
     key, public, names = class_keys(snap, class_index)
-    release_freed_memory()   # class_keys' work arrays, before the dominator tree's children
+    if after is not None:
+        after()
+    release_freed_memory()   # class_keys' (and the Statistics') work arrays, before the tree's children
     inc = np.zeros(0, dtype=np.bool_) if include is None else include
     # the dominator tree's children (2 x 4 bytes per node): the cached ones, else made for this
     # walk and dropped (retainers and leaks make and keep their own when asked)
@@ -89,11 +111,24 @@ def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray |
 
 
 def summary(snap, *, top: int | None = None, include: np.ndarray | None = None) -> pl.DataFrame:
-    """class, class_key, count, distance, self_size, retained_size; by retained_size descending."""
+    """class, class_key, count, distance, self_size, retained_size; by retained_size descending.
+
+    The first full Summary also computes the Statistics (kept like the Summary; every first view
+    and the reader's cache ask for both): its kernel runs on the pool's thread while this one
+    makes the class keys."""
     snap.analyze()
     df = snap.__dict__.get("_summary_frame") if include is None else None
     if df is None:
-        df = aggregate(snap, include).sort(["retained_size", "self_size", "class"], descending=[True, True, False])
+        beside = None
+        if include is None and "_statistics" not in snap.__dict__:
+            def beside():
+                finish = _statistics_start(snap, background=True)
+
+                def keep():
+                    snap.__dict__["_statistics"] = finish()
+                return keep
+        df = aggregate(snap, include, beside=beside).sort(["retained_size", "self_size", "class"],
+                                                          descending=[True, True, False])
         if include is None:   # the view everyone opens first: kept (and by the reader's cache)
             snap.__dict__["_summary_frame"] = df
     return df.head(top) if top else df
@@ -108,6 +143,12 @@ def statistics(snap) -> dict:
 
 
 def _statistics(snap) -> dict:
+    return _statistics_start(snap)()
+
+
+def _statistics_start(snap, background: bool = False):
+    """Prepare the Statistics on this thread and run its kernel (on the pool's thread when
+    ``background``); returns the function that waits for it and builds the dict."""
     # first: the names (their 'Detached' renames add strings) and the sizes; every table below is
     # sized by the string count after them (the kernel indexes them with these names unchecked)
     names = snap.node_names
@@ -124,23 +165,32 @@ def _statistics(snap) -> dict:
     elements[st.find("elements")] = True
     typed = np.zeros(len(st), dtype=np.bool_)
     typed[st.find("system / JSArrayBufferData")] = True
-    per_type, typed_total, js_arrays = K.statistics_sums(
-        snap._ntype, names, sizes, ntypes, typed, t("native"), snap.first_edge, snap._etype,
-        snap._ename, snap._to, js, array_name, snap._etype_index("internal"), elements)
-
-    def of(*names):   # the nodes of any of these types (an absent type's index counted once)
-        return sum(int(per_type[i]) for i in {t(nm) for nm in names})
-
-    native_total = of("native") + snap.extra_native_bytes
+    args = (snap._ntype, names, sizes, ntypes, typed, t("native"), snap.first_edge, snap._etype,
+            snap._ename, snap._to, js, array_name, snap._etype_index("internal"), elements,
+            np.zeros(snap.node_count, dtype=np.uint8))
+    native_total = snap.extra_native_bytes
     total = snap.total_size
-    return {
-        "total": total,
-        "v8heap": {
-            "total": total - native_total,
-            "code": of("code"),
-            "strings": of("string", "concatenated string", "sliced string"),
-            "js_arrays": int(js_arrays),
-            "system": of("hidden"),
-        },
-        "native": {"total": native_total, "typed_arrays": int(typed_total)},
-    }
+    type_of = {nm: t(nm) for nm in ("native", "code", "string", "concatenated string", "sliced string", "hidden")}
+    job = _pool().submit(K.statistics_sums, *args) if background else None
+    sums = None if background else K.statistics_sums(*args)
+    del args
+
+    def finish() -> dict:
+        per_type, typed_total, js_arrays = sums if job is None else job.result()
+
+        def of(*names):   # the nodes of any of these types (an absent type's index counted once)
+            return sum(int(per_type[i]) for i in {type_of[nm] for nm in names})
+
+        native = of("native") + native_total
+        return {
+            "total": total,
+            "v8heap": {
+                "total": total - native,
+                "code": of("code"),
+                "strings": of("string", "concatenated string", "sliced string"),
+                "js_arrays": int(js_arrays),
+                "system": of("hidden"),
+            },
+            "native": {"total": native, "typed_arrays": int(typed_total)},
+        }
+    return finish
