@@ -92,13 +92,14 @@ def test_plain_snapshot_uses_the_module_too(kernels, tmp_path):
 
 
 def test_other_types_still_compile(kernels):
-    """A call with types the module lacks (uint16 arrays) goes to numba as before, beside it."""
-    code = ("import numpy as np\nfrom workbench import _aot\nassert _aot.install()\n"
+    """A call with types the module lacks (a uint16 buffer) goes to numba as before, beside it."""
+    code = ("import numpy as np, sys\nfrom workbench import _aot\nassert _aot.install()\n"
             "from workbench.io import _json_kernels as K\n"
-            "a = np.array([3, 9, 2], np.uint16)\nprint(K.first_index_ge(a, 5), K.first_index_ge(a.astype(np.uint32), 5))\n")
+            "a = np.array([44, 9, 44], np.uint8)\nx = K.count_byte(a, 0, 3, 44)\nassert 'numba' not in sys.modules\n"
+            "print(x, K.count_byte(a.astype(np.uint16), 0, 3, 44))\n")
     r = subprocess.run([sys.executable, "-c", code], env=_env(kernels), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["1", "1"]
+    assert r.stdout.split() == ["2", "2"]
 
 
 @pytest.mark.parametrize("damage", ["cut", "flip", "table", "manifest"])

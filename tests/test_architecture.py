@@ -16,7 +16,7 @@ import workbench
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "workbench"
 GROUND = {"workbench.errors", "workbench._progress", "workbench._version", "workbench._notes", "workbench._arrays",
-          "workbench._markup", "workbench._time", "workbench._memory", "workbench._aot"}
+          "workbench._markup", "workbench._time", "workbench._memory", "workbench._aot", "workbench._jit"}
 MODELS = {"workbench.heap.snapshot", "workbench.heap.strings", "workbench.heap.names", "workbench.heap._kernels",
           "workbench.profile.model", "workbench.profile.builder", "workbench.profile._kernels",
           "workbench.metrics.model", "workbench.metrics.builder", "workbench.metrics.names",

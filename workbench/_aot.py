@@ -14,11 +14,12 @@ Semantics (what is kept exact):
   for it (``Dispatcher.overloads``), compiled by ``numba.pycc`` from the kernel's own Python function
   with that signature. A kernel with target options other than ``nogil``/``cache`` (fastmath, an
   error model, ...) is left to the JIT, since pycc would not apply them.
-- **numba still chooses.** :func:`install` adds each export to its kernel's dispatcher as one more
-  overload (``Dispatcher._insert``, what numba's ``add_overload`` does with a JIT result), keyed by
-  the exact argument types. numba's own type dispatch picks it only for exactly those types; any
-  other call (a 64-bit array, a read-only view, ...) compiles or loads from numba's cache as before.
-  A jitted kernel that calls another one still compiles against the dispatcher as before.
+- **Exact types, else numba.** :func:`install` gives each kernel (``workbench._jit.Kernel``) a
+  table from the argument types of each export (``_jit.type_key`` of the numba signature) to the
+  compiled function. A call whose arguments have exactly those types (``_jit.value_key``, which
+  follows ``numba.typeof``) runs it; any other call (a 64-bit array, a read-only view, a string)
+  goes to numba's dispatcher as before, and only then is numba imported. A jitted kernel that
+  calls another one still compiles against numba's dispatcher.
 - **The GIL.** An export releases the GIL when its kernel is ``nogil=True`` (the reader parses in
   two threads); pycc's own wrappers would hold it.
 - **Never stale.** The module lives in ``$WORKBENCH_KERNEL_DIR`` (else
@@ -41,6 +42,8 @@ import pickle
 import sys
 import time
 from pathlib import Path
+
+from ._jit import KERNELS, Kernel, type_key
 
 MODULE = "workbench_kernels_aot"
 _PACKAGE = Path(__file__).resolve().parent
@@ -121,45 +124,39 @@ def install() -> bool:
         if (hashlib.sha256(blob).hexdigest() != manifest["table_sha256"]
                 or hashlib.sha256(lib).hexdigest() != manifest["so_sha256"]):
             raise ValueError("the module or its table does not match its manifest")
-        entries = pickle.loads(blob)   # numba types (this user's own cache folder)
+        entries = pickle.loads(blob)   # plain tuples (no numba types: numba is not imported)
         spec = importlib.util.spec_from_file_location(MODULE, so)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
-        # kept: numba's dispatchers hold the functions' addresses, not the module
         sys.modules[MODULE] = mod
         n = 0
-        for module, name, symbol, argtypes in entries:
-            disp = getattr(importlib.import_module(module), name, None)
-            insert = getattr(disp, "_insert", None)
-            if insert is None or getattr(disp, "py_func", None) is None:
+        for module, name, symbol, key in entries:
+            kernel = getattr(importlib.import_module(module), name, None)
+            if not isinstance(kernel, Kernel):
                 continue
-            insert([a._code for a in argtypes], getattr(mod, symbol), False)
+            if kernel.aot is None:
+                kernel.aot = {}
+            kernel.aot[key] = getattr(mod, symbol)
             n += 1
     except Exception as e:   # a module from a half-written or foreign folder: the JIT serves
         _state["error"] = f"{type(e).__name__}: {e}"
         return False
-    # kept too: numba interns types weakly, and a type made again later gets a new code, which
-    # the dispatcher would not match with the one inserted
-    _state["types"] = entries
     _state.update(installed=True, kernels=n, load_s=time.perf_counter() - t, path=str(so))
     return True
 
 
 def state() -> dict:
     """What :func:`install` did in this process (for tests and ``workbench compile``)."""
-    return {k: v for k, v in _state.items() if k != "types"}
+    return dict(_state)
 
 
 def _dispatchers():
-    """(module, name, dispatcher) of every workbench kernel that has compiled overloads."""
-    from numba.core.registry import CPUDispatcher
+    """(module, name, dispatcher) of every workbench kernel that numba compiled or loaded."""
     out = []
-    for mname, m in sorted(sys.modules.items()):
-        if not mname.startswith("workbench") or m is None:
-            continue
-        for name, v in sorted(vars(m).items()):
-            if isinstance(v, CPUDispatcher) and v.overloads and v.__module__ == mname:
-                out.append((mname, name, v))
+    for k in KERNELS:
+        d = k._dispatcher
+        if d is not None and d.overloads and getattr(sys.modules.get(k.__module__), k.__name__, None) is k:
+            out.append((k.__module__, k.__name__, d))
     return out
 
 
@@ -184,11 +181,12 @@ def build(harvest, *, quiet: bool = True) -> dict:
             continue
         nogil[disp.py_func] = bool(disp.targetoptions.get("nogil"))
         for i, (argtypes, cres) in enumerate(disp.overloads.items()):
-            if cres.objectmode:
+            key = type_key(argtypes)
+            if cres.objectmode or key is None:
                 continue
             symbol = f"{mname.replace('.', '_')}__{name}__{i}"
             cc.export(symbol, cres.signature)(disp.py_func)
-            entries.append((mname, name, symbol, tuple(argtypes)))
+            entries.append((mname, name, symbol, key))
     if not entries:
         raise RuntimeError("the harvest ran no kernel")
     t1 = time.perf_counter()

@@ -3,7 +3,7 @@ tables into UTF-8 (heap snapshot strings are decoded lazily by the model, from t
 kept) and prefix sums (CSR offsets). They read only the arrays they are given."""
 from __future__ import annotations
 
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

@@ -69,6 +69,18 @@ def _harvest(files: list[str], tmp: str):
             for f in files + plain:
                 cmd_summary(argparse.Namespace(snapshot=f, **opts))
                 cmd_stats(argparse.Namespace(snapshot=f, **opts))
+            # the decompressed copies once more through the memory map, as big files are read
+            # (read-only windows: other argument types)
+            old = os.environ.get("WORKBENCH_MAP_MIN_BYTES")
+            os.environ["WORKBENCH_MAP_MIN_BYTES"] = "0"
+            try:
+                for f in plain:
+                    cmd_summary(argparse.Namespace(snapshot=f, **opts))
+            finally:
+                if old is None:
+                    del os.environ["WORKBENCH_MAP_MIN_BYTES"]
+                else:
+                    os.environ["WORKBENCH_MAP_MIN_BYTES"] = old
             both = (files + plain)[:2]
             if len(both) == 2:
                 cmd_diff(argparse.Namespace(before=both[0], after=both[1], **opts))

@@ -7,7 +7,7 @@ ordinal is < node count, every string index < string count.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 NO_DISTANCE = -5
 BASE_SYSTEM_DISTANCE = 100000000

@@ -6,7 +6,7 @@ a HeapSnapshot (every ordinal < node count)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 
 @njit(cache=True, nogil=True)

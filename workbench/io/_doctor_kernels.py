@@ -4,7 +4,7 @@ checked; on bad bytes the kernel stops and returns an error code and the byte of
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 OK, E_FRAME, E_VARINT, E_FIELD, E_WIRE, E_MISSING, TRUNCATED = 0, 1, 2, 3, 4, 5, 6
 MESSAGES = ("ok", "frame length runs past the end of the message", "bad varint",

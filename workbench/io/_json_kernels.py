@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic, overload
+from .._jit import intrinsic, njit, overload, types
 
 # parse_uints states
 _EXPECT_FIRST = 0   # right after '[': a value or ']'

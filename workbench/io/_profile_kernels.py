@@ -6,7 +6,7 @@ Status codes: 0 = needs more input, 1 = array closed, 2 = output full, negative 
 """
 from __future__ import annotations
 
-from numba import njit
+from .._jit import njit
 
 ERR_CHAR = -1
 ERR_OVERFLOW = -3

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 _ORDER = ("trace_function_infos", "trace_tree", "samples", "locations")
 CHUNK = 1 << 20  # values formatted per kernel call

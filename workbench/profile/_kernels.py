@@ -6,7 +6,7 @@ root, no cycles), so none of them can index out of bounds.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 
 @njit(cache=True)
