@@ -12,9 +12,9 @@ plain key by :func:`type_key`; a call's arguments are keyed by :func:`value_key`
 ``numba.typeof`` for the values workbench passes (``tests/test_jit.py`` checks the two agree on
 every kind below, and that anything else gets no key):
 
-- ndarray (any subclass, memmaps included) -> ('a', kind, itemsize, ndim, layout, writeable,
-  aligned); layout 'C' if C-contiguous, else 'F' if F-contiguous, else 'A' (numba's map_layout);
-  only native byte order;
+- ndarray (the class itself; a subclass gets no key) -> ('a', kind, itemsize, ndim, layout,
+  writeable, aligned=True as numba.typeof says for every array); layout 'C' if C-contiguous, else
+  'F' if F-contiguous, else 'A' (numba's map_layout); native byte order and kinds b/i/u/f/c only;
 - bool and numpy.bool_ -> boolean; int -> int64, or uint64 from 2^63 (numba's rule); float ->
   float64; a numpy scalar -> its dtype;
 - tuple -> its elements' keys; None -> none.
@@ -155,7 +155,8 @@ def _array_key(a: np.ndarray):
         return None
     fl = a.flags
     layout = "C" if fl.c_contiguous else "F" if fl.f_contiguous else "A"
-    return ("a", dt.kind, dt.itemsize, a.ndim, layout, bool(fl.writeable), bool(fl.aligned))
+    # numba.typeof gives every array aligned=True (an unaligned view too): so does the key
+    return ("a", dt.kind, dt.itemsize, a.ndim, layout, bool(fl.writeable), True)
 
 
 def _one(v):
