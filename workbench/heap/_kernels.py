@@ -753,17 +753,45 @@ def dominated_csr(idom, root):
 
 @njit(cache=True, nogil=True)
 def summary_aggregate(first_dom, dom_children, root, class_key, self_size, retained, dist, nkeys, include):
-    """The Summary's per-class figures in one walk of the dominator tree: DevTools
-    calculateClassesRetainedSize (the retained sizes of members, self size > 0 and passing the
-    filter, with no counted member of the same class above them; a scoped 'seen' count per class)
-    and buildAggregates' count, self-size sum, minimum distance and first ordinal of the members.
-    ``include`` is a node mask, or empty for every node."""
-    out = np.zeros(nkeys, dtype=np.float64)
-    seen = np.zeros(nkeys, dtype=np.int32)
+    """The Summary's per-class figures: DevTools calculateClassesRetainedSize
+    (``summary_retained``) and buildAggregates' count, self-size sum, minimum distance and first
+    ordinal of the members (``summary_counts``). ``include`` is a node mask, or empty for every
+    node. (The Summary runs the two on two threads.)"""
+    count, ssum, dmin, first = summary_counts(class_key, self_size, dist, nkeys, include)
+    out = summary_retained(first_dom, dom_children, root, class_key, self_size, retained, nkeys, include)
+    return count, ssum, dmin, first, out
+
+
+@njit(cache=True, nogil=True)
+def summary_counts(class_key, self_size, dist, nkeys, include):
+    """buildAggregates over the members (self size > 0, passing ``include``: a node mask, or empty
+    for every node), one pass in ordinal order: per class key (count, self-size sum, minimum
+    distance, first (lowest) ordinal, -1 without members)."""
     count = np.zeros(nkeys, dtype=np.int64)
     ssum = np.zeros(nkeys, dtype=np.int64)
     dmin = np.full(nkeys, 2147483647, dtype=np.int64)
-    first = np.full(nkeys, np.int64(1) << 62, dtype=np.int64)
+    first = np.full(nkeys, -1, dtype=np.int64)
+    everyone = include.shape[0] == 0
+    for x in range(self_size.shape[0]):
+        if self_size[x] != 0 and (everyone or include[x]):
+            k = class_key[x]
+            count[k] += 1
+            ssum[k] += self_size[x]
+            d = dist[x]
+            if d < dmin[k]:
+                dmin[k] = d
+            if first[k] < 0:
+                first[k] = x
+    return count, ssum, dmin, first
+
+
+@njit(cache=True, nogil=True)
+def summary_retained(first_dom, dom_children, root, class_key, self_size, retained, nkeys, include):
+    """calculateClassesRetainedSize in one walk of the dominator tree: per class key, the retained
+    sizes of its members (as in ``summary_counts``) with no member of the same class above them
+    (a scoped 'seen' count per class)."""
+    out = np.zeros(nkeys, dtype=np.float64)
+    seen = np.zeros(nkeys, dtype=np.int32)
     everyone = include.shape[0] == 0
     n = self_size.shape[0]
     # explicit DFS with enter/exit events (numba's array: only the used depth is paged in)
@@ -775,18 +803,10 @@ def summary_aggregate(first_dom, dom_children, root, class_key, self_size, retai
         sp -= 1
         x = stack[sp]
         if x < 0:
-            k = class_key[-x - 1]
-            seen[k] -= 1
+            seen[class_key[-x - 1]] -= 1
             continue
-        k = class_key[x]
         if self_size[x] != 0 and (everyone or include[x]):
-            count[k] += 1
-            ssum[k] += self_size[x]
-            d = dist[x]
-            if d < dmin[k]:
-                dmin[k] = d
-            if x < first[k]:
-                first[k] = x
+            k = class_key[x]
             if seen[k] == 0:
                 out[k] += retained[x]
                 if first_dom[x] != first_dom[x + 1]:
@@ -796,10 +816,7 @@ def summary_aggregate(first_dom, dom_children, root, class_key, self_size, retai
         for i in range(first_dom[x], first_dom[x + 1]):
             stack[sp] = dom_children[i]
             sp += 1
-    for k in range(nkeys):
-        if count[k] == 0:
-            first[k] = -1
-    return count, ssum, dmin, first, out
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")

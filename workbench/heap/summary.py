@@ -80,20 +80,27 @@ def aggregate(snap, include: np.ndarray | None = None, class_index: np.ndarray |
     made: the Summary starts the Statistics' kernel on the pool's thread there (the kernels
     release the GIL) and waits for it before the dominator tree's children are made, so that the
     two passes' work arrays are never held together with those children (the peak stays that of
-    the children and the keys)."""
+    the children and the keys). The per-class counts then run on the pool's thread beside the
+    children and the retained-size walk (the same figures as ``K.summary_aggregate``)."""
     after = beside() if beside is not None else None
     key, public, names = class_keys(snap, class_index)
     if after is not None:
         after()
     release_freed_memory()   # class_keys' (and the Statistics') work arrays, before the tree's children
     inc = np.zeros(0, dtype=np.bool_) if include is None else include
-    # the dominator tree's children (2 x 4 bytes per node): the cached ones, else made for this
-    # walk and dropped (retainers and leaks make and keep their own when asked)
-    first_dom, dom_children = snap.__dict__.get("_dominated") or K.dominated_csr(snap.dominator_ordinals, snap.root)
-    count, self_sum, dist, first_seen, max_ret = K.summary_aggregate(
-        first_dom, dom_children, snap.root, key, snap.self_sizes, snap.retained_sizes, snap.distances,
-        len(public), inc)
-    del key, first_dom, dom_children
+    # the per-class counts (one pass in node order, no work array) on the pool's thread while this
+    # one makes the dominator tree's children and walks them for the retained sizes
+    counts = _pool().submit(K.summary_counts, key, snap.self_sizes, snap.distances, len(public), inc)
+    try:
+        # the dominator tree's children (2 x 4 bytes per node): the cached ones, else made for
+        # this walk and dropped (retainers and leaks make and keep their own when asked)
+        first_dom, dom_children = snap.__dict__.get("_dominated") or K.dominated_csr(snap.dominator_ordinals,
+                                                                                     snap.root)
+        max_ret = K.summary_retained(first_dom, dom_children, snap.root, key, snap.self_sizes,
+                                     snap.retained_sizes, len(public), inc)
+    finally:
+        count, self_sum, dist, first_seen = counts.result()
+    del key, first_dom, dom_children, counts
     release_freed_memory()
     present = np.flatnonzero(count > 0)
     df = pl.DataFrame({
