@@ -12,7 +12,9 @@ The kernels are in ``_kernels.py``; naming rules are in ``names.py``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -37,6 +39,11 @@ def js_parse_int(s: str) -> int:
     if abs(v) >= (1 << 61):  # only <2 and %3 are ever asked of it
         v = (v % 3) + 3 if v > 0 else -1
     return v
+
+
+# analyze() runs the dominator pass beside the others from this many nodes (below, a thread's start
+# costs more than it saves)
+TWO_THREADS_MIN_NODES = 1_000_000
 
 
 class HeapSnapshot:
@@ -423,7 +430,7 @@ class HeapSnapshot:
             del essential, counts
             self.__dict__.pop("essential_edges", None)
             idom, retained = K.dominators(first_ret, ret_node, self.root, parent, semi, vertex, label, cnt,
-                                          self.self_sizes)
+                                          self._sizes_for_dominators())
             del first_ret, ret_node, parent, semi, vertex, label
         else:
             ret_node = K.dom_later_retainers(self.first_edge, self._to, essential, pre, counts)
@@ -434,7 +441,7 @@ class HeapSnapshot:
             K.semi_nca(counts, ret_node, parent, low)
             del counts, ret_node, low
             release_freed_memory()
-            idom, retained = K.dom_finish(pre, parent, self.self_sizes)
+            idom, retained = K.dom_finish(pre, parent, self._sizes_for_dominators())
             del pre, parent
         release_freed_memory()
         if weak_only or clique:
@@ -442,6 +449,13 @@ class HeapSnapshot:
                                 f"{weak_only} nodes are reachable only through weak edges and {clique} more are "
                                 "unreachable from the root; like DevTools, they are attached to the root"))
         return idom, retained
+
+    def _sizes_for_dominators(self) -> np.ndarray:
+        """Shallow sizes, once the other thread of ``analyze`` has made them (if it is making them)."""
+        ready = self.__dict__.get("_sizes_ready")
+        if ready is not None:
+            ready.wait()
+        return self.self_sizes
 
     @property
     def dominator_ordinals(self) -> np.ndarray:
@@ -587,11 +601,14 @@ class HeapSnapshot:
         return [names[i] for i in inv.tolist()]
 
     def analyze(self) -> "HeapSnapshot":
-        """Run every DevTools pass now (they otherwise run on first use)."""
-        # Sequential on purpose. Measured on a 7.1M-node snapshot with the compiled kernels: the
-        # shallow sizes, distances and class names on a second thread beside the dominator pass
-        # took 1.56-1.77 s against 1.81-1.96 s for the command, but its peak RSS went from 766 to
-        # 838-885 MiB depending on how the passes' work arrays overlapped (0.4x DevTools' is 836).
+        """Run every DevTools pass now (they otherwise run on first use).
+
+        On a big snapshot with two cores or more, the dominator pass (the longest) runs beside
+        the others: once the graph flags are done, a second thread computes shallow sizes (which
+        the dominator pass waits for before its last step), distances and class names. Each pass
+        reads only what the graph flags and the per-node helpers computed first on this thread
+        (node names, the user-root mask, the WeakMap tables), so no lazily computed value is made
+        by both threads; the results are the sequential ones (``WORKBENCH_THREADS=1``: one thread)."""
         from .._progress import progress
         steps = [("graph flags", "essential_edges"), ("shallow sizes", "self_sizes"), ("dominators", "_dominators"),
                  ("distances", "distances"), ("class names", "class_index")]
@@ -599,16 +616,63 @@ class HeapSnapshot:
         todo = [(name, lambda a=attr: getattr(self, a)) for name, attr in steps
                 if attr not in done and (name != "graph flags" or "_dominators" not in done)]
         big = self.node_count >= 1_000_000
+        side = {"shallow sizes", "distances", "class names"}
+        parallel = (self.node_count >= TWO_THREADS_MIN_NODES and "_dominators" not in done and any(n in side for n, _ in todo)
+                    and (os.cpu_count() or 1) >= 2 and os.environ.get("WORKBENCH_THREADS", "").strip() != "1")
         with progress(len(todo), "analysing", quiet=self.quiet or not big, unit="pass", min_total=0) as bar:
-            for name, fn in todo:
-                bar.set_postfix_str(name)
-                fn()
-                bar.update(1)
+            if not parallel:
+                for name, fn in todo:
+                    bar.set_postfix_str(name)
+                    fn()
+                    bar.update(1)
+            else:
+                self._analyze_two_threads(todo, side, bar)
         # the reader's cache, if it wants this snapshot, is written once every pass has run
         hook = self.__dict__.pop("_on_analyzed", None)
         if hook is not None:
             hook(self)
         return self
+
+    def _analyze_two_threads(self, todo, side, bar) -> None:
+        for name, fn in todo:
+            if name == "graph flags":
+                bar.set_postfix_str(name)
+                fn()
+                bar.update(1)
+        # what both threads read, made here first (see analyze)
+        self.node_names, self._user_root_mask, self.has_user_roots, self._ephemeron_tables
+        others = [(n, f) for n, f in todo if n in side]
+        sizes_ready = threading.Event()
+        if "self_sizes" in self.__dict__:
+            sizes_ready.set()
+        self.__dict__["_sizes_ready"] = sizes_ready
+
+        def run_side():
+            try:
+                for name, fn in others:
+                    fn()
+                    if name == "shallow sizes":
+                        sizes_ready.set()
+                    bar.update(1)
+            finally:
+                sizes_ready.set()   # (on an error too: the dominator pass must not wait forever)
+
+        from concurrent.futures import ThreadPoolExecutor
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="workbench-pass") as pool:
+                fut = pool.submit(run_side)
+                try:
+                    bar.set_postfix_str("dominators, " + ", ".join(n for n, _ in others))
+                    self._dominators
+                    bar.update(1)
+                finally:
+                    fut.result()   # its error, if any, is raised here
+        finally:
+            self.__dict__.pop("_sizes_ready", None)
+        # the per-node helpers only the passes read (distances drops them when it runs last)
+        self.__dict__.pop("_user_root_mask", None)
+        self.__dict__.pop("_ephemeron_tables", None)
+        release_freed_memory()
 
     # ------------------------------------------------------------------ frames
     def _type_enum(self):

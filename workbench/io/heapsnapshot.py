@@ -131,7 +131,10 @@ def _scan_numbers(s: ByteStream, section: str, expected: int | None, nf: int = 1
             # Every value of the first half (including one still being read at the window's
             # start) ends with a comma, so counting commas places the second half, which the
             # other thread parses straight into the same arrays.
-            mid = s.pos + (s.end - s.pos) // 2
+            # the other thread's part is the larger: this one first counts the commas of it
+            # (a streaming read, about a third of parsing's cost per byte here) before it
+            # parses its own, so 3/5 evens the two threads' time
+            mid = s.pos + (s.end - s.pos) * 3 // 5
             comma = K.find_byte(s.buf, mid, s.end, 44)
             if comma >= 0:
                 split = comma + 1
