@@ -85,11 +85,11 @@ out = {"import numpy+polars": t1 - t0, "import workbench": t2 - t1}
 t = time.perf_counter()
 from workbench import _aot
 aot = _aot.install()
-out["kernels: compiled module loaded (numba imported)" if aot else "kernels: none compiled (numba imported)"] = time.perf_counter() - t
+out["kernels: compiled module loaded" if aot else "kernels: none compiled"] = time.perf_counter() - t
 t = time.perf_counter()
 import workbench.io._json_kernels as J
 J.count_byte(np.zeros(8, np.uint8), 0, 8, 44)
-out["numba start (first kernel call)"] = time.perf_counter() - t
+out["first kernel call (numba's start without the compiled module)"] = time.perf_counter() - t
 T = {}
 def wrap(name):
     f = getattr(H, name)
@@ -105,10 +105,13 @@ t = time.perf_counter(); raw = H.read_raw(sys.argv[1], quiet=True); total_read =
 out.update(T)
 out["read (rest: header, small sections)"] = total_read - sum(T.values())
 t = time.perf_counter(); snap = HeapSnapshot(raw, quiet=True); out["model init"] = time.perf_counter() - t
-for label, attr in (("pass: graph flags", "essential_edges"), ("pass: shallow sizes", "self_sizes"),
-                    ("pass: dominators + retained", "_dominators"), ("pass: distances", "distances"),
-                    ("pass: class names", "class_index")):
-    t = time.perf_counter(); getattr(snap, attr); out[label] = time.perf_counter() - t
+if os.environ.get("WORKBENCH_THREADS") == "1":
+    for label, attr in (("pass: graph flags", "essential_edges"), ("pass: shallow sizes", "self_sizes"),
+                        ("pass: dominators + retained", "_dominators"), ("pass: distances", "distances"),
+                        ("pass: class names", "class_index")):
+        t = time.perf_counter(); getattr(snap, attr); out[label] = time.perf_counter() - t
+else:
+    t = time.perf_counter(); snap.analyze(); out["passes: analyze() (the dominator pass beside the others)"] = time.perf_counter() - t
 t = time.perf_counter(); snap.summary(); snap.statistics(); out["Summary + Statistics"] = time.perf_counter() - t
 t = time.perf_counter()
 arrays, info = snap.cache_state()
@@ -131,13 +134,16 @@ def _wait_for_entry(folder, timeout: float = 300) -> None:
         time.sleep(0.05)
 
 
-def phases(snap: str, repeat: int) -> dict:
-    """Median time of each phase of a first open, in one process per run (own cache folder)."""
+def phases(snap: str, repeat: int, one_thread: bool = False) -> dict:
+    """Median time of each phase of a first open, in one process per run (own cache folder);
+    ``one_thread``: the passes one by one on one thread (WORKBENCH_THREADS=1), each timed."""
     runs = []
     for _ in range(repeat):
         d = tempfile.mkdtemp(prefix="bench-heap-cache-")
         try:
             env = dict(os.environ, WORKBENCH_CACHE_DIR=d, WORKBENCH_QUIET="1")
+            if one_thread:
+                env["WORKBENCH_THREADS"] = "1"
             t = time.perf_counter()
             r = subprocess.run([sys.executable, "-c", PHASES, snap], env=env, capture_output=True, text=True)
             wall = time.perf_counter() - t
@@ -190,11 +196,13 @@ def main() -> None:
     r = subprocess.run([sys.executable, "-m", "workbench", "compile"], check=True, capture_output=True, text=True)
     print(r.stdout.strip(), flush=True)
     if args.phases or args.phases_only:
-        ph = phases(snap, args.repeat)
-        print(f"\nphases of a first open (median of {args.repeat}, one process each; load {os.getloadavg()[0]:.1f}):")
-        print("| phase | s |\n|---|---|")
-        for k, v in ph.items():
-            print(f"| {k} | {v:.2f} |" if k != "entry MiB" else f"| (cache entry: {v:,.0f} MiB) | |")
+        for one in (False, True):
+            ph = phases(snap, args.repeat, one_thread=one)
+            print(f"\nphases of a first open{', the passes on one thread' if one else ''} (median of {args.repeat}, "
+                  f"one process each; load {os.getloadavg()[0]:.1f}):")
+            print("| phase | s |\n|---|---|")
+            for k, v in ph.items():
+                print(f"| {k} | {v:.2f} |" if k != "entry MiB" else f"| (cache entry: {v:,.0f} MiB) | |")
         if args.phases_only:
             return
     wb_cmd = [sys.executable, "-m", "workbench", "--quiet", "summary", snap, "--top", "10"]

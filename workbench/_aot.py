@@ -142,6 +142,11 @@ def install() -> bool:
         _state["error"] = f"{type(e).__name__}: {e}"
         return False
     _state.update(installed=True, kernels=n, load_s=time.perf_counter() - t, path=str(so))
+    try:
+        if time.time() - d.stat().st_mtime > 86400:
+            os.utime(d)   # used: another version's build does not prune it
+    except OSError:
+        pass
     return True
 
 
@@ -238,7 +243,25 @@ def build(harvest, *, quiet: bool = True) -> dict:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _prune(d)
     return {"path": str(so), "kernels": len(entries), "harvest_s": t1 - t0, "compile_s": time.perf_counter() - t1}
+
+
+PRUNE_AFTER_S = 30 * 86400
+
+
+def _prune(keep: Path) -> None:
+    """Modules of other fingerprints (an older workbench, numba or CPU) unused for 30 days go."""
+    import shutil
+    now = time.time()
+    for p in keep.parent.iterdir():
+        if p == keep or p.name.startswith(keep.name):
+            continue
+        try:
+            if now - p.stat().st_mtime > PRUNE_AFTER_S:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        except OSError:
+            pass
 
 
 def _marker() -> Path:
