@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     return int(rc or 0)
 
 
+_IDLE_POOLS = ("workbench-parse", "workbench-summary", "workbench-pass")
+
+
 def run() -> None:
     """The console script: :func:`main`, then a quick exit. Cache entries are written after the
     answer, by a child forked at exit (``cache.defer_writes_to_exit``). Once the output is flushed
@@ -73,7 +76,11 @@ def run() -> None:
     rc = main()
     _compile_later()
     import threading
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    # The reader's and the Summary's thread pools ("workbench-*" workers) are idle here: every
+    # task they get is waited for by the call that submitted it. Any other live non-daemon
+    # thread (a user's, a notebook server's) is waited for by a normal exit.
+    if any(t.is_alive() and not t.daemon and not t.name.startswith(_IDLE_POOLS)
+           for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(rc)
     import atexit
     try:
