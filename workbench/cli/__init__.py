@@ -101,15 +101,8 @@ def _compile_later() -> None:
     from .. import _aot
     if not _LAST_ARGS or getattr(_LAST_ARGS[0], "command", None) == "compile" or not _aot.wanted():
         return
-    args = _LAST_ARGS[0]
-    given = []
-    for name in ("snapshot", "before", "after", "snapshots"):
-        v = getattr(args, name, None)
-        given += v if isinstance(v, list) else [v] if isinstance(v, str) else []
-    from .compile import HARVEST_MAX_BYTES, _bundled
+    from .compile import _bundled
     files = _bundled()
-    if not files:
-        files = [f for f in given if os.path.isfile(f) and os.path.getsize(f) <= HARVEST_MAX_BYTES][:2]
     if files:
         _aot.build_in_background(files)
 

@@ -1,9 +1,10 @@
 """CLI subcommand ``compile``: build the ahead-of-time kernel module (``workbench._aot``).
 
 The harvest (the workload whose kernels are compiled) is the heap commands ``summary``, ``stats``
-and ``diff`` run on small snapshots with the JIT: the bundled ``datasets/heap/healthy`` snapshots of
-a checkout (read once as ``.gz`` and once decompressed, since both paths occur), or the snapshots
-given. Kernel types depend on the arrays' dtypes, not on a file's size, so a small snapshot gives a
+and ``diff`` run on small snapshots with the JIT: the snapshots given, else the bundled
+``datasets/heap/healthy`` snapshots of a checkout, else the copy of one shipped in the package
+(``workbench/harvest``); each is read as ``.gz``, decompressed, and decompressed through the
+memory map (the reader's three paths). Kernel types depend on the arrays' dtypes, not on a file's size, so a small snapshot gives a
 big one's signatures.
 """
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pathlib import Path
 from ..errors import UsageError
 from ._common import add_format, emit_frame
 
-HARVEST_MAX_BYTES = 256 << 20
 
 
 def register(sub) -> None:
@@ -39,9 +39,12 @@ def register(sub) -> None:
 
 
 def _bundled() -> list[str]:
-    d = Path(__file__).resolve().parents[2] / "datasets" / "heap" / "healthy"   # a checkout's
+    """A checkout's healthy snapshots, else the copy shipped in the package (workbench/harvest)."""
+    d = Path(__file__).resolve().parents[2] / "datasets" / "heap" / "healthy"
     names = ["baseline.heapsnapshot.gz", "final.heapsnapshot.gz"]
-    return [str(d / n) for n in names if (d / n).is_file()]
+    found = [str(d / n) for n in names if (d / n).is_file()]
+    shipped = Path(__file__).resolve().parents[1] / "harvest" / "baseline.heapsnapshot.gz"
+    return found or ([str(shipped)] if shipped.is_file() else [])
 
 
 def harvest_files(given: list[str]) -> list[str]:
