@@ -73,8 +73,9 @@ def run_measured(cmd, env=None) -> dict:
 PHASES = r"""
 import json, os, sys, time
 t0 = time.perf_counter()
-from workbench.cli import _quiet_blas_probe   # as the command does
+from workbench.cli import _quiet_blas_probe, _small_pages   # as the command does
 _quiet_blas_probe()
+_small_pages()
 import numpy as np, polars as pl
 t1 = time.perf_counter()
 import workbench.io.heapsnapshot as H
