@@ -104,7 +104,7 @@ def _paths():
 
 
 def install() -> bool:
-    """Add the compiled kernels to their dispatchers, once per process. False when there is no
+    """Give each kernel (``_jit.Kernel``) its compiled exports, once per process. False when there is no
     module for this fingerprint (or it is switched off, or fails to load: then the JIT serves)."""
     if "installed" in _state:
         return _state["installed"]

@@ -19,3 +19,16 @@ def release_freed_memory() -> None:
             _LIBC.append(None)
     if _LIBC[0] is not None:
         _LIBC[0](0)
+
+
+def set_numpy_huge_pages(on: bool) -> bool | None:
+    """Whether numpy asks for transparent huge pages for its arrays of 4 MiB and more (its
+    ``madvise`` switch); returns the previous setting, or None if this numpy has no switch."""
+    import numpy as np
+    ma = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
+    get, put = getattr(ma, "_get_madvise_hugepage", None), getattr(ma, "_set_madvise_hugepage", None)
+    if get is None or put is None:
+        return None
+    was = bool(get())
+    put(bool(on))
+    return was

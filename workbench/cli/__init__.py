@@ -29,13 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LAST_ARGS: list = []
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _LAST_ARGS[:] = [args]
     if args.quiet:
         os.environ["WORKBENCH_QUIET"] = "1"
     try:
@@ -99,7 +95,7 @@ def _compile_later() -> None:
     """After a heap command whose kernels came from numba's cache: build the ahead-of-time module
     for the next commands, in a detached low-priority process (``workbench._aot``), once."""
     from .. import _aot
-    if not _LAST_ARGS or getattr(_LAST_ARGS[0], "command", None) == "compile" or not _aot.wanted():
+    if not _aot.wanted():   # (off in ``workbench compile`` itself: it runs with WORKBENCH_AOT=0)
         return
     from .compile import _bundled
     files = _bundled()
@@ -130,14 +126,8 @@ def _small_pages() -> None:
     freed): 1.54-1.70 s with huge pages, 1.37-1.38 s without; a second open straight after, when
     compaction is cheap, 1.26-1.30 s and 1.36-1.49 s. The command takes the steady figure; a
     notebook keeps numpy's default."""
-    try:
-        import numpy as np
-        ma = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
-        put = getattr(ma, "_set_madvise_hugepage", None)
-        if put is not None:
-            put(False)
-    except Exception:   # pragma: no cover - numpy without the switch
-        pass
+    from .._memory import set_numpy_huge_pages
+    set_numpy_huge_pages(False)
 
 
 def _quiet_blas_probe() -> None:

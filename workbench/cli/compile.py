@@ -4,8 +4,8 @@ The harvest (the workload whose kernels are compiled) is the heap commands ``sum
 and ``diff`` run on small snapshots with the JIT: the snapshots given, else the bundled
 ``datasets/heap/healthy`` snapshots of a checkout, else the copy of one shipped in the package
 (``workbench/harvest``); each is read as ``.gz``, decompressed, and decompressed through the
-memory map (the reader's three paths). Kernel types depend on the arrays' dtypes, not on a file's size, so a small snapshot gives a
-big one's signatures.
+memory map (the reader's three paths). Kernel types depend on the arrays' dtypes, not on a file's
+size, so a small snapshot gives a big one's signatures.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ._common import add_format, emit_frame
-
 
 
 def register(sub) -> None:
@@ -57,6 +56,19 @@ def harvest_files(given: list[str]) -> list[str]:
     return files
 
 
+@contextlib.contextmanager
+def _env(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
 def _harvest(files: list[str], tmp: str):
     def run():
         from .heap import cmd_diff, cmd_stats, cmd_summary
@@ -74,16 +86,9 @@ def _harvest(files: list[str], tmp: str):
                 cmd_stats(argparse.Namespace(snapshot=f, **opts))
             # the decompressed copies once more through the memory map, as big files are read
             # (read-only windows: other argument types)
-            old = os.environ.get("WORKBENCH_MAP_MIN_BYTES")
-            os.environ["WORKBENCH_MAP_MIN_BYTES"] = "0"
-            try:
+            with _env("WORKBENCH_MAP_MIN_BYTES", "0"):
                 for f in plain:
                     cmd_summary(argparse.Namespace(snapshot=f, **opts))
-            finally:
-                if old is None:
-                    del os.environ["WORKBENCH_MAP_MIN_BYTES"]
-                else:
-                    os.environ["WORKBENCH_MAP_MIN_BYTES"] = old
             both = (files + plain)[:2]
             if len(both) == 2:
                 cmd_diff(argparse.Namespace(before=both[0], after=both[1], **opts))

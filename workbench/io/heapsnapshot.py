@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._memory import set_numpy_huge_pages
 from .._progress import progress
 from ..errors import FormatError
 from ..heap.snapshot import HeapSnapshot
@@ -45,16 +46,12 @@ def _small_pages():
     nothing from huge pages. Measured on the 569 MiB snapshot, 3 runs each after the page cache
     had filled: read 0.99-1.41 s with 0.49-1.16 s of system time on huge pages, 0.71-0.75 s with
     0.28-0.34 s on small pages. The passes' randomly accessed work arrays keep huge pages."""
-    ma = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
-    get, put = getattr(ma, "_get_madvise_hugepage", None), getattr(ma, "_set_madvise_hugepage", None)
-    on = get is not None and put is not None and get()
-    if on:
-        put(False)
+    was = set_numpy_huge_pages(False)
     try:
         yield
     finally:
-        if on:
-            put(True)
+        if was:
+            set_numpy_huge_pages(True)
 
 
 def _pool() -> ThreadPoolExecutor:
